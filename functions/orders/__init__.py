@@ -1,0 +1,1 @@
+"""Order cancellation service: the code package every Lambda function ships."""

@@ -1,0 +1,323 @@
+"""The order, its statuses and the rules of API.md §2, as data. Pure: no AWS, no I/O.
+
+Every command is looked up in one table keyed by the order's `State` (its status and the
+state of its cancellation request). The answer is an `Outcome`: a `Transition` to write,
+`Unchanged` (success, nothing to write) or `Refused` with the contract's error code. The
+store turns the set of states in which a command makes a given transition into the
+condition of its one DynamoDB write, so the rule that is checked is the rule that is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    SENT_TO_WAREHOUSE = "SENT_TO_WAREHOUSE"
+    PICKED = "PICKED"
+    PACKED = "PACKED"
+    DESPATCHED = "DESPATCHED"
+    CANCELLED = "CANCELLED"
+
+
+# The forward order of the fulfilment statuses; CANCELLED stands outside it.
+FULFILMENT_ORDER = (
+    OrderStatus.PENDING,
+    OrderStatus.SENT_TO_WAREHOUSE,
+    OrderStatus.PICKED,
+    OrderStatus.PACKED,
+    OrderStatus.DESPATCHED,
+)
+IN_WAREHOUSE = frozenset({OrderStatus.SENT_TO_WAREHOUSE, OrderStatus.PICKED, OrderStatus.PACKED})
+WAREHOUSE_STATUSES = (
+    OrderStatus.SENT_TO_WAREHOUSE,
+    OrderStatus.PICKED,
+    OrderStatus.PACKED,
+    OrderStatus.DESPATCHED,
+)
+
+
+class RequestStatus(StrEnum):
+    REQUESTED = "REQUESTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class Event(StrEnum):
+    ORDER_CREATED = "ORDER_CREATED"
+    STATUS_CHANGED = "STATUS_CHANGED"
+    ORDER_CANCELLED = "ORDER_CANCELLED"
+    CANCELLATION_REQUESTED = "CANCELLATION_REQUESTED"
+    CANCELLATION_APPROVED = "CANCELLATION_APPROVED"
+    CANCELLATION_REJECTED = "CANCELLATION_REJECTED"
+
+
+# The events of API.md §4: what a seller or the warehouse must be told.
+NOTIFIED_EVENTS = frozenset(
+    {
+        Event.ORDER_CANCELLED,
+        Event.CANCELLATION_REQUESTED,
+        Event.CANCELLATION_APPROVED,
+        Event.CANCELLATION_REJECTED,
+    }
+)
+
+
+class Refusal(StrEnum):
+    """Why a command changed nothing: the `code` of a 409, or the greyed-out button's reason."""
+
+    ORDER_NOT_IN_WAREHOUSE = "ORDER_NOT_IN_WAREHOUSE"
+    ORDER_IN_WAREHOUSE = "ORDER_IN_WAREHOUSE"
+    CANCELLATION_PENDING = "CANCELLATION_PENDING"
+    CANCELLATION_REJECTED = "CANCELLATION_REJECTED"
+    ORDER_DESPATCHED = "ORDER_DESPATCHED"
+    ORDER_CANCELLED = "ORDER_CANCELLED"
+    DECISION_CONFLICT = "DECISION_CONFLICT"
+    NO_CANCELLATION_REQUEST = "NO_CANCELLATION_REQUEST"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+
+
+class SellerReason(StrEnum):
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
+    ADDRESS_ERROR = "ADDRESS_ERROR"
+    DUPLICATE_ORDER = "DUPLICATE_ORDER"
+    FRAUD_SUSPECTED = "FRAUD_SUSPECTED"
+    OTHER = "OTHER"
+
+
+class WarehouseReason(StrEnum):
+    ALREADY_PACKED = "ALREADY_PACKED"
+    IN_COURIER_COLLECTION = "IN_COURIER_COLLECTION"
+    ORDER_DESPATCHED = "ORDER_DESPATCHED"
+    OTHER = "OTHER"
+
+
+class CancellationOption(StrEnum):
+    CANCEL = "CANCEL"
+    REQUEST = "REQUEST"
+    NONE = "NONE"
+
+
+class Action(StrEnum):
+    """Every command either side can send, as the rules table's column key."""
+
+    CANCEL = "CANCEL"
+    REQUEST_CANCELLATION = "REQUEST_CANCELLATION"
+    APPROVE_CANCELLATION = "APPROVE_CANCELLATION"
+    REJECT_CANCELLATION = "REJECT_CANCELLATION"
+    MOVE_TO_SENT_TO_WAREHOUSE = "MOVE_TO_SENT_TO_WAREHOUSE"
+    MOVE_TO_PICKED = "MOVE_TO_PICKED"
+    MOVE_TO_PACKED = "MOVE_TO_PACKED"
+    MOVE_TO_DESPATCHED = "MOVE_TO_DESPATCHED"
+
+    @classmethod
+    def move_to(cls, status: OrderStatus) -> Action:
+        return cls(f"MOVE_TO_{status}")
+
+    @property
+    def target_status(self) -> OrderStatus | None:
+        """The status a warehouse status update moves to; None for the other commands."""
+        prefix = "MOVE_TO_"
+        return OrderStatus(self.value.removeprefix(prefix)) if self.value.startswith(prefix) else None
+
+
+@dataclass(frozen=True, order=True)
+class State:
+    """What the rules look at: the order's status and its cancellation request's status."""
+
+    status: OrderStatus
+    request: RequestStatus | None = None
+
+    def __str__(self) -> str:
+        return f"{self.status}/{self.request or 'no request'}"
+
+
+# Every state an order can reach through the rules; the table is total over these.
+ALL_STATES = (
+    State(OrderStatus.PENDING),
+    *(State(status, request) for status in IN_WAREHOUSE for request in (None, RequestStatus.REQUESTED, RequestStatus.REJECTED)),
+    State(OrderStatus.DESPATCHED),
+    State(OrderStatus.DESPATCHED, RequestStatus.REJECTED),
+    State(OrderStatus.CANCELLED),
+    State(OrderStatus.CANCELLED, RequestStatus.APPROVED),
+)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A change to write: the new status and request status (None keeps the current one)."""
+
+    event: Event
+    status: OrderStatus | None = None
+    request: RequestStatus | None = None
+    decision_reason: WarehouseReason | None = None
+
+    def apply(self, state: State) -> State:
+        return State(self.status or state.status, self.request or state.request)
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """Success with nothing to write: the order already is where the command would take it."""
+
+    reason: Refusal | None = None
+
+
+@dataclass(frozen=True)
+class Refused:
+    code: Refusal
+
+
+Outcome = Transition | Unchanged | Refused
+
+
+class Row(StrEnum):
+    """The rows of the seller table in API.md §2."""
+
+    PENDING = "PENDING"
+    IN_WAREHOUSE = "IN_WAREHOUSE"
+    CANCELLATION_PENDING = "CANCELLATION_PENDING"
+    CANCELLATION_REJECTED = "CANCELLATION_REJECTED"
+    DESPATCHED = "DESPATCHED"
+    CANCELLED = "CANCELLED"
+
+    @classmethod
+    def of(cls, state: State) -> Row:
+        if state.status in IN_WAREHOUSE:
+            return {
+                None: cls.IN_WAREHOUSE,
+                RequestStatus.REQUESTED: cls.CANCELLATION_PENDING,
+                RequestStatus.REJECTED: cls.CANCELLATION_REJECTED,
+            }[state.request]
+        return cls(state.status)
+
+
+SELLER_RULES: dict[Row, dict[Action, Outcome]] = {
+    Row.PENDING: {
+        Action.CANCEL: Transition(Event.ORDER_CANCELLED, status=OrderStatus.CANCELLED),
+        Action.REQUEST_CANCELLATION: Refused(Refusal.ORDER_NOT_IN_WAREHOUSE),
+    },
+    Row.IN_WAREHOUSE: {
+        Action.CANCEL: Refused(Refusal.ORDER_IN_WAREHOUSE),
+        Action.REQUEST_CANCELLATION: Transition(Event.CANCELLATION_REQUESTED, request=RequestStatus.REQUESTED),
+    },
+    Row.CANCELLATION_PENDING: {
+        Action.CANCEL: Refused(Refusal.CANCELLATION_PENDING),
+        Action.REQUEST_CANCELLATION: Unchanged(Refusal.CANCELLATION_PENDING),
+    },
+    Row.CANCELLATION_REJECTED: {
+        Action.CANCEL: Refused(Refusal.CANCELLATION_REJECTED),
+        Action.REQUEST_CANCELLATION: Refused(Refusal.CANCELLATION_REJECTED),
+    },
+    Row.DESPATCHED: {
+        Action.CANCEL: Refused(Refusal.ORDER_DESPATCHED),
+        Action.REQUEST_CANCELLATION: Refused(Refusal.ORDER_DESPATCHED),
+    },
+    Row.CANCELLED: {
+        Action.CANCEL: Unchanged(Refusal.ORDER_CANCELLED),
+        Action.REQUEST_CANCELLATION: Refused(Refusal.ORDER_CANCELLED),
+    },
+}
+
+
+class RequestRow(StrEnum):
+    """The rows of the warehouse table in API.md §2."""
+
+    REQUESTED = "REQUESTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    NO_REQUEST = "NO_REQUEST"
+    CANCELLED_DIRECTLY = "CANCELLED_DIRECTLY"
+
+    @classmethod
+    def of(cls, state: State) -> RequestRow:
+        if state.request is not None:
+            return cls(state.request)
+        return cls.CANCELLED_DIRECTLY if state.status == OrderStatus.CANCELLED else cls.NO_REQUEST
+
+
+DECISION_RULES: dict[RequestRow, dict[Action, Outcome]] = {
+    RequestRow.REQUESTED: {
+        Action.APPROVE_CANCELLATION: Transition(
+            Event.CANCELLATION_APPROVED, status=OrderStatus.CANCELLED, request=RequestStatus.APPROVED
+        ),
+        Action.REJECT_CANCELLATION: Transition(Event.CANCELLATION_REJECTED, request=RequestStatus.REJECTED),
+    },
+    RequestRow.APPROVED: {
+        Action.APPROVE_CANCELLATION: Unchanged(),
+        Action.REJECT_CANCELLATION: Refused(Refusal.DECISION_CONFLICT),
+    },
+    RequestRow.REJECTED: {
+        Action.APPROVE_CANCELLATION: Refused(Refusal.DECISION_CONFLICT),
+        Action.REJECT_CANCELLATION: Unchanged(),
+    },
+    RequestRow.NO_REQUEST: {
+        Action.APPROVE_CANCELLATION: Refused(Refusal.NO_CANCELLATION_REQUEST),
+        Action.REJECT_CANCELLATION: Refused(Refusal.NO_CANCELLATION_REQUEST),
+    },
+    RequestRow.CANCELLED_DIRECTLY: {
+        Action.APPROVE_CANCELLATION: Refused(Refusal.NO_CANCELLATION_REQUEST),
+        Action.REJECT_CANCELLATION: Refused(Refusal.NO_CANCELLATION_REQUEST),
+    },
+}
+
+
+def _status_update(state: State, target: OrderStatus) -> Outcome:
+    """The "status update" column: forward moves, with despatch rejecting a pending request."""
+    if state.status == OrderStatus.CANCELLED:
+        return Refused(Refusal.ORDER_CANCELLED)
+    if target == state.status:
+        return Unchanged()
+    current, wanted = FULFILMENT_ORDER.index(state.status), FULFILMENT_ORDER.index(target)
+    skips_the_warehouse = state.status == OrderStatus.PENDING and target != OrderStatus.SENT_TO_WAREHOUSE
+    if wanted < current or skips_the_warehouse:
+        return Refused(Refusal.INVALID_TRANSITION)
+    if target == OrderStatus.DESPATCHED and state.request == RequestStatus.REQUESTED:
+        return Transition(
+            Event.CANCELLATION_REJECTED,
+            status=OrderStatus.DESPATCHED,
+            request=RequestStatus.REJECTED,
+            decision_reason=WarehouseReason.ORDER_DESPATCHED,
+        )
+    return Transition(Event.STATUS_CHANGED, status=target)
+
+
+@cache
+def decide(state: State, action: Action) -> Outcome:
+    """The contract's answer to `action` on an order in `state`."""
+    if action in (Action.CANCEL, Action.REQUEST_CANCELLATION):
+        return SELLER_RULES[Row.of(state)][action]
+    if action in (Action.APPROVE_CANCELLATION, Action.REJECT_CANCELLATION):
+        return DECISION_RULES[RequestRow.of(state)][action]
+    return _status_update(state, action.target_status)
+
+
+@cache
+def transitions(action: Action) -> dict[Transition, tuple[State, ...]]:
+    """Each transition `action` can make, with the states it makes it from.
+
+    The store writes one conditional update per entry: the states are its condition.
+    Entries come most common first, so that the first write is usually the only one.
+    """
+    grouped: dict[Transition, list[State]] = {}
+    for state in ALL_STATES:
+        outcome = decide(state, action)
+        if isinstance(outcome, Transition):
+            grouped.setdefault(outcome, []).append(state)
+    return {
+        transition: tuple(states)
+        for transition, states in sorted(grouped.items(), key=lambda entry: -len(entry[1]))
+    }
+
+
+def cancellation_option(state: State) -> tuple[CancellationOption, Refusal | None]:
+    """What the portal's one "Cancel Order" button does now, read off the same table as the API."""
+    cancel = decide(state, Action.CANCEL)
+    if isinstance(cancel, Transition):
+        return CancellationOption.CANCEL, None
+    if isinstance(decide(state, Action.REQUEST_CANCELLATION), Transition):
+        return CancellationOption.REQUEST, None
+    return CancellationOption.NONE, cancel.code if isinstance(cancel, Refused) else cancel.reason

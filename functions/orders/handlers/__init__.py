@@ -1,0 +1,1 @@
+"""One module per Lambda function; each registers its route and exports `handler`."""

@@ -1,0 +1,24 @@
+"""POST /warehouse/orders/{order_id}/status: the warehouse moves an order forward."""
+
+from http import HTTPStatus
+
+from aws_lambda_powertools.event_handler import Response
+
+from orders.api import OrderId, app, command_response, documented, handler, orders
+from orders.domain import Action, OrderStatus
+from orders.models import Order, StatusUpdateBody
+from orders.store import WAREHOUSE, Details
+
+__all__ = ["handler"]
+
+
+@app.post(
+    "/warehouse/orders/<order_id>/status",
+    summary="Report the order's fulfilment status",
+    responses=documented(HTTPStatus.OK, "Moved (or already there)", HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT),
+    tags=["warehouse"],
+)
+def update_status(order_id: OrderId, update: StatusUpdateBody) -> Response[Order]:
+    action = Action.move_to(OrderStatus(update.status))
+    details = Details(tracking_number=update.tracking_number)
+    return command_response(action, orders().apply(order_id, action, WAREHOUSE, details))

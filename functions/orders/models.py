@@ -1,0 +1,184 @@
+"""The API's bodies as pydantic models: what callers send, what they get back, and the errors.
+
+The OpenAPI document (openapi.json) is generated from these models and the routes that use them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
+
+from orders import domain
+from orders.domain import (
+    CancellationOption,
+    Event,
+    OrderStatus,
+    Refusal,
+    RequestStatus,
+    SellerReason,
+    WarehouseReason,
+)
+
+ORDER_ID_PATTERN = r"^ord_[a-z2-7]{26}$"
+# Text fields: no control characters; notes may also hold tabs and line breaks.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Note = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LineItem(Body):
+    sku: Code
+    quantity: Annotated[StrictInt, Field(ge=1, le=10_000)]
+
+
+class Recipient(Body):
+    name: Text
+    address_line1: Text
+    address_line2: Text | None = None
+    city: Text
+    postcode: Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9 \-]+$")]
+    country: Country = Field(description="ISO 3166-1 alpha-2 country code")
+
+
+class NewOrder(Body):
+    reference: Code = Field(description="The seller's own reference; unique per seller")
+    items: Annotated[list[LineItem], Field(min_length=1, max_length=100)]
+    recipient: Recipient
+    courier_service: Code
+
+
+class CancellationRequestBody(Body):
+    reason_code: SellerReason | None = None
+    note: Note | None = None
+
+
+class CancellationDecisionBody(Body):
+    decision: Literal["APPROVED", "REJECTED"]
+    reason_code: WarehouseReason | None = None
+    note: Note | None = None
+
+    @model_validator(mode="after")
+    def _rejection_needs_a_reason(self) -> CancellationDecisionBody:
+        if self.decision == "REJECTED" and self.reason_code is None:
+            raise ValueError("reason_code is required when the decision is REJECTED")
+        return self
+
+    @property
+    def action(self) -> domain.Action:
+        approved = self.decision == "APPROVED"
+        return domain.Action.APPROVE_CANCELLATION if approved else domain.Action.REJECT_CANCELLATION
+
+
+class StatusUpdateBody(Body):
+    status: Literal["SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED"]
+    tracking_number: Code | None = None
+
+
+# -- responses ---------------------------------------------------------------------------
+
+
+class CancellationRequest(BaseModel):
+    status: RequestStatus
+    reason_code: SellerReason | None = None
+    note: str | None = None
+    requested_at: str
+    decision_reason_code: WarehouseReason | None = None
+    decision_note: str | None = None
+    decided_at: str | None = None
+
+
+class Cancellation(BaseModel):
+    option: CancellationOption = Field(description="What the portal's Cancel Order button does now")
+    unavailable_reason: Refusal | None = Field(description="Why the button is greyed out (option NONE)")
+    request: CancellationRequest | None
+
+
+class HistoryEntry(BaseModel):
+    at: str
+    event: Event
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    by: str = Field(description='"seller:<id>" or "warehouse"')
+
+
+class Order(BaseModel):
+    order_id: str
+    seller_id: str
+    reference: str
+    status: OrderStatus
+    items: list[LineItem]
+    recipient: Recipient
+    courier_service: str
+    tracking_number: str | None
+    created_at: str
+    updated_at: str
+    version: int
+    cancellation: Cancellation
+    history: list[HistoryEntry]
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Order:
+        """The order as callers see it: the stored item plus what is derived from it."""
+        request = item.get("cancellation_request")
+        state = domain.State(OrderStatus(item["status"]), RequestStatus(request["status"]) if request else None)
+        option, unavailable_reason = domain.cancellation_option(state)
+        return cls.model_validate(
+            {
+                **{name: item.get(name) for name in _STORED_FIELDS},
+                "cancellation": {"option": option, "unavailable_reason": unavailable_reason, "request": request},
+                "history": _history(item["history"]),
+            }
+        )
+
+
+_STORED_FIELDS = (
+    "order_id",
+    "seller_id",
+    "items",
+    "recipient",
+    "reference",
+    "status",
+    "courier_service",
+    "tracking_number",
+    "created_at",
+    "updated_at",
+    "version",
+)
+
+
+def _history(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each entry's from/to status: the status the one before it left, and its own (if it moved)."""
+    entries, status = [], None
+    for entry in stored:
+        to_status = entry.get("to_status") or status
+        entries.append({**entry, "from_status": status, "to_status": to_status})
+        status = to_status
+    return entries
+
+
+class OrderPage(BaseModel):
+    orders: list[Order]
+    next_token: str | None = Field(description="Pass as ?next_token= for the next page; null on the last")
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document with a machine-readable code."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    code: str
+    detail: str
+    order_status: OrderStatus | None = None
+    errors: list[FieldError] | None = None

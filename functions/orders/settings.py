@@ -1,0 +1,47 @@
+"""Environment settings, validated once, and the AWS clients made from them (lazily, once)."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sns import SNSClient
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    table_name: str = Field("orders", alias="TABLE_NAME")
+    topic_arn: str = Field("", alias="TOPIC_ARN")
+    # The portal's origin (exact match); the local stack also allows any localhost origin.
+    portal_origin: str = Field("http://localhost:5173", alias="PORTAL_ORIGIN")
+    allow_localhost_origins: bool = Field(False, alias="ALLOW_LOCALHOST_ORIGINS")
+    # How often the SDK itself retries a throttled DynamoDB call before we answer 503.
+    dynamodb_max_attempts: int = Field(3, ge=1, le=10, alias="DYNAMODB_MAX_ATTEMPTS")
+    retry_after_seconds: int = Field(1, ge=1, alias="RETRY_AFTER_SECONDS")
+
+
+@cache
+def settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))
+
+
+@cache
+def dynamodb() -> DynamoDBClient:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": settings().dynamodb_max_attempts})
+    return boto3.client("dynamodb", config=config)
+
+
+@cache
+def sns() -> SNSClient:
+    import boto3
+
+    return boto3.client("sns")

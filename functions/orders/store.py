@@ -1,0 +1,366 @@
+"""The orders table: one conditional DynamoDB write per command, refusals read off the old item.
+
+A command's write is conditioned on the set of states in which the rules table (domain.py)
+gives that very transition, and on the caller owning the order. When the condition fails,
+DynamoDB hands back the item as it stood (`ReturnValuesOnConditionCheckFailure=ALL_OLD`)
+and the same table says what to answer: 404, the 409 of the state that won, "200,
+unchanged", or (only for a despatch that meets a pending request) the other write.
+AWS errors become domain errors here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from orders import domain
+from orders.domain import Action, Event, Outcome, RequestStatus, State, Transition, Unchanged
+from orders.settings import dynamodb, settings
+
+SELLER_INDEX = "by-seller"
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class OrderNotFound(Exception):
+    def __init__(self, order_id: str):
+        super().__init__(f"Order {order_id} not found")
+        self.order_id = order_id
+
+
+class CommandRefused(Exception):
+    """The order's state forbids the command; `order` is the order as it stood."""
+
+    def __init__(self, action: Action, code: domain.Refusal, order: dict[str, Any]):
+        super().__init__(code)
+        self.action = action
+        self.code = code
+        self.order = order
+
+
+class StoreUnavailable(Exception):
+    """DynamoDB kept throttling after the SDK's retries; nothing was written."""
+
+
+class InvalidPageToken(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sends a command: a seller (who may only touch their own orders) or the warehouse."""
+
+    seller_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"seller:{self.seller_id}" if self.seller_id else "warehouse"
+
+
+WAREHOUSE = Caller()
+
+
+@dataclass(frozen=True)
+class Details:
+    """What the caller sent along with a command."""
+
+    reason_code: str | None = None
+    note: str | None = None
+    tracking_number: str | None = None
+
+
+@dataclass(frozen=True)
+class Applied:
+    order: dict[str, Any]
+    outcome: Outcome
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def order_id_for(seller_id: str, reference: str) -> str:
+    """The id of a seller's order with this reference: the same every time, so create is idempotent."""
+    digest = hashlib.sha256(f"{seller_id}\x00{reference}".encode()).digest()
+    return "ord_" + base64.b32encode(digest).decode().lower()[:26]
+
+
+def state_of(order: dict[str, Any]) -> State:
+    request = order.get("cancellation_request")
+    return State(domain.OrderStatus(order["status"]), RequestStatus(request["status"]) if request else None)
+
+
+class OrderStore:
+    def __init__(self, table_name: str | None = None, client: Any = None):
+        self.table_name = table_name or settings().table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = dynamodb()
+        return self._client
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, order_id: str, caller: Caller) -> dict[str, Any]:
+        response = self._call(
+            self.client.get_item, TableName=self.table_name, Key=_key(order_id), ConsistentRead=True
+        )
+        order = _plain(response.get("Item"))
+        if order is None or not _visible_to(order, caller):
+            raise OrderNotFound(order_id)
+        return order
+
+    def list_for_seller(
+        self, seller_id: str, *, status: str | None, limit: int, page_token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of a seller's orders, newest first, and the token of the next page (None at the end)."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": SELLER_INDEX,
+            "KeyConditionExpression": "seller_id = :seller",
+            "ExpressionAttributeValues": {":seller": {"S": seller_id}},
+            "ScanIndexForward": False,
+        }
+        if status:
+            query["FilterExpression"] = "#status = :status"
+            query["ExpressionAttributeNames"] = {"#status": "status"}
+            query["ExpressionAttributeValues"][":status"] = {"S": status}
+        if page_token:
+            query["ExclusiveStartKey"] = _decode_page_token(page_token, seller_id)
+
+        # One more than asked for tells whether another page exists, so the last page has no token.
+        found: list[dict[str, Any]] = []
+        while len(found) <= limit:
+            page = self._call(self.client.query, Limit=limit + 1 - len(found), **query)
+            found.extend(_plain(item) for item in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        orders = found[:limit]
+        next_token = _encode_page_token(orders[-1]) if len(found) > limit else None
+        return orders, next_token
+
+    # -- writes --------------------------------------------------------------------------
+
+    def create(self, seller_id: str, draft: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Store a new order; if the seller already has one with this reference, return that instead."""
+        at = now()
+        order = {
+            "order_id": order_id_for(seller_id, draft["reference"]),
+            "seller_id": seller_id,
+            **draft,
+            "status": domain.OrderStatus.PENDING.value,
+            "tracking_number": None,
+            "created_at": at,
+            "updated_at": at,
+            "version": 1,
+            "history": [_history_entry(at, Event.ORDER_CREATED, f"seller:{seller_id}", domain.OrderStatus.PENDING)],
+        }
+        try:
+            self._call(
+                self.client.put_item,
+                TableName=self.table_name,
+                Item=_dynamo(order),
+                ConditionExpression="attribute_not_exists(order_id)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            return _refused_item(error), False
+        return order, True
+
+    def apply(self, order_id: str, action: Action, caller: Caller, details: Details = Details()) -> Applied:
+        """Carry out `action` with the one conditional write the rules allow from the order's state."""
+        candidates = domain.transitions(action)
+        transition = next(iter(candidates))
+        # Each retry follows a state change someone else made, and orders only move forward.
+        for _ in domain.ALL_STATES:
+            try:
+                response = self._call(
+                    self.client.update_item,
+                    **self._transition_write(order_id, transition, candidates[transition], caller, details),
+                )
+                return Applied(_plain(response["Attributes"]), transition)
+            except ClientError as error:
+                current = _refused_item(error)
+            if current is None or not _visible_to(current, caller):
+                raise OrderNotFound(order_id)
+            outcome = domain.decide(state_of(current), action)
+            if isinstance(outcome, Unchanged):
+                return Applied(current, outcome)
+            if not isinstance(outcome, Transition):
+                raise CommandRefused(action, outcome.code, current)
+            transition = outcome
+        raise RuntimeError(f"{action} on {order_id} did not settle")  # unreachable: states form a DAG
+
+    def _transition_write(
+        self,
+        order_id: str,
+        transition: Transition,
+        from_states: tuple[State, ...],
+        caller: Caller,
+        details: Details,
+    ) -> dict[str, Any]:
+        at = now()
+        names = {"#status": "status", "#request": "cancellation_request", "#request_status": "status"}
+        values: dict[str, Any] = {
+            ":one": 1,
+            ":now": at,
+            ":entry": [_history_entry(at, transition.event, caller.label, transition.status)],
+        }
+        updates = ["version = version + :one", "updated_at = :now", "history = list_append(history, :entry)"]
+        if transition.status:
+            updates.append("#status = :new_status")
+            values[":new_status"] = transition.status.value
+        if transition.status and details.tracking_number:
+            updates.append("tracking_number = :tracking_number")
+            values[":tracking_number"] = details.tracking_number
+        if transition.request == RequestStatus.REQUESTED:
+            updates.append("#request = :request")
+            values[":request"] = {
+                "status": RequestStatus.REQUESTED.value,
+                "reason_code": details.reason_code,
+                "note": details.note,
+                "requested_at": at,
+                "decision_reason_code": None,
+                "decision_note": None,
+                "decided_at": None,
+            }
+        elif transition.request:
+            updates += [
+                "#request.#request_status = :new_request_status",
+                "#request.decision_reason_code = :decision_reason_code",
+                "#request.decision_note = :decision_note",
+                "#request.decided_at = :now",
+            ]
+            values[":new_request_status"] = transition.request.value
+            values[":decision_reason_code"] = transition.decision_reason or details.reason_code
+            values[":decision_note"] = None if transition.decision_reason else details.note
+
+        conditions = [_states_condition(from_states, values)]
+        if caller.seller_id:
+            conditions.append("seller_id = :seller")
+            values[":seller"] = caller.seller_id
+        else:
+            conditions.append("attribute_exists(order_id)")
+        update, condition = "SET " + ", ".join(updates), " AND ".join(conditions)
+        return {
+            "TableName": self.table_name,
+            "Key": _key(order_id),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            # DynamoDB refuses names an expression does not use.
+            "ExpressionAttributeNames": {
+                alias: name for alias, name in names.items() if re.search(rf"{alias}\b", update + condition)
+            },
+            "ExpressionAttributeValues": {name: _serializer.serialize(value) for name, value in values.items()},
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+
+    def _call(self, operation: Any, **kwargs: Any) -> Any:
+        try:
+            return operation(**kwargs)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in THROTTLING_CODES:
+                raise StoreUnavailable(str(error)) from error
+            raise
+
+
+def _states_condition(states: tuple[State, ...], values: dict[str, Any]) -> str:
+    """`(the order is in one of these states)` as a condition expression over status and request."""
+    statuses_by_request: dict[RequestStatus | None, list[str]] = {}
+    for state in states:
+        statuses_by_request.setdefault(state.request, []).append(state.status.value)
+    clauses = []
+    for request, statuses in statuses_by_request.items():
+        for status in statuses:
+            values[f":is_{status}"] = status
+        in_status = "#status IN ({})".format(", ".join(f":is_{status}" for status in statuses))
+        if request is None:
+            clauses.append(f"attribute_not_exists(#request) AND {in_status}")
+        else:
+            values[f":request_is_{request}"] = request.value
+            clauses.append(f"#request.#request_status = :request_is_{request} AND {in_status}")
+    if len(clauses) == 1:
+        return clauses[0]  # DynamoDB refuses redundant parentheses
+    return "(" + " OR ".join(f"({clause})" for clause in clauses) + ")"
+
+
+def _history_entry(at: str, event: Event, by: str, to_status: domain.OrderStatus | None) -> dict[str, Any]:
+    # from_status is not stored: it is the status the previous entry left, derived when read.
+    entry = {"at": at, "event": event.value, "by": by}
+    if to_status:
+        entry["to_status"] = to_status.value
+    return entry
+
+
+def _visible_to(order: dict[str, Any], caller: Caller) -> bool:
+    return caller.seller_id is None or order.get("seller_id") == caller.seller_id
+
+
+def _refused_item(error: ClientError) -> dict[str, Any] | None:
+    """The item a failed condition found (None: there was none); any other error goes on up."""
+    if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        raise error
+    return _plain(error.response.get("Item"))
+
+
+def _key(order_id: str) -> dict[str, Any]:
+    return {"order_id": {"S": order_id}}
+
+
+def _dynamo(order: dict[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in order.items()}
+
+
+def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    return {name: _native(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+def _native(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {name: _native(inner) for name, inner in value.items()}
+    if isinstance(value, list):
+        return [_native(inner) for inner in value]
+    return value
+
+
+def _encode_page_token(order: dict[str, Any]) -> str:
+    position = {"order_id": order["order_id"], "created_at": order["created_at"]}
+    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_page_token(token: str, seller_id: str) -> dict[str, Any]:
+    try:
+        position = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        order_id, created_at = position["order_id"], position["created_at"]
+        if not (isinstance(order_id, str) and isinstance(created_at, str)):
+            raise TypeError
+    except (binascii.Error, ValueError, TypeError, KeyError) as error:
+        raise InvalidPageToken("next_token is not a token this API issued") from error
+    return {"order_id": {"S": order_id}, "seller_id": {"S": seller_id}, "created_at": {"S": created_at}}

@@ -1,0 +1,46 @@
+"""Fixtures shared by every layer: fake AWS credentials, moto, the table from template.yaml."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+        "AWS_REGION": "eu-west-2",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "TABLE_NAME": "orders-test",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "PORTAL_ORIGIN": "https://portal.example.com",
+    }
+)
+for variable in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    os.environ.pop(variable, None)
+
+
+@pytest.fixture
+def aws():
+    """moto in-process, with the orders table created from template.yaml's own definition."""
+    from moto import mock_aws
+
+    from infra.template import table_definition
+    from orders import api, settings
+
+    with mock_aws():
+        settings.dynamodb.cache_clear()
+        settings.sns.cache_clear()
+        api.orders.cache_clear()
+        import boto3
+
+        boto3.client("dynamodb").create_table(**table_definition(os.environ["TABLE_NAME"]))
+        yield
+        settings.dynamodb.cache_clear()
+        settings.sns.cache_clear()
+        api.orders.cache_clear()
