@@ -30,9 +30,11 @@ def aws():
     """moto in-process, with the orders table created from template.yaml's own definition."""
     from moto import mock_aws
 
+    from infra.moto_atomic import make_dynamodb_writes_atomic
     from infra.template import table_definition
     from orders import api, settings
 
+    make_dynamodb_writes_atomic()
     with mock_aws():
         settings.dynamodb.cache_clear()
         settings.sns.cache_clear()

@@ -21,7 +21,7 @@ class Settings(BaseModel):
     # The portal's origin (exact match); the local stack also allows any localhost origin.
     portal_origin: str = Field("http://localhost:5173", alias="PORTAL_ORIGIN")
     allow_localhost_origins: bool = Field(False, alias="ALLOW_LOCALHOST_ORIGINS")
-    # How often the SDK itself retries a throttled DynamoDB call before we answer 503.
+    # Attempts (first try included) the SDK makes at a throttled DynamoDB call before we answer 503.
     dynamodb_max_attempts: int = Field(3, ge=1, le=10, alias="DYNAMODB_MAX_ATTEMPTS")
     retry_after_seconds: int = Field(1, ge=1, alias="RETRY_AFTER_SECONDS")
 
@@ -36,7 +36,7 @@ def dynamodb() -> DynamoDBClient:
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"mode": "standard", "max_attempts": settings().dynamodb_max_attempts})
+    config = Config(retries={"mode": "standard", "total_max_attempts": settings().dynamodb_max_attempts})
     return boto3.client("dynamodb", config=config)
 
 

@@ -1,0 +1,275 @@
+"""The functions as API Gateway invokes them: REST events with authorizer claims, moto behind."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from orders.settings import dynamodb
+from tests.support.api import NEW_ORDER, SellerPortal, invoke
+from tests.support.throttling import throttling_dynamodb
+
+
+@pytest.fixture
+def portal(aws):
+    return SellerPortal("S-1")
+
+
+def table_items() -> list[dict]:
+    from orders.settings import settings
+
+    return dynamodb().scan(TableName=settings().table_name)["Items"]
+
+
+def assert_validation_error(reply, *fields):
+    assert reply.status == 400, reply.body
+    assert reply.headers["Content-Type"] == "application/problem+json"
+    assert reply.body["code"] == "VALIDATION_ERROR" and reply.body["type"] == "about:blank"
+    reported = {error["field"] for error in reply.body["errors"]}
+    assert set(fields) <= reported, reported
+    assert all(error["message"] for error in reply.body["errors"])
+
+
+def test_create_answers_201_then_200_with_the_same_order(portal):
+    created = portal.create("SHOP-1001")
+    again = portal.create("SHOP-1001", courier_service="DIFFERENT")
+
+    assert created.status == 201 and again.status == 200
+    assert again.body == created.body
+    order = created.body
+    assert order["order_id"].startswith("ord_") and order["seller_id"] == "S-1"
+    assert order["status"] == "PENDING" and order["version"] == 1 and order["tracking_number"] is None
+    assert order["cancellation"] == {"option": "CANCEL", "unavailable_reason": None, "request": None}
+    assert order["history"] == [
+        {"at": order["created_at"], "event": "ORDER_CREATED", "from_status": None, "to_status": "PENDING", "by": "seller:S-1"}
+    ]
+
+
+def test_seller_identity_comes_only_from_the_authorizer_claims(portal):
+    body = {"reference": "SHOP-9", **NEW_ORDER, "seller_id": "S-2"}
+    assert_validation_error(invoke("POST", "/orders", body=body, seller_id="S-1"), "seller_id")
+    spoofed = invoke(
+        "POST", "/orders", body={"reference": "SHOP-9", **NEW_ORDER}, seller_id="S-1", headers={"X-Seller-Id": "S-2"}
+    )
+    assert spoofed.status == 201 and spoofed.body["seller_id"] == "S-1"
+
+
+def test_a_token_without_a_seller_claim_is_forbidden(portal):
+    event_reply = invoke("GET", "/orders", seller_id="")
+    assert event_reply.status == 403 and event_reply.body["code"] == "FORBIDDEN"
+
+
+@pytest.mark.parametrize(
+    "change, fields",
+    [
+        ({"items": []}, ["items"]),
+        ({"items": [{"sku": "A", "quantity": "2"}]}, ["items[0].quantity"]),
+        ({"items": [{"sku": "A", "quantity": 0}]}, ["items[0].quantity"]),
+        ({"items": [{"sku": "A", "quantity": 10**30}]}, ["items[0].quantity"]),
+        ({"items": [{"sku": "A", "quantity": 1.5}]}, ["items[0].quantity"]),
+        ({"items": [{"sku": "A", "quantity": True}]}, ["items[0].quantity"]),
+        ({"reference": ""}, ["reference"]),
+        ({"reference": "x" * 65}, ["reference"]),
+        ({"reference": "SHOP\u00001"}, ["reference"]),
+        ({"reference": 1001}, ["reference"]),
+        ({"colour": "red"}, ["colour"]),
+        ({"recipient": {**NEW_ORDER["recipient"], "country": "United Kingdom"}}, ["recipient.country"]),
+        ({"recipient": {**NEW_ORDER["recipient"], "phone": "1"}}, ["recipient.phone"]),
+    ],
+)
+def test_bad_orders_are_400_with_field_errors_and_store_nothing(portal, change, fields):
+    body = {"reference": "SHOP-1", **NEW_ORDER, **change}
+    assert_validation_error(invoke("POST", "/orders", body=body, seller_id="S-1"), *fields)
+    assert table_items() == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["{not json", "", "[]", '"text"', "null", "{\"reference\": \"A\"", "\ud800"],
+)
+def test_malformed_bodies_are_400(portal, raw):
+    reply = invoke("POST", "/orders", raw_body=raw, seller_id="S-1")
+    assert_validation_error(reply)
+    assert table_items() == []
+
+
+def test_a_body_that_is_not_utf8_is_400(portal):
+    raw = base64.b64encode(b'{"reference": "\xff\xfe"}').decode()
+    reply = invoke("POST", "/orders", raw_body=raw, base64_encoded=True, seller_id="S-1")
+    assert_validation_error(reply, "body")
+
+
+def test_a_body_that_is_not_json_content_is_415(portal):
+    reply = invoke(
+        "POST", "/orders", raw_body="reference=A", seller_id="S-1", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert reply.status in (400, 415) and reply.headers["Content-Type"] == "application/problem+json"
+    assert table_items() == []
+
+
+def test_a_body_over_64_kib_is_413_and_changes_nothing(portal):
+    body = {"reference": "BIG", **NEW_ORDER, "courier_service": "x" * (65 * 1024)}
+    reply = invoke("POST", "/orders", body=body, seller_id="S-1", headers={"Origin": "https://portal.example.com"})
+    assert reply.status == 413 and reply.body["code"] == "PAYLOAD_TOO_LARGE"
+    assert reply.headers["Access-Control-Allow-Origin"] == "https://portal.example.com"
+    assert table_items() == []
+
+
+@pytest.mark.parametrize("order_id", ["bad", "ord_", "ord_" + "A" * 26, "ord_" + "a" * 27, "ord_" + "!" * 26, "ord_%00"])
+def test_bad_order_ids_are_400(portal, order_id):
+    for method, resource in [("GET", "/orders/{order_id}"), ("POST", "/orders/{order_id}/cancel")]:
+        reply = invoke(method, resource, path_parameters={"order_id": order_id}, seller_id="S-1")
+        assert_validation_error(reply, "order_id")
+
+
+def test_another_sellers_order_is_404_exactly_as_a_missing_one(portal):
+    order = portal.create("SHOP-1").body
+    intruder = SellerPortal("S-2")
+    missing = "ord_" + "a" * 26
+    for order_id in (order["order_id"], missing):
+        for reply in (intruder.get(order_id), intruder.send("cancel", order_id), intruder.send("request", order_id)):
+            assert reply.status == 404 and reply.body["code"] == "ORDER_NOT_FOUND"
+            assert set(reply.body) == {"type", "title", "status", "code", "detail"}
+    assert portal.get(order["order_id"]).body == order
+    assert intruder.list().body == {"orders": [], "next_token": None}
+
+
+def test_warehouse_on_a_missing_order_is_404(portal):
+    assert portal.send("PICKED", "ord_" + "b" * 26).status == 404
+    assert portal.send("approve", "ord_" + "b" * 26).status == 404
+
+
+@pytest.mark.parametrize(
+    "resource, body, field",
+    [
+        ("/warehouse/orders/{order_id}/cancellation-decision", {"decision": "REJECTED"}, "body"),
+        ("/warehouse/orders/{order_id}/cancellation-decision", {"decision": "MAYBE"}, "decision"),
+        ("/warehouse/orders/{order_id}/cancellation-decision", {"decision": "REJECTED", "reason_code": "BORED"}, "reason_code"),
+        ("/warehouse/orders/{order_id}/cancellation-decision", {"decision": "APPROVED", "note": "x" * 501}, "note"),
+        ("/warehouse/orders/{order_id}/status", {"status": "CANCELLED"}, "status"),
+        ("/warehouse/orders/{order_id}/status", {"status": "PENDING"}, "status"),
+        ("/warehouse/orders/{order_id}/status", {}, "status"),
+    ],
+)
+def test_bad_warehouse_bodies_are_400_and_change_nothing(portal, resource, body, field):
+    order = portal.order_in("PACKED/REQUESTED", "W-1")
+    reply = invoke("POST", resource, path_parameters={"order_id": order["order_id"]}, body=body, warehouse=True)
+    assert_validation_error(reply)
+    assert field in {e["field"] for e in reply.body["errors"]} or field == "body"
+    assert portal.get(order["order_id"]).body == order
+
+
+def test_cancellation_request_body_is_optional_and_recorded(portal):
+    plain = portal.order_in("PICKED/-", "R-1")
+    reply = invoke("POST", "/orders/{order_id}/cancellation-request", path_parameters={"order_id": plain["order_id"]}, seller_id="S-1")
+    assert reply.status == 202
+    assert reply.body["cancellation"]["request"]["status"] == "REQUESTED"
+    assert reply.body["cancellation"]["request"]["reason_code"] is None
+
+    with_reason = portal.order_in("PICKED/-", "R-2")
+    body = {"reason_code": "ADDRESS_ERROR", "note": "Wrong flat number.\nPlease hold."}
+    reply = invoke(
+        "POST", "/orders/{order_id}/cancellation-request", path_parameters={"order_id": with_reason["order_id"]},
+        body=body, seller_id="S-1",
+    )
+    request = reply.body["cancellation"]["request"]
+    assert (request["reason_code"], request["note"]) == ("ADDRESS_ERROR", body["note"])
+    assert request["requested_at"] == reply.body["updated_at"]
+
+
+def test_a_rejection_records_the_warehouse_reason(portal):
+    order = portal.order_in("PACKED/REJECTED", "REJ-1")
+    request = order["cancellation"]["request"]
+    assert (request["status"], request["decision_reason_code"], request["decision_note"]) == (
+        "REJECTED", "ALREADY_PACKED", "In the courier cage"
+    )
+    refused = portal.send("request", order["order_id"])
+    assert refused.status == 409 and refused.body["code"] == "CANCELLATION_REJECTED"
+    assert "ALREADY_PACKED" in refused.body["detail"]
+
+
+def test_the_despatched_refusal_says_when(portal):
+    order = portal.order_in("DESPATCHED/-", "D-1")
+    reply = portal.send("cancel", order["order_id"])
+    despatched_at = order["history"][-1]["at"]
+    assert reply.body == {
+        "type": "about:blank",
+        "title": "Order despatched",
+        "status": 409,
+        "code": "ORDER_DESPATCHED",
+        "detail": f"Order {order['order_id']} was despatched at {despatched_at}; it can no longer be cancelled.",
+        "order_status": "DESPATCHED",
+    }
+
+
+def test_listing_through_the_api(portal):
+    ids = [portal.create(f"L-{n}").body["order_id"] for n in range(3)]
+    portal.send("cancel", ids[0])
+    first = portal.list(limit="2")
+    assert first.status == 200 and [o["order_id"] for o in first.body["orders"]] == ids[:0:-1]
+    second = portal.list(limit="2", next_token=first.body["next_token"])
+    assert [o["order_id"] for o in second.body["orders"]] == ids[:1] and second.body["next_token"] is None
+    cancelled = portal.list(status="CANCELLED")
+    assert [o["order_id"] for o in cancelled.body["orders"]] == ids[:1]
+    for bad in ({"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"status": "LOST"}, {"next_token": "%%%"}):
+        assert_validation_error(portal.list(**bad))
+
+
+def test_cors_headers_only_for_the_portal_origin(portal):
+    allowed = invoke("GET", "/orders", seller_id="S-1", headers={"Origin": "https://portal.example.com"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://portal.example.com"
+    other = invoke("GET", "/orders", seller_id="S-1", headers={"Origin": "https://evil.example.com"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    refused = portal.send("approve", portal.create("C-1").body["order_id"])
+    assert refused.status == 409
+
+
+def test_throttling_after_the_sdks_retries_is_503_with_retry_after(portal, monkeypatch):
+    order = portal.create("T-1").body
+    with throttling_dynamodb() as (endpoint, requests):
+        # The functions' own client (and its retry configuration), pointed at a DynamoDB that throttles.
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+        _forget_clients()
+        reply = portal.send("cancel", order["order_id"])
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
+    _forget_clients()
+
+    assert reply.status == 503 and reply.body["code"] == "SERVICE_UNAVAILABLE"
+    assert reply.headers["Retry-After"] == "1"
+    assert requests == ["DynamoDB_20120810.UpdateItem"] * 3  # the SDK's standard mode, 3 attempts in all
+    assert portal.get(order["order_id"]).body == order
+
+
+def _forget_clients():
+    from orders import api, settings
+
+    settings.dynamodb.cache_clear()
+    api.orders.cache_clear()
+
+
+def test_an_unexpected_failure_is_a_500_without_internals(portal):
+    order = portal.create("E-1").body
+    from orders.settings import settings
+
+    dynamodb().delete_table(TableName=settings().table_name)
+    reply = portal.send("cancel", order["order_id"])
+    assert reply.status == 500
+    assert reply.body == {
+        "type": "about:blank",
+        "title": "Internal Server Error",
+        "status": 500,
+        "code": "INTERNAL_ERROR",
+        "detail": "Something went wrong on our side.",
+    }
+
+
+def test_an_unknown_route_is_a_problem_404(portal):
+    reply = invoke("GET", "/orders", seller_id="S-1")
+    assert reply.status == 200
+    from tests.support.events import LambdaContext, rest_event
+    from orders.api import handler
+
+    response = handler(rest_event("DELETE", "/orders", seller_id="S-1"), LambdaContext())
+    assert response["statusCode"] == 404 and json.loads(response["body"])["code"] == "NOT_FOUND"

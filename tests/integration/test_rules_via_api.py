@@ -1,0 +1,51 @@
+"""Every cell of API.md §2 through the real functions: REST events in, HTTP answers out, moto behind."""
+
+import pytest
+
+from tests.support.api import SellerPortal
+from tests.support.contract import BUTTON, COMMANDS, CONTRACT, STATES, next_state
+
+
+@pytest.fixture
+def portal(aws):
+    return SellerPortal("S-1")
+
+
+def _state_name(order):
+    request = order["cancellation"]["request"]
+    return f"{order['status']}/{request['status'] if request else '-'}"
+
+
+@pytest.mark.parametrize("state_name", STATES)
+def test_every_command_in_this_state_answers_as_the_contract_says(portal, state_name):
+    for command in COMMANDS:
+        # Given an order in the state (a fresh one per command)
+        before = portal.order_in(state_name, reference=f"{state_name}:{command}")
+        assert _state_name(before) == state_name
+        assert (before["cancellation"]["option"], before["cancellation"]["unavailable_reason"]) == BUTTON[state_name]
+
+        # When the command is sent
+        reply = portal.send(command, before["order_id"])
+
+        # Then the status code, error code, written change and history are the contract's
+        expected = CONTRACT[state_name, command]
+        assert reply.status == expected.http_status, (command, reply.body)
+        after = portal.get(before["order_id"]).body
+        if expected.http_status == 409:
+            assert reply.headers["Content-Type"] == "application/problem+json"
+            assert reply.code == expected.code
+            assert reply.body["order_status"] == before["status"]
+            assert reply.body["status"] == 409 and reply.body["title"] and reply.body["detail"]
+            assert after == before
+            continue
+        assert reply.body == after
+        assert _state_name(after) == next_state(state_name, command)
+        if expected.event is None:
+            assert after == before  # "200, unchanged": same order, no new history, same version
+        else:
+            assert after["version"] == before["version"] + 1
+            assert after["history"][:-1] == before["history"]
+            entry = after["history"][-1]
+            assert entry["event"] == expected.event
+            assert (entry["from_status"], entry["to_status"]) == (before["status"], after["status"])
+            assert entry["by"] == ("seller:S-1" if command in ("cancel", "request") else "warehouse")

@@ -1,0 +1,148 @@
+"""orders.store against moto, the table created from template.yaml's own definition."""
+
+from __future__ import annotations
+
+import collections
+
+import pytest
+
+from orders.domain import Action, OrderStatus, Refusal
+from orders.settings import dynamodb
+from orders.store import WAREHOUSE, Caller, CommandRefused, Details, InvalidPageToken, OrderNotFound, OrderStore
+from tests.support.api import NEW_ORDER
+from tests.support.commands import ACTIONS
+from tests.support.contract import COMMANDS, CONTRACT, PATHS, STATES
+
+SELLER = Caller("S-1")
+
+
+@pytest.fixture
+def store(aws):
+    return OrderStore()
+
+
+@pytest.fixture
+def dynamodb_calls(aws):
+    """Every DynamoDB API call the store's client makes, by operation name."""
+    calls: collections.Counter[str] = collections.Counter()
+
+    def count(model, **_):
+        calls[model.name] += 1
+
+    dynamodb().meta.events.register("before-call.dynamodb", count)
+    return calls
+
+
+def new_order(store: OrderStore, reference: str, seller: str = "S-1") -> dict:
+    order, created = store.create(seller, {"reference": reference, **NEW_ORDER})
+    assert created
+    return order
+
+
+def drive(store: OrderStore, order_id: str, state_name: str) -> None:
+    for command in PATHS[state_name]:
+        caller = SELLER if command in ("cancel", "request") else WAREHOUSE
+        details = Details(reason_code="ALREADY_PACKED") if command == "reject" else Details()
+        store.apply(order_id, ACTIONS[command], caller, details)
+
+
+def test_create_is_idempotent_on_the_sellers_reference_in_one_request(store, dynamodb_calls):
+    first = new_order(store, "SHOP-1001")
+    again, created = store.create("S-1", {"reference": "SHOP-1001", **NEW_ORDER, "courier_service": "OTHER"})
+
+    assert not created
+    assert again == first  # the existing order, not the new body
+    assert dynamodb_calls == {"PutItem": 2}
+    other_seller, created = store.create("S-2", {"reference": "SHOP-1001", **NEW_ORDER})
+    assert created and other_seller["order_id"] != first["order_id"]
+
+
+def test_an_order_is_invisible_to_other_sellers(store):
+    order = new_order(store, "SHOP-1")
+    with pytest.raises(OrderNotFound):
+        store.get(order["order_id"], Caller("S-2"))
+    with pytest.raises(OrderNotFound):
+        store.apply(order["order_id"], Action.CANCEL, Caller("S-2"))
+    assert store.get(order["order_id"], SELLER)["status"] == "PENDING"
+
+
+def test_a_command_on_a_missing_order_is_not_found_and_creates_nothing(store):
+    with pytest.raises(OrderNotFound):
+        store.apply("ord_" + "a" * 26, Action.move_to(OrderStatus.PICKED), WAREHOUSE)
+    assert dynamodb().scan(TableName=store.table_name)["Count"] == 0
+
+
+@pytest.mark.parametrize("state_name", STATES)
+def test_every_command_makes_one_dynamodb_request(store, dynamodb_calls, state_name):
+    for command in COMMANDS:
+        order = new_order(store, f"{state_name}:{command}")
+        drive(store, order["order_id"], state_name)
+        dynamodb_calls.clear()
+        caller = SELLER if command in ("cancel", "request") else WAREHOUSE
+        details = Details(reason_code="ALREADY_PACKED") if command == "reject" else Details()
+        try:
+            store.apply(order["order_id"], ACTIONS[command], caller, details)
+        except CommandRefused as refusal:
+            assert refusal.code == Refusal(CONTRACT[state_name, command].code)
+        expected = 2 if (command == "DESPATCHED" and state_name.endswith("/REQUESTED")) else 1
+        assert dynamodb_calls == {"UpdateItem": expected}, (state_name, command)
+
+
+def test_a_refusal_carries_the_order_as_it_stood(store):
+    order = new_order(store, "SHOP-2")
+    drive(store, order["order_id"], "DESPATCHED/-")
+    with pytest.raises(CommandRefused) as refusal:
+        store.apply(order["order_id"], Action.CANCEL, SELLER)
+    assert refusal.value.code == Refusal.ORDER_DESPATCHED
+    assert refusal.value.order == store.get(order["order_id"], SELLER)
+
+
+def test_history_records_one_entry_per_change_with_who_and_when(store):
+    order = new_order(store, "SHOP-3")
+    drive(store, order["order_id"], "DESPATCHED/REJECTED")
+    stored = store.get(order["order_id"], SELLER)
+    assert [(e["event"], e.get("to_status"), e["by"]) for e in stored["history"]] == [
+        ("ORDER_CREATED", "PENDING", "seller:S-1"),
+        ("STATUS_CHANGED", "SENT_TO_WAREHOUSE", "warehouse"),
+        ("CANCELLATION_REQUESTED", None, "seller:S-1"),
+        ("CANCELLATION_REJECTED", "DESPATCHED", "warehouse"),
+    ]
+    assert stored["version"] == 4
+    assert stored["cancellation_request"]["decision_reason_code"] == "ORDER_DESPATCHED"
+    assert stored["updated_at"] == stored["history"][-1]["at"]
+
+
+def test_tracking_number_is_written_with_the_move_that_carries_it(store):
+    order = new_order(store, "SHOP-4")
+    drive(store, order["order_id"], "PACKED/-")
+    moved = store.apply(
+        order["order_id"], Action.move_to(OrderStatus.DESPATCHED), WAREHOUSE, Details(tracking_number="RM123GB")
+    ).order
+    assert moved["tracking_number"] == "RM123GB"
+
+
+def test_listing_is_newest_first_in_pages_with_an_optional_status(store, dynamodb_calls):
+    ids = [new_order(store, f"LIST-{n}")["order_id"] for n in range(7)]
+    new_order(store, "OTHER-SELLER", seller="S-2")
+    for order_id in ids[::2]:
+        store.apply(order_id, Action.CANCEL, SELLER)
+
+    seen, token, pages = [], None, 0
+    while True:
+        page, token = store.list_for_seller("S-1", status=None, limit=3, page_token=token)
+        seen += [o["order_id"] for o in page]
+        pages += 1
+        if token is None:
+            break
+    assert seen == ids[::-1] and pages == 3
+
+    cancelled, token = store.list_for_seller("S-1", status="CANCELLED", limit=2, page_token=None)
+    rest, last = store.list_for_seller("S-1", status="CANCELLED", limit=2, page_token=token)
+    assert [o["order_id"] for o in cancelled + rest] == ids[::2][::-1] and last is None
+    assert "Scan" not in dynamodb_calls
+
+
+def test_a_page_token_that_was_not_issued_is_refused(store):
+    for token in ("not-base64!", "e30", "eyJvcmRlcl9pZCI6IDF9"):
+        with pytest.raises(InvalidPageToken):
+            store.list_for_seller("S-1", status=None, limit=5, page_token=token)

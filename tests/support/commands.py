@@ -1,0 +1,36 @@
+"""The contract's command names (tests/support/contract.py) as domain actions and API calls."""
+
+from __future__ import annotations
+
+from orders.domain import Action, OrderStatus, RequestStatus, State
+
+ACTIONS = {
+    "cancel": Action.CANCEL,
+    "request": Action.REQUEST_CANCELLATION,
+    "approve": Action.APPROVE_CANCELLATION,
+    "reject": Action.REJECT_CANCELLATION,
+    **{status: Action.move_to(OrderStatus(status)) for status in ("SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")},
+}
+
+
+def state(name: str) -> State:
+    status, request = name.split("/")
+    return State(OrderStatus(status), None if request == "-" else RequestStatus(request))
+
+
+def name_of(state: State) -> str:
+    return f"{state.status}/{state.request or '-'}"
+
+
+def http_call(command: str) -> tuple[str, dict | None, str]:
+    """(resource, body, caller) of the API call that sends `command`; caller is "seller" or "warehouse"."""
+    if command == "cancel":
+        return "/orders/{order_id}/cancel", None, "seller"
+    if command == "request":
+        return "/orders/{order_id}/cancellation-request", {"reason_code": "CUSTOMER_REQUEST", "note": "Sent twice"}, "seller"
+    if command == "approve":
+        return "/warehouse/orders/{order_id}/cancellation-decision", {"decision": "APPROVED"}, "warehouse"
+    if command == "reject":
+        body = {"decision": "REJECTED", "reason_code": "ALREADY_PACKED", "note": "In the courier cage"}
+        return "/warehouse/orders/{order_id}/cancellation-decision", body, "warehouse"
+    return "/warehouse/orders/{order_id}/status", {"status": command}, "warehouse"

@@ -1,0 +1,156 @@
+"""API.md §2 written out cell by cell, independently of orders.domain, for the tests to hold it to.
+
+Each cell is what the contract answers: `200 ORDER_CANCELLED` (status and the event it
+records), `200 -` (success, unchanged, no event), or `409 CODE`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Rows: every reachable state, as STATUS/REQUEST ("-" for no request).
+STATES = (
+    "PENDING/-",
+    "SENT_TO_WAREHOUSE/-",
+    "SENT_TO_WAREHOUSE/REQUESTED",
+    "SENT_TO_WAREHOUSE/REJECTED",
+    "PICKED/-",
+    "PICKED/REQUESTED",
+    "PICKED/REJECTED",
+    "PACKED/-",
+    "PACKED/REQUESTED",
+    "PACKED/REJECTED",
+    "DESPATCHED/-",
+    "DESPATCHED/REJECTED",
+    "CANCELLED/-",
+    "CANCELLED/APPROVED",
+)
+
+COMMANDS = (
+    "cancel",
+    "request",
+    "approve",
+    "reject",
+    "SENT_TO_WAREHOUSE",
+    "PICKED",
+    "PACKED",
+    "DESPATCHED",
+)
+
+_TABLE = """
+state                        | cancel                      | request                         | approve                          | reject                         | SENT_TO_WAREHOUSE      | PICKED                 | PACKED                 | DESPATCHED
+PENDING/-                    | 200 ORDER_CANCELLED         | 409 ORDER_NOT_IN_WAREHOUSE      | 409 NO_CANCELLATION_REQUEST      | 409 NO_CANCELLATION_REQUEST    | 200 STATUS_CHANGED     | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION
+SENT_TO_WAREHOUSE/-          | 409 ORDER_IN_WAREHOUSE      | 202 CANCELLATION_REQUESTED      | 409 NO_CANCELLATION_REQUEST      | 409 NO_CANCELLATION_REQUEST    | 200 -                  | 200 STATUS_CHANGED     | 200 STATUS_CHANGED     | 200 STATUS_CHANGED
+SENT_TO_WAREHOUSE/REQUESTED  | 409 CANCELLATION_PENDING    | 202 -                           | 200 CANCELLATION_APPROVED        | 200 CANCELLATION_REJECTED      | 200 -                  | 200 STATUS_CHANGED     | 200 STATUS_CHANGED     | 200 CANCELLATION_REJECTED
+SENT_TO_WAREHOUSE/REJECTED   | 409 CANCELLATION_REJECTED   | 409 CANCELLATION_REJECTED       | 409 DECISION_CONFLICT            | 200 -                          | 200 -                  | 200 STATUS_CHANGED     | 200 STATUS_CHANGED     | 200 STATUS_CHANGED
+PICKED/-                     | 409 ORDER_IN_WAREHOUSE      | 202 CANCELLATION_REQUESTED      | 409 NO_CANCELLATION_REQUEST      | 409 NO_CANCELLATION_REQUEST    | 409 INVALID_TRANSITION | 200 -                  | 200 STATUS_CHANGED     | 200 STATUS_CHANGED
+PICKED/REQUESTED             | 409 CANCELLATION_PENDING    | 202 -                           | 200 CANCELLATION_APPROVED        | 200 CANCELLATION_REJECTED      | 409 INVALID_TRANSITION | 200 -                  | 200 STATUS_CHANGED     | 200 CANCELLATION_REJECTED
+PICKED/REJECTED              | 409 CANCELLATION_REJECTED   | 409 CANCELLATION_REJECTED       | 409 DECISION_CONFLICT            | 200 -                          | 409 INVALID_TRANSITION | 200 -                  | 200 STATUS_CHANGED     | 200 STATUS_CHANGED
+PACKED/-                     | 409 ORDER_IN_WAREHOUSE      | 202 CANCELLATION_REQUESTED      | 409 NO_CANCELLATION_REQUEST      | 409 NO_CANCELLATION_REQUEST    | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 200 -                  | 200 STATUS_CHANGED
+PACKED/REQUESTED             | 409 CANCELLATION_PENDING    | 202 -                           | 200 CANCELLATION_APPROVED        | 200 CANCELLATION_REJECTED      | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 200 -                  | 200 CANCELLATION_REJECTED
+PACKED/REJECTED              | 409 CANCELLATION_REJECTED   | 409 CANCELLATION_REJECTED       | 409 DECISION_CONFLICT            | 200 -                          | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 200 -                  | 200 STATUS_CHANGED
+DESPATCHED/-                 | 409 ORDER_DESPATCHED        | 409 ORDER_DESPATCHED            | 409 NO_CANCELLATION_REQUEST      | 409 NO_CANCELLATION_REQUEST    | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 200 -
+DESPATCHED/REJECTED          | 409 ORDER_DESPATCHED        | 409 ORDER_DESPATCHED            | 409 DECISION_CONFLICT            | 200 -                          | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 200 -
+CANCELLED/-                  | 200 -                       | 409 ORDER_CANCELLED             | 409 NO_CANCELLATION_REQUEST      | 409 NO_CANCELLATION_REQUEST    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED
+CANCELLED/APPROVED           | 200 -                       | 409 ORDER_CANCELLED             | 200 -                            | 409 DECISION_CONFLICT          | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED
+"""
+
+# What the portal's button shows in each state: option and unavailable_reason (§3 "The order").
+BUTTON = {
+    "PENDING/-": ("CANCEL", None),
+    "SENT_TO_WAREHOUSE/-": ("REQUEST", None),
+    "PICKED/-": ("REQUEST", None),
+    "PACKED/-": ("REQUEST", None),
+    "SENT_TO_WAREHOUSE/REQUESTED": ("NONE", "CANCELLATION_PENDING"),
+    "PICKED/REQUESTED": ("NONE", "CANCELLATION_PENDING"),
+    "PACKED/REQUESTED": ("NONE", "CANCELLATION_PENDING"),
+    "SENT_TO_WAREHOUSE/REJECTED": ("NONE", "CANCELLATION_REJECTED"),
+    "PICKED/REJECTED": ("NONE", "CANCELLATION_REJECTED"),
+    "PACKED/REJECTED": ("NONE", "CANCELLATION_REJECTED"),
+    "DESPATCHED/-": ("NONE", "ORDER_DESPATCHED"),
+    "DESPATCHED/REJECTED": ("NONE", "ORDER_DESPATCHED"),
+    "CANCELLED/-": ("NONE", "ORDER_CANCELLED"),
+    "CANCELLED/APPROVED": ("NONE", "ORDER_CANCELLED"),
+}
+
+EVENTS = {
+    "ORDER_CANCELLED",
+    "CANCELLATION_REQUESTED",
+    "CANCELLATION_APPROVED",
+    "CANCELLATION_REJECTED",
+    "STATUS_CHANGED",
+}
+
+# The state each successful change leads to, from each state (for checking the write itself).
+_MOVES = {"SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    http_status: int
+    code: str | None  # the 409's code
+    event: str | None  # the history entry (and, for the four of §4, the notification) it records
+
+    @property
+    def changes(self) -> bool:
+        return self.event is not None
+
+
+def _parse() -> dict[tuple[str, str], Answer]:
+    lines = [line for line in _TABLE.strip().splitlines()]
+    header = [cell.strip() for cell in lines[0].split("|")][1:]
+    assert tuple(header) == COMMANDS, header
+    table = {}
+    for line in lines[1:]:
+        state, *cells = [cell.strip() for cell in line.split("|")]
+        for command, cell in zip(COMMANDS, cells, strict=True):
+            status, word = cell.split()
+            status = int(status)
+            if status == 409:
+                table[state, command] = Answer(409, word, None)
+            else:
+                table[state, command] = Answer(status, None, None if word == "-" else word)
+    assert {state for state, _ in table} == set(STATES)
+    return table
+
+
+CONTRACT = _parse()
+
+
+def next_state(state: str, command: str) -> str:
+    """Where a successful change takes the order, per §1 and §2."""
+    status, request = state.split("/")
+    answer = CONTRACT[state, command]
+    if not answer.changes:
+        return state
+    if command == "cancel":
+        return "CANCELLED/-"
+    if command == "request":
+        return f"{status}/REQUESTED"
+    if command == "approve":
+        return "CANCELLED/APPROVED"
+    if command == "reject":
+        return f"{status}/REJECTED"
+    assert command in _MOVES
+    if answer.event == "CANCELLATION_REJECTED":
+        return f"{command}/REJECTED"
+    return f"{command}/{request}"
+
+
+# A shortest way to reach each state from a new order, as a list of commands.
+PATHS = {
+    "PENDING/-": [],
+    "SENT_TO_WAREHOUSE/-": ["SENT_TO_WAREHOUSE"],
+    "SENT_TO_WAREHOUSE/REQUESTED": ["SENT_TO_WAREHOUSE", "request"],
+    "SENT_TO_WAREHOUSE/REJECTED": ["SENT_TO_WAREHOUSE", "request", "reject"],
+    "PICKED/-": ["SENT_TO_WAREHOUSE", "PICKED"],
+    "PICKED/REQUESTED": ["SENT_TO_WAREHOUSE", "PICKED", "request"],
+    "PICKED/REJECTED": ["SENT_TO_WAREHOUSE", "PICKED", "request", "reject"],
+    "PACKED/-": ["SENT_TO_WAREHOUSE", "PACKED"],
+    "PACKED/REQUESTED": ["SENT_TO_WAREHOUSE", "PACKED", "request"],
+    "PACKED/REJECTED": ["SENT_TO_WAREHOUSE", "PACKED", "request", "reject"],
+    "DESPATCHED/-": ["SENT_TO_WAREHOUSE", "DESPATCHED"],
+    "DESPATCHED/REJECTED": ["SENT_TO_WAREHOUSE", "request", "DESPATCHED"],
+    "CANCELLED/-": ["cancel"],
+    "CANCELLED/APPROVED": ["SENT_TO_WAREHOUSE", "request", "approve"],
+}
