@@ -101,11 +101,12 @@ def test_a_body_that_is_not_utf8_is_400(portal):
     assert_validation_error(reply, "body")
 
 
-def test_a_body_that_is_not_json_content_is_415(portal):
-    reply = invoke(
-        "POST", "/orders", raw_body="reference=A", seller_id="S-1", headers={"Content-Type": "application/x-www-form-urlencoded"}
-    )
-    assert reply.status in (400, 415) and reply.headers["Content-Type"] == "application/problem+json"
+def test_a_body_sent_as_another_media_type_is_refused(portal):
+    text = invoke("POST", "/orders", raw_body="SHOP-1", seller_id="S-1", headers={"Content-Type": "text/plain"})
+    assert text.status == 415 and text.body["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    form_headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    form = invoke("POST", "/orders", raw_body="reference=A", seller_id="S-1", headers=form_headers)
+    assert_validation_error(form)
     assert table_items() == []
 
 
