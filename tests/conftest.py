@@ -46,3 +46,20 @@ def aws():
         settings.dynamodb.cache_clear()
         settings.sns.cache_clear()
         api.orders.cache_clear()
+
+
+@pytest.fixture
+def notification_channels(aws, monkeypatch):
+    """template.yaml's topic, queues and warehouse subscription in moto, and the notifier's TOPIC_ARN set.
+
+    The notifier's pause before reporting a failed publish is off: retries follow at once.
+    """
+    from orders import settings
+    from tests.support.notifications import create_channels
+
+    channels = create_channels()
+    monkeypatch.setenv("TOPIC_ARN", channels.topic_arn)
+    monkeypatch.setenv("PUBLISH_RETRY_PAUSE_SECONDS", "0")
+    settings.settings.cache_clear()
+    yield channels
+    settings.settings.cache_clear()

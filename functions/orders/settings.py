@@ -24,6 +24,10 @@ class Settings(BaseModel):
     # Attempts (first try included) the SDK makes at a throttled DynamoDB call before we answer 503.
     dynamodb_max_attempts: int = Field(3, ge=1, le=10, alias="DYNAMODB_MAX_ATTEMPTS")
     retry_after_seconds: int = Field(1, ge=1, alias="RETRY_AFTER_SECONDS")
+    # How long the notifier waits after a failed SNS publish before it reports the failure. Lambda
+    # retries a failed stream batch back to back: this paces the retries, so that the stream
+    # mapping's MaximumRetryAttempts covers a known stretch of SNS outage (see template.yaml).
+    publish_retry_pause_seconds: float = Field(10, ge=0, le=60, alias="PUBLISH_RETRY_PAUSE_SECONDS")
 
 
 @cache

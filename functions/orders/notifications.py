@@ -1,0 +1,101 @@
+"""Stream image -> event -> SNS message: what a seller or the warehouse is told of a change (API.md §4).
+
+A record of the orders table's stream carries exactly one write. The store's every change
+adds one to `version` and appends one history entry in that same write, so the new image's
+last history entry names the change, and `<order_id>:<version>` identifies it for good: a
+redelivered record gives the same event, with the same `event_id`. Only the events of
+`domain.NOTIFIED_EVENTS` are told; every other record (a new order, a plain status move,
+anything not written by the store's rules) tells nobody and gives None.
+
+Pure: no AWS here but the client that `publish` is handed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
+from pydantic import BaseModel, ConfigDict
+
+from orders.domain import NOTIFIED_EVENTS, Event, OrderStatus
+from orders.models import Cancellation, Order
+
+
+class OrderEvent(BaseModel):
+    """One notification: the JSON body of the SNS message, field for field as API.md §4 lists it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    event_type: Event
+    occurred_at: str
+    order_id: str
+    seller_id: str
+    reference: str
+    order_version: int
+    status: OrderStatus
+    cancellation: Cancellation
+
+
+def event_for_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> OrderEvent | None:
+    """The event a write from `old` to `new` (stored items; None where there is none) tells, if any."""
+    if new is None or not _is_one_change(old, new):
+        return None
+    change = new["history"][-1]
+    event_type = Event(change["event"])
+    if event_type not in NOTIFIED_EVENTS:
+        return None
+    order = Order.from_item(dict(new))
+    return OrderEvent(
+        event_id=f"{order.order_id}:{order.version}",
+        event_type=event_type,
+        occurred_at=change["at"],
+        order_id=order.order_id,
+        seller_id=order.seller_id,
+        reference=order.reference,
+        order_version=order.version,
+        status=order.status,
+        cancellation=order.cancellation,
+    )
+
+
+def event_for_record(record: DynamoDBStreamRecordModel) -> OrderEvent | None:
+    """The event a stream record tells, from its old and new images alone."""
+    if record.eventName == "REMOVE":
+        return None
+    return event_for_change(_plain(record.dynamodb.OldImage), _plain(record.dynamodb.NewImage))
+
+
+def sns_message(event: OrderEvent) -> dict[str, Any]:
+    """The Publish arguments for `event`, but the topic: the JSON body and the attributes subscribers filter on."""
+    return {
+        "Message": event.model_dump_json(),
+        "MessageAttributes": {
+            "event_type": {"DataType": "String", "StringValue": event.event_type.value},
+            "seller_id": {"DataType": "String", "StringValue": event.seller_id},
+        },
+    }
+
+
+def publish(client: Any, topic_arn: str, event: OrderEvent) -> str:
+    """Publish `event` to the topic with `client` (an SNS client); the message id SNS gave it."""
+    return client.publish(TopicArn=topic_arn, **sns_message(event))["MessageId"]
+
+
+def _is_one_change(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+    """Whether the write is one change made by the rules: one version and one history entry more."""
+    version, entries = (old["version"], len(old["history"])) if old is not None else (0, 0)
+    return new["version"] == version + 1 and len(new["history"]) == entries + 1
+
+
+def _plain(value: Any) -> Any:
+    """A deserialized image with DynamoDB's Decimals back as the ints (or floats) the store wrote."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {name: _plain(inner) for name, inner in value.items()}
+    if isinstance(value, list):
+        return [_plain(inner) for inner in value]
+    return value
