@@ -31,7 +31,7 @@ FULFILMENT_ORDER = (
     OrderStatus.PACKED,
     OrderStatus.DESPATCHED,
 )
-IN_WAREHOUSE = frozenset({OrderStatus.SENT_TO_WAREHOUSE, OrderStatus.PICKED, OrderStatus.PACKED})
+IN_WAREHOUSE = (OrderStatus.SENT_TO_WAREHOUSE, OrderStatus.PICKED, OrderStatus.PACKED)
 WAREHOUSE_STATUSES = (
     OrderStatus.SENT_TO_WAREHOUSE,
     OrderStatus.PICKED,
