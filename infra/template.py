@@ -6,6 +6,7 @@ drift from what `sam deploy` creates.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -92,3 +93,144 @@ def routes() -> list[Route]:
 def handlers() -> dict[str, str]:
     """Function logical id -> Handler, for every function in the template."""
     return {name: body["Properties"]["Handler"] for name, body in resources("AWS::Serverless::Function").items()}
+
+
+# -- beyond the table and the routes: what the local stack needs to stand the rest up ------
+
+
+def parameters() -> dict[str, str]:
+    """Each template parameter's default, as `sam deploy` would use it without overrides."""
+    return {name: str(body.get("Default", "")) for name, body in template().get("Parameters", {}).items()}
+
+
+def api() -> tuple[str, dict[str, Any]]:
+    """The one AWS::Serverless::Api: its logical id and its properties (Cors, Auth, GatewayResponses)."""
+    [(name, body)] = resources("AWS::Serverless::Api").items()
+    return name, body.get("Properties", {})
+
+
+def function_environment(function: str) -> dict[str, Any]:
+    """A function's environment variables as written (Globals first), intrinsics unresolved."""
+    variables = dict(template().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
+    properties = template()["Resources"][function]["Properties"]
+    variables.update(properties.get("Environment", {}).get("Variables", {}))
+    return variables
+
+
+def function_setting(function: str, name: str) -> Any:
+    """A function property (MemorySize, Timeout ...), the function's own value first, then Globals."""
+    properties = template()["Resources"][function]["Properties"]
+    return properties.get(name, template().get("Globals", {}).get("Function", {}).get(name))
+
+
+@dataclass(frozen=True)
+class StreamSubscription:
+    """A function's DynamoDB event: the Lambda event source mapping that feeds it the table's stream."""
+
+    function: str
+    handler: str
+    properties: dict[str, Any]
+
+
+def stream_subscriptions() -> list[StreamSubscription]:
+    found = []
+    for name, function in resources("AWS::Serverless::Function").items():
+        properties = function["Properties"]
+        for event in properties.get("Events", {}).values():
+            if event["Type"] == "DynamoDB":
+                found.append(StreamSubscription(name, properties["Handler"], event["Properties"]))
+    return found
+
+
+NO_VALUE = object()  # what !Ref AWS::NoValue resolves to: the property is dropped
+
+
+class Unresolvable(ValueError):
+    """An intrinsic function or reference this resolver does not know."""
+
+
+@dataclass
+class Resolver:
+    """Resolves the intrinsic functions of template values against known physical names.
+
+    `refs` maps a logical id or parameter to what `!Ref` gives; `attributes` maps
+    (logical id, attribute) to what `!GetAtt` gives. Conditions are evaluated from the template.
+    """
+
+    refs: dict[str, str]
+    attributes: dict[tuple[str, str], str]
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [item for item in map(self, value) if item is not NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            [(key, argument)] = value.items()
+            if key == "Ref" or key.startswith("Fn::") or key == "Condition":
+                return self._intrinsic(key, argument)
+        resolved = {key: self(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
+
+    def _intrinsic(self, key: str, argument: Any) -> Any:
+        match key:
+            case "Ref":
+                return self._ref(argument)
+            case "Fn::GetAtt":
+                logical, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+                return self._attribute(logical, attribute)
+            case "Fn::Sub":
+                text, variables = (argument, {}) if isinstance(argument, str) else argument
+                return self._sub(text, {name: self(item) for name, item in variables.items()})
+            case "Fn::Join":
+                separator, items = argument
+                return separator.join(str(item) for item in self(items))
+            case "Fn::Select":
+                index, items = argument
+                return self(items)[int(self(index))]
+            case "Fn::If":
+                condition, if_true, if_false = argument
+                return self(if_true if self.condition(condition) else if_false)
+            case "Fn::Equals":
+                left, right = argument
+                return str(self(left)) == str(self(right))
+            case "Fn::Not":
+                return not self.condition_value(argument[0])
+            case "Fn::And":
+                return all(self.condition_value(item) for item in argument)
+            case "Fn::Or":
+                return any(self.condition_value(item) for item in argument)
+            case "Condition":
+                return self.condition(argument)
+        raise Unresolvable(f"{key} is not supported locally")
+
+    def condition(self, name: str) -> bool:
+        return bool(self(template()["Conditions"][name]))
+
+    def condition_value(self, value: Any) -> bool:
+        return bool(self(value))
+
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name not in self.refs:
+            raise Unresolvable(f"!Ref {name}: nothing local answers to it")
+        return self.refs[name]
+
+    def _attribute(self, logical: str, attribute: str) -> str:
+        if (logical, attribute) not in self.attributes:
+            raise Unresolvable(f"!GetAtt {logical}.{attribute}: nothing local answers to it")
+        return self.attributes[(logical, attribute)]
+
+    def _sub(self, text: str, variables: dict[str, Any]) -> str:
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in variables:
+                return str(variables[name])
+            if "." in name:
+                return self._attribute(*name.split(".", 1))
+            return self._ref(name)
+
+        return re.sub(r"\$\{([^}]+)\}", replace, text)

@@ -1,0 +1,1 @@
+"""The local stack of `make run`: template.yaml on one machine, AWS emulated by moto's server."""

@@ -1,0 +1,191 @@
+"""Demo sellers with orders in every state, made over HTTP through the real API, and the banner.
+
+The orders are created and moved exactly as the portal and the warehouse would (ID tokens,
+SigV4), so their history and notifications are the real ones. Order ids derive from the
+seller and reference, so the banner can name them before anything is created.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+DEMO_SELLERS = ("S-1", "S-2")
+
+
+@dataclass(frozen=True)
+class Step:
+    by: str  # "seller" or "warehouse"
+    action: str  # the path after /orders/{order_id} (seller) or /warehouse/orders/{order_id} (warehouse)
+    body: dict[str, Any] | None = None
+
+
+def _moves(*statuses: str) -> list[Step]:
+    return [Step("warehouse", "/status", {"status": status}) for status in statuses]
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    reference: str
+    shows: str  # what the order demonstrates, for the banner
+    steps: list[Step] = field(default_factory=list)
+
+
+DEMO_ORDERS = (
+    DemoOrder("SHOP-1001", "PENDING: cancel at once"),
+    DemoOrder("SHOP-1002", "SENT_TO_WAREHOUSE: request a cancellation", _moves("SENT_TO_WAREHOUSE")),
+    DemoOrder("SHOP-1003", "PICKED: request a cancellation", _moves("SENT_TO_WAREHOUSE", "PICKED")),
+    DemoOrder("SHOP-1004", "PACKED: request a cancellation", _moves("SENT_TO_WAREHOUSE", "PACKED")),
+    DemoOrder(
+        "SHOP-1005",
+        "DESPATCHED: cannot be cancelled",
+        [
+            *_moves("SENT_TO_WAREHOUSE", "PICKED", "PACKED"),
+            Step("warehouse", "/status", {"status": "DESPATCHED", "tracking_number": "TRK-1005"}),
+        ],
+    ),
+    DemoOrder("SHOP-1006", "CANCELLED by the seller", [Step("seller", "/cancel")]),
+    DemoOrder(
+        "SHOP-1007",
+        "PICKED, cancellation REQUESTED: the warehouse decides",
+        [
+            *_moves("SENT_TO_WAREHOUSE", "PICKED"),
+            Step("seller", "/cancellation-request", {"reason_code": "CUSTOMER_REQUEST", "note": "Ordered twice"}),
+        ],
+    ),
+    DemoOrder(
+        "SHOP-1008",
+        "PACKED, cancellation REJECTED",
+        [
+            *_moves("SENT_TO_WAREHOUSE", "PACKED"),
+            Step("seller", "/cancellation-request", {"reason_code": "ADDRESS_ERROR"}),
+            Step("warehouse", "/cancellation-decision", {"decision": "REJECTED", "reason_code": "ALREADY_PACKED"}),
+        ],
+    ),
+    DemoOrder(
+        "SHOP-1009",
+        "CANCELLED by the warehouse (request APPROVED)",
+        [
+            *_moves("SENT_TO_WAREHOUSE"),
+            Step("seller", "/cancellation-request", {"reason_code": "DUPLICATE_ORDER"}),
+            Step("warehouse", "/cancellation-decision", {"decision": "APPROVED"}),
+        ],
+    ),
+)
+
+
+def new_order(reference: str, seller_id: str) -> dict[str, Any]:
+    return {
+        "reference": reference,
+        "items": [{"sku": "TSHIRT-RED-M", "quantity": 2}, {"sku": "MUG-WHITE", "quantity": 1}],
+        "recipient": {
+            "name": f"Customer of {seller_id}",
+            "address_line1": "1 High Street",
+            "city": "Leeds",
+            "postcode": "LS1 1AA",
+            "country": "GB",
+        },
+        "courier_service": "ROYAL_MAIL_48",
+    }
+
+
+class DemoClient:
+    """The portal (an ID token) and the warehouse (SigV4) against the local API."""
+
+    def __init__(self, api_url: str):
+        self.api_url = api_url
+        self.http = requests.Session()
+        self.http.trust_env = False  # loopback only: no proxy from the environment
+        credentials = self.http.post(f"{api_url}/_local/warehouse-credentials", timeout=10).json()
+        self._warehouse = Credentials(credentials["access_key_id"], credentials["secret_access_key"])
+        self._region = credentials["region"]
+        self._tokens: dict[str, str] = {}
+
+    def token(self, seller_id: str) -> str:
+        if seller_id not in self._tokens:
+            answer = self.http.post(f"{self.api_url}/_local/tokens", json={"seller_id": seller_id}, timeout=10)
+            answer.raise_for_status()
+            self._tokens[seller_id] = answer.json()["id_token"]
+        return self._tokens[seller_id]
+
+    def as_seller(self, seller_id: str, method: str, path: str, body: Any = None) -> requests.Response:
+        headers = {"Authorization": self.token(seller_id)}
+        return self.http.request(method, f"{self.api_url}{path}", json=body, headers=headers, timeout=10)
+
+    def as_warehouse(self, path: str, body: Any) -> requests.Response:
+        url, data = f"{self.api_url}{path}", json.dumps(body).encode()
+        request = AWSRequest(method="POST", url=url, data=data, headers={"Content-Type": "application/json"})
+        SigV4Auth(self._warehouse, "execute-api", self._region).add_auth(request)
+        return self.http.post(url, data=data, headers=dict(request.headers), timeout=10)
+
+
+def seed(api_url: str, order_id_for: Any) -> None:
+    """Every demo order of every demo seller, through the API; fails loudly if the API refuses a step."""
+    client = DemoClient(api_url)
+    for seller_id in DEMO_SELLERS:
+        for order in DEMO_ORDERS:
+            _expect(client.as_seller(seller_id, "POST", "/orders", new_order(order.reference, seller_id)))
+            order_id = order_id_for(seller_id, order.reference)
+            for step in order.steps:
+                if step.by == "seller":
+                    answer = client.as_seller(seller_id, "POST", f"/orders/{order_id}{step.action}", step.body)
+                else:
+                    answer = client.as_warehouse(f"/warehouse/orders/{order_id}{step.action}", step.body)
+                _expect(answer)
+
+
+def _expect(answer: requests.Response) -> None:
+    if answer.status_code >= 300:
+        raise RuntimeError(f"seeding the demo: {answer.request.method} {answer.url} -> {answer.status_code} {answer.text}")
+
+
+# -- the banner ------------------------------------------------------------------------------
+
+
+def story_commands(api_url: str, order_id_for: Any) -> list[str]:
+    """The help-centre article's story as shell lines that work exactly as printed."""
+    pending = order_id_for("S-1", "SHOP-1001")
+    in_warehouse = order_id_for("S-1", "SHOP-1002")
+    return [
+        "# 1. Sign in as seller S-1 (an ID token from the local Cognito user pool)",
+        f"TOKEN=$(curl -s -X POST {api_url}/_local/tokens -H 'Content-Type: application/json' "
+        """-d '{"seller_id": "S-1"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["id_token"])')""",
+        "# 2. Cancel an order that is not yet in the warehouse: it is cancelled at once",
+        f'curl -s -X POST {api_url}/orders/{pending}/cancel -H "Authorization: $TOKEN" | python3 -m json.tool',
+        "# 3. Request the cancellation of an order the warehouse already has: the warehouse decides",
+        f"curl -s -X POST {api_url}/orders/{in_warehouse}/cancellation-request -H \"Authorization: $TOKEN\" "
+        """-H 'Content-Type: application/json' -d '{"reason_code": "CUSTOMER_REQUEST"}' | python3 -m json.tool""",
+    ]
+
+
+def banner(*, api_url: str, aws_url: str, details: dict[str, str], order_id_for: Any, seeded: bool) -> str:
+    lines = [
+        "",
+        "orders-local: the order-cancellation stack of template.yaml on this machine (moto, no Docker, no AWS)",
+        "",
+        f"  API       {api_url}   (the {details['stage']} stage, served at /)",
+        f"  AWS       {aws_url}   (aws --endpoint-url {aws_url} --region {details['region']} ...)",
+        f"  OpenAPI   {api_url}/_local/openapi.json",
+    ]
+    lines += [f"  {name:<9} {value}" for name, value in details.items() if name not in ("stage", "region")]
+    if seeded:
+        lines += ["", f"Demo orders of sellers {' and '.join(DEMO_SELLERS)}, the same for each (ids shown: {DEMO_SELLERS[0]}'s):"]
+        lines += [
+            f"  {order.reference}  {order_id_for(DEMO_SELLERS[0], order.reference)}  {order.shows}"
+            for order in DEMO_ORDERS
+        ]
+        lines += ["", "The help-centre article's story, to copy and paste into a shell:", ""]
+        lines += story_commands(api_url, order_id_for)
+    lines += [
+        "",
+        f"Notifications S-1 has received: curl -s '{api_url}/_local/notifications?seller_id=S-1' | python3 -m json.tool",
+        f"Warehouse SigV4 credentials:    curl -s -X POST {api_url}/_local/warehouse-credentials",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,122 @@
+"""The Lambda runtime, in-process: each function's handler imported from its Handler string.
+
+Invocations run one at a time. In Lambda every concurrent invocation has its own execution
+environment; here the functions share one interpreter, and module state such as the
+Powertools resolver's current event is per process, so a lock stands in for the isolation.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra import template
+from infra.local.resources import LocalResources
+
+log = logging.getLogger("orders-local")
+
+
+@dataclass
+class LambdaContext:
+    """The Lambda context object, with what Powertools and handlers read from it."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_seconds: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
+
+
+class InvocationFailed(Exception):
+    """The handler raised: Lambda reports an error, and API Gateway answers 502."""
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # logical id
+    physical_name: str
+    arn: str
+    memory: int
+    timeout: int
+    handler: Callable[[Any, Any], Any]
+
+
+class Functions:
+    def __init__(self, resources: LocalResources):
+        self._lock = threading.Lock()
+        self._functions: dict[str, Function] = {}
+        self.log_invocations = True  # one line per event-source invocation
+        for name, handler in template.handlers().items():
+            # Lambda runs the handler with the function's CodeUri as its working directory, on sys.path.
+            code = str(template.ROOT / str(template.function_setting(name, "CodeUri") or "."))
+            if code not in sys.path:
+                sys.path.insert(0, code)
+            module, attribute = handler.rsplit(".", 1)
+            self._functions[name] = Function(
+                name=name,
+                physical_name=resources.function_name(name),
+                arn=resources.resolver.attributes[(name, "Arn")],
+                memory=int(template.function_setting(name, "MemorySize") or 128),
+                timeout=int(template.function_setting(name, "Timeout") or 3),
+                handler=getattr(importlib.import_module(module), attribute),
+            )
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._functions
+
+    def serialized(self, name: str) -> Callable[[Any, Any], Any]:
+        """The handler as an event source calls it (with its own context), one invocation at a time."""
+        handler = self._functions[name].handler
+
+        def invoke(event: Any, context: Any) -> Any:
+            started, outcome = time.perf_counter(), "failed"
+            try:
+                with self._lock:
+                    result = handler(event, context)
+                failures = len(result.get("batchItemFailures") or []) if isinstance(result, dict) else 0
+                outcome = f"{failures} reported failed" if failures else "ok"
+                return result
+            finally:
+                if self.log_invocations:
+                    records = len(event.get("Records", [])) if isinstance(event, dict) else 0
+                    elapsed = (time.perf_counter() - started) * 1000
+                    log.info("STREAM %s %d records %s %.1f ms", name, records, outcome, elapsed)
+
+        return invoke
+
+    def invoke(self, name: str, event: Any) -> Any:
+        """Run the function's handler on `event`, as one Lambda invocation."""
+        function = self._functions[name]
+        with self._lock:
+            context = LambdaContext(function.physical_name, function.arn, function.memory, function.timeout)
+            try:
+                result = function.handler(event, context)
+            except Exception as error:
+                # What CloudWatch would show for the invocation; the caller never sees it.
+                log.exception("%s failed (request %s)", name, context.aws_request_id)
+                raise InvocationFailed(name) from error
+            finally:
+                elapsed = time.monotonic() - context.started
+                if elapsed > function.timeout:
+                    log.warning("%s took %.1f s: Lambda would have timed it out at %d s", name, elapsed, function.timeout)
+        return result

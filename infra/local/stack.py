@@ -1,0 +1,443 @@
+"""`make run`: the whole stack of template.yaml on one machine, with no Docker and no AWS account.
+
+One process holds moto's server (DynamoDB and its stream, SNS, SQS, Cognito, IAM) with the
+template's resources, the emulated API Gateway serving the template's routes with the real
+handlers, the stream poller feeding the notifier as the event source mapping would, and a
+subscriber on the topic that /_local/notifications answers from. `LocalStack` starts and stops
+it all (tests use it on free ports); `main` is the `orders-local` console script.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from infra import template
+
+log = logging.getLogger("orders-local")
+REGION = "eu-west-2"
+STACK_NAME = "orders-local"
+OPENAPI = template.ROOT / "openapi.json"
+_running = threading.Lock()  # moto's state is per process: one stack at a time
+
+
+class PortInUse(Exception):
+    pass
+
+
+class LocalStack:
+    """The local stack, started on the given ports (0: any free one) and stopped cleanly."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        moto_port: int = 5000,
+        region: str = REGION,
+        seed_demo: bool = True,
+        parameter_overrides: dict[str, str] | None = None,
+    ):
+        self.host = host
+        self.port = port
+        self.moto_port = moto_port
+        self.region = region
+        self.seed_demo = seed_demo
+        self.parameter_overrides = parameter_overrides or {}
+        self.resources: Any = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._pollers: list[Any] = []
+        self._moto: Any = None
+        self._http: Any = None
+        self._inbox: Any = None
+        self._saved_environment: dict[str, str] | None = None
+        self._started = False
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def aws_url(self) -> str:
+        return f"http://{self.host}:{self.moto_port}"
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- start -------------------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        if not _running.acquire(blocking=False):
+            raise RuntimeError("a LocalStack is already running in this process (moto's state is per process)")
+        self._started = True
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        from infra.moto_atomic import make_dynamodb_writes_atomic
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's and our servers' own request lines
+        _check_free(self.host, self.port, "PORT")  # before moto starts, so a busy port fails at once
+        self._saved_environment = dict(os.environ)
+        os.environ.update(_aws_environment(self.region))
+        make_dynamodb_writes_atomic()
+        self._moto = _MotoServer(self.host, self.moto_port)
+        self.moto_port = self._moto.port
+        self._moto.reset()
+
+        from infra.local.resources import Clients, create_resources
+
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        clients = Clients(self.aws_url, self.region)
+        self.resources = create_resources(
+            clients,
+            region=self.region,
+            account_id=DEFAULT_ACCOUNT_ID,
+            stack_name=STACK_NAME,
+            parameter_overrides=self.parameter_overrides,
+        )
+        os.environ.update(self._handler_environment())
+        _forget_cached_settings()
+
+        from infra.local.functions import Functions
+
+        functions = Functions(self.resources)
+        gateway = self._gateway(clients, functions)
+        self._http = _serve(self.host, self.port, gateway)
+        self.port = self._http.server_port
+        self._spawn(lambda: self._http.serve_forever(poll_interval=0.1), "api")  # a quick stop
+        self._start_stream_pollers(clients, functions)
+        self._inbox.start(self._stop)
+        if self.seed_demo:
+            from infra.local import demo
+            from orders.store import order_id_for
+
+            # The demo's own requests and notifications are not the user's: keep them out of the log.
+            gateway.log_requests = functions.log_invocations = False
+            demo.seed(self.api_url, order_id_for)
+            for poller in self._pollers:  # ready means the demo's notifications are out too
+                poller.poll_once()
+            gateway.log_requests = functions.log_invocations = True
+
+    def _handler_environment(self) -> dict[str, str]:
+        """What the functions' environments hold (the template's, resolved), then the local settings."""
+        environment: dict[str, str] = {}
+        for function in template.handlers():
+            for name, value in self.resources.environment(function).items():
+                if environment.get(name, value) != value:
+                    log.warning("%s is %r for %s but %r for another function", name, value, function, environment[name])
+                environment[name] = value
+        environment.update(
+            {
+                "AWS_ENDPOINT_URL": self.aws_url,
+                "ALLOW_LOCALHOST_ORIGINS": "true",
+                # Quiet but present: the handlers' warnings and errors (all their lines with
+                # POWERTOOLS_LOG_LEVEL=INFO make run); metrics (EMF) and tracing off.
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_LOG_LEVEL": (self._saved_environment or {}).get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            }
+        )
+        return environment
+
+    def _gateway(self, clients: Any, functions: Any) -> Any:
+        from infra.local.auth import CognitoAuthorizer, SigV4Authorizer
+        from infra.local.gateway import CorsPolicy, Gateway
+        from infra.local.inbox import Inbox
+        from infra.local.local_routes import LocalRoutes, SellerSignIn
+
+        resources = self.resources
+        _, api = template.api()
+        authorizers = api.get("Auth", {}).get("Authorizers", {})
+        seller_authorizer = authorizers[api["Auth"]["DefaultAuthorizer"]]
+        pool_arn = resources.resolver(seller_authorizer["UserPoolArn"])
+        pool_id = pool_arn.rsplit("/", 1)[1]
+        cognito = CognitoAuthorizer(
+            jwks=_get_json(f"{self.aws_url}/{pool_id}/.well-known/jwks.json"),
+            issuer=f"https://cognito-idp.{self.region}.amazonaws.com/{pool_id}",
+            audiences=resources.audiences(pool_id),
+        )
+        sigv4 = SigV4Authorizer(
+            region=self.region,
+            principals=[resources.warehouse] if resources.warehouse else [],
+            resource_prefix=(
+                f"arn:aws:execute-api:{self.region}:{resources.account_id}:{resources.api_id}/{resources.stage}"
+            ),
+        )
+        cors = resources.resolver(api.get("Cors", {}))
+        cors = {"AllowOrigin": cors} if isinstance(cors, str) else cors
+        responses = resources.resolver(api.get("GatewayResponses", {}))
+        self._inbox = Inbox(clients, resources)
+        self._inbox.subscribe()
+        sign_in = SellerSignIn(clients, pool_id=pool_id, client_id=resources.token_client_id(pool_id))
+        return Gateway(
+            routes=template.routes(),
+            functions=functions,
+            cognito=cognito,
+            sigv4=sigv4,
+            cors=CorsPolicy({name: _unquote(value) for name, value in cors.items()}, allow_localhost=True),
+            gateway_response_headers={
+                kind: {
+                    name: _unquote(value)
+                    for name, value in body.get("ResponseParameters", {}).get("Headers", {}).items()
+                }
+                for kind, body in responses.items()
+            },
+            local_routes=LocalRoutes(
+                sign_in=sign_in, warehouse=resources.warehouse, region=self.region, inbox=self._inbox, openapi=OPENAPI
+            ),
+            account_id=resources.account_id,
+            api_id=resources.api_id,
+            stage=resources.stage,
+            identity_header=seller_authorizer.get("Identity", {}).get("Header", "Authorization"),
+        )
+
+    def _start_stream_pollers(self, clients: Any, functions: Any) -> None:
+        """One poller per DynamoDB event in the template, as Lambda runs one event source mapping each."""
+        from infra.stream_poller import MappingSettings, StreamPoller
+
+        for subscription in template.stream_subscriptions():
+            destination = subscription.properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            poller = StreamPoller(
+                dynamodb_client=clients.dynamodb,
+                streams_client=clients.streams,
+                table_name=self.resources.table_name,
+                handler=functions.serialized(subscription.function),
+                sqs_client=clients.sqs,
+                on_failure_queue_url=self.resources.queue_url(self.resources.resolver(destination)) if destination else None,
+                settings=MappingSettings.from_template(subscription.function),
+            )
+            self._pollers.append(poller)
+            self._spawn(lambda poller=poller: poller.run(self._stop), f"stream-{subscription.function}")
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    # -- stop --------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """HTTP server, pollers, subscriber, moto: each stopped and joined; the environment restored."""
+        if not self._started:
+            return
+        self._stop.set()
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        if self._inbox is not None:
+            self._inbox.join()
+        if self._moto is not None:
+            self._moto.stop()
+        if self._saved_environment is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environment)
+            _forget_cached_settings()
+        self._started = False
+        _running.release()
+
+    # -- what the banner says ------------------------------------------------------------------
+
+    def banner(self) -> str:
+        from infra.local import demo
+        from orders.store import order_id_for
+
+        resources = self.resources
+        pool_id = next(iter(resources.user_pools.values()))
+        details = {
+            "stage": resources.stage,
+            "region": self.region,
+            "Table": resources.table_name,
+            "Topic": ", ".join(resources.topics.values()),
+            "Queues": ", ".join(sorted(queue.url.rsplit("/", 1)[1] for queue in resources.queues.values())),
+            "User pool": f"{pool_id} (app client {resources.token_client_id(pool_id)})",
+        }
+        if resources.not_emulated:
+            details["Not here"] = ", ".join(resources.not_emulated)
+        return demo.banner(
+            api_url=self.api_url,
+            aws_url=self.aws_url,
+            details=details,
+            order_id_for=order_id_for,
+            seeded=self.seed_demo,
+        )
+
+
+class _MotoServer:
+    """moto's server (ThreadedMotoServer's parts), bound in the caller's thread so a busy port fails at once."""
+
+    def __init__(self, host: str, port: int):
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        _check_free(host, port, "MOTO_PORT")
+        self._server = _bound(
+            lambda: make_server(
+                host, port, DomainDispatcherApplication(create_backend_app), threaded=True,
+                request_handler=MotoRequestHandler,
+            ),  # fmt: skip
+            host, port, "MOTO_PORT",
+        )  # fmt: skip
+        self.port = self._server.server_port
+        self._thread = threading.Thread(
+            target=lambda: self._server.serve_forever(poll_interval=0.1), name="moto", daemon=True
+        )
+        self._thread.start()
+
+    def reset(self) -> None:
+        """Forget what an earlier stack in this process left in moto's backends."""
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+def _serve(host: str, port: int, app: Any) -> Any:
+    from werkzeug.serving import make_server
+
+    _check_free(host, port, "PORT")
+    return _bound(lambda: make_server(host, port, app, threaded=True), host, port, "PORT")
+
+
+def _check_free(host: str, port: int, variable: str) -> None:
+    """Fail with a plain message, before werkzeug prints its own and exits, when the port is taken."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise PortInUse(f"{host}:{port} is not free ({error.strerror}): set {variable} to another port") from error
+
+
+def _bound(make: Any, host: str, port: int, variable: str) -> Any:
+    try:
+        return make()
+    except (OSError, SystemExit) as error:  # werkzeug exits when it cannot bind
+        raise PortInUse(f"cannot listen on {host}:{port}: set {variable} to another port") from error
+
+
+def _aws_environment(region: str) -> dict[str, str]:
+    """Fake credentials and a region for every client in the process, nothing that reaches AWS."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+    no_proxy = ",".join(filter(None, [os.environ.get("NO_PROXY", ""), "127.0.0.1,localhost"]))
+    return {
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        # Without it, current botocore sends DynamoDB Streams calls to an account endpoint moto does not serve.
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "NO_PROXY": no_proxy,
+        "no_proxy": no_proxy,
+    }
+
+
+def _forget_cached_settings() -> None:
+    """The handlers read settings and make clients once per process: after an environment change, again."""
+    if "orders.settings" in sys.modules:
+        from orders import api, settings
+
+        for cached in (settings.settings, settings.dynamodb, settings.sns, api.orders):
+            cached.cache_clear()
+
+
+def _get_json(url: str) -> Any:
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    answer = session.get(url, timeout=10)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def _unquote(value: Any) -> str:
+    """API Gateway header values in the template are quoted literals: "'GET,POST'"."""
+    text = str(value)
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "'" else text
+
+
+@contextmanager
+def _signals_set(stop: threading.Event) -> Iterator[None]:
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    for number in previous:
+        signal.signal(number, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _since_process_start(fallback: float) -> float:
+    """Seconds since this process was started (interpreter start-up included), from /proc where there is one."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - fallback
+
+
+def main() -> int:
+    """`orders-local` (make run): start on PORT (3000) and MOTO_PORT (5000), print the banner, run until Ctrl-C."""
+    started = time.monotonic()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
+    logging.getLogger("orders-local").setLevel(logging.INFO)
+    # Lambda would log it once per cold start; locally it says nothing about the code.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    stop = threading.Event()
+    with _signals_set(stop):
+        stack = LocalStack(
+            port=int(os.environ.get("PORT", "3000")),
+            moto_port=int(os.environ.get("MOTO_PORT", "5000")),
+        )
+        try:
+            stack.start()
+        except PortInUse as error:
+            print(f"orders-local: {error}", file=sys.stderr)
+            return 1
+        print(stack.banner(), flush=True)
+        print(
+            f"Ready in {_since_process_start(started):.1f} s: API {stack.api_url}, AWS {stack.aws_url}. "
+            "Ctrl-C stops.",
+            flush=True,
+        )
+        while not stop.wait(0.2):
+            pass
+        print("Stopping ...", flush=True)
+        stack.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""`make run` as a developer meets it: the banner, its copy-paste story, a busy port, and Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+
+import pytest
+
+from tests.support.local_stack import Portal, RunningStack, start_stack, wait_for
+
+
+def story(output: str) -> list[str]:
+    """The banner's shell lines, from its first numbered comment to the third command."""
+    lines = output.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("# 1. "))
+    block = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        block.append(line)
+    return block
+
+
+def json_documents(text: str) -> list[dict]:
+    decoder, found, position = json.JSONDecoder(), [], 0
+    while position < len(text):
+        if text[position].isspace():
+            position += 1
+            continue
+        document, position = decoder.raw_decode(text, position)
+        found.append(document)
+    return found
+
+
+def test_the_banners_commands_work_exactly_as_printed(stack: RunningStack):
+    # Given the banner make run printed
+    lines = story(stack.output())
+    commands = [line for line in lines if not line.startswith("#")]
+    assert len(commands) == 3
+    assert commands[0].startswith("TOKEN=$(curl ")
+    assert all(command.startswith("curl ") for command in commands[1:])
+
+    # When a developer pastes them into a shell
+    ran = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", "\n".join(lines)], capture_output=True, text=True, timeout=60
+    )
+
+    # Then the PENDING order is cancelled at once, and the one in the warehouse has a request
+    assert ran.returncode == 0, ran.stderr
+    cancelled, requested = json_documents(ran.stdout)
+    assert (cancelled["reference"], cancelled["status"]) == ("SHOP-1001", "CANCELLED")
+    assert (requested["reference"], requested["status"]) == ("SHOP-1002", "SENT_TO_WAREHOUSE")
+    assert requested["cancellation"]["request"]["status"] == "REQUESTED"
+    assert requested["cancellation"]["request"]["reason_code"] == "CUSTOMER_REQUEST"
+    # And S-1 is told of both, after the demo's own notifications
+    expected = [("SHOP-1001", "ORDER_CANCELLED"), ("SHOP-1002", "CANCELLATION_REQUESTED")]
+    told = wait_for(
+        Portal(stack.api_url, "S-1").notifications,
+        lambda found: [(n["reference"], n["event_type"]) for n in found[-2:]] == expected,
+        timeout=15,
+    )
+    assert [(n["reference"], n["event_type"]) for n in told[-2:]] == expected
+
+
+def test_the_banner_names_the_urls_and_every_demo_order(stack: RunningStack):
+    output = stack.output()
+    assert f"API       {stack.api_url}" in output
+    assert f"AWS       {stack.aws_url}" in output
+    assert f"{stack.api_url}/_local/openapi.json" in output
+    assert len(re.findall(r"^  SHOP-10\d\d  ord_[a-z2-7]{26}  ", output, re.M)) == 9
+    assert stack.ready_seconds < 30
+
+
+def test_a_busy_port_is_a_plain_error(stack: RunningStack, tmp_path):
+    port = stack.api_url.rsplit(":", 1)[1]
+    with pytest.raises(RuntimeError) as refused:
+        start_stack(tmp_path / "second.log", env={"PORT": port}, timeout=60)
+    message = str(refused.value)
+    assert "exited with 1" in message
+    assert f"127.0.0.1:{port} is not free" in message
+    assert "Traceback" not in message
+
+
+def test_ctrl_c_stops_everything_cleanly(tmp_path):
+    # Given a stack of its own (the module's is stopped the same way, by the fixture)
+    running = start_stack(tmp_path / "orders-local.log")
+    assert Portal(running.api_url, "S-1").request("GET", "/orders").status_code == 200
+
+    # When the developer presses Ctrl-C
+    code = running.stop(timeout=20)
+
+    # Then it stops, and its ports are free again
+    assert code == 0
+    assert running.output().rstrip().endswith("Stopped.")
+    assert "Traceback" not in running.output()
+    for url in (running.api_url, running.aws_url):
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind: past TIME_WAIT
+            probe.bind(("127.0.0.1", int(url.rsplit(":", 1)[1])))

@@ -1,0 +1,71 @@
+"""Keys, tokens and SigV4 signatures for testing the local stack's authorizers without a stack."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import jwt
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from infra import template
+from infra.local.auth import CognitoAuthorizer, SignedRequest, SigV4Authorizer
+from infra.local.resources import Principal
+
+REGION, ACCOUNT, API, STAGE = "eu-west-2", "123456789012", "local", "v1"
+HOST = "127.0.0.1:3000"
+ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_pool"
+CLIENT = "portal-client-id"
+
+
+POOL_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def cognito_authorizer(key: rsa.RSAPrivateKey = POOL_KEY) -> CognitoAuthorizer:
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    return CognitoAuthorizer(jwks={"keys": [{**public, "kid": "pool", "alg": "RS256", "use": "sig"}]},
+                             issuer=ISSUER, audiences=[CLIENT])  # fmt: skip
+
+
+def id_token(key=POOL_KEY, kid: str = "pool", **changes) -> str:
+    now = int(time.time())
+    claims = {
+        "sub": "user-1", "aud": CLIENT, "iss": ISSUER, "token_use": "id", "iat": now, "exp": now + 3600,
+        "auth_time": now, "email_verified": True, "custom:seller_id": "S-1",
+    }  # fmt: skip
+    claims = {name: value for name, value in {**claims, **changes}.items() if value is not None}
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+
+
+def warehouse_policy() -> dict:
+    """The template's WarehouseInvokePolicy document, resolved for the local API."""
+    refs = {**template.parameters(), "AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+    refs[template.api()[0]] = API
+    [policy] = template.resources("AWS::IAM::ManagedPolicy").values()
+    return template.Resolver(refs, {})(policy["Properties"]["PolicyDocument"])
+
+
+KEY = Credentials("AKIAWAREHOUSE0000001", "warehouse-secret")
+WAREHOUSE = Principal(KEY.access_key, KEY.secret_key, f"arn:aws:iam::{ACCOUNT}:user/warehouse", "AIDAWAREHOUSE",
+                      ACCOUNT, (warehouse_policy(),))  # fmt: skip
+
+
+def authorizer(*policies: dict) -> SigV4Authorizer:
+    principal = Principal(**{**WAREHOUSE.__dict__, "policies": policies or WAREHOUSE.policies})
+    return SigV4Authorizer(
+        region=REGION, principals=[principal], resource_prefix=f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API}/{STAGE}"
+    )
+
+
+def signed(method: str, target: str, body: bytes = b"", credentials=KEY, region=REGION, **headers) -> SignedRequest:
+    request = AWSRequest(method=method, url=f"http://{HOST}{target}", data=body, headers=headers)
+    SigV4Auth(credentials, "execute-api", region).add_auth(request)
+    path, _, query = target.partition("?")
+    all_headers = [("Host", HOST), *request.headers.items()]
+    return SignedRequest(method=method, raw_path=path, raw_query=query, headers=all_headers, body=body)
+
+
+STATUS = "/warehouse/orders/ord_aaaaaaaaaaaaaaaaaaaaaaaaaa/status"

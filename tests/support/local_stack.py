@@ -1,0 +1,173 @@
+"""The local stack as `make run` starts it (its own process, free ports), and its two kinds of callers.
+
+The stack runs in a child process so that its environment and moto's per-process state never
+meet the in-process moto of other tests in the same pytest worker. `Portal` is a seller in the
+browser (an ID token from /_local/tokens); `Warehouse` signs with SigV4 (botocore) using the
+credentials /_local/warehouse-credentials hands out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+ROOT = Path(__file__).resolve().parents[2]
+READY = re.compile(r"^Ready in (?P<seconds>[\d.]+) s: API (?P<api>http://\S+), AWS (?P<aws>http://\S+)\.", re.M)
+LOCAL_ORIGIN = "http://localhost:5173"
+
+
+def session() -> requests.Session:
+    http = requests.Session()
+    http.trust_env = False  # loopback only, whatever proxy the environment names
+    return http
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen
+    log: Path
+    api_url: str
+    aws_url: str
+    ready_seconds: float
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self, timeout: float = 20) -> int:
+        """Ctrl-C, as a developer stops `make run`; the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def start_stack(log: Path, *, env: dict[str, str] | None = None, timeout: float = 90) -> RunningStack:
+    """`orders-local` on free ports; returns once it prints its ready line."""
+    script = Path(sys.executable).with_name("orders-local")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "infra.local.stack"]
+    environment = {**os.environ, "PORT": "0", "MOTO_PORT": "0", "PYTHONUNBUFFERED": "1", **(env or {})}
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready = READY.search(log.read_text(errors="replace"))
+        if ready:
+            return RunningStack(process, log, ready["api"], ready["aws"], float(ready["seconds"]))
+        if process.poll() is not None:
+            raise RuntimeError(f"the local stack exited with {process.returncode}:\n{log.read_text()}")
+        time.sleep(0.1)
+    process.kill()
+    process.wait()
+    raise RuntimeError(f"the local stack was not ready in {timeout} s:\n{log.read_text()}")
+
+
+def new_seller() -> str:
+    """A seller of one test alone: tests share a stack but never an order or a notification."""
+    return f"E2E-{uuid.uuid4().hex[:10]}"
+
+
+def order_body(reference: str | None = None) -> dict[str, Any]:
+    return {
+        "reference": reference or f"REF-{uuid.uuid4().hex[:8]}",
+        "items": [{"sku": "TSHIRT-RED-M", "quantity": 2}],
+        "recipient": {
+            "name": "Ada Lovelace",
+            "address_line1": "12 St James's Square",
+            "city": "London",
+            "postcode": "SW1Y 4JH",
+            "country": "GB",
+        },
+        "courier_service": "ROYAL_MAIL_48",
+    }
+
+
+class Portal:
+    """A seller in the portal: every request carries the raw ID token, as the browser sends it."""
+
+    def __init__(self, api_url: str, seller_id: str):
+        self.api_url = api_url
+        self.seller_id = seller_id
+        self.http = session()
+        answer = self.http.post(f"{api_url}/_local/tokens", json={"seller_id": seller_id}, timeout=10)
+        answer.raise_for_status()
+        self.token = answer.json()["id_token"]
+
+    def request(self, method: str, path: str, body: Any = None, **headers: str) -> requests.Response:
+        headers = {"Authorization": self.token, **headers}
+        return self.http.request(method, f"{self.api_url}{path}", json=body, headers=headers, timeout=10)
+
+    def create_order(self) -> dict[str, Any]:
+        answer = self.request("POST", "/orders", order_body())
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    def notifications(self) -> list[dict[str, Any]]:
+        answer = self.http.get(f"{self.api_url}/_local/notifications", params={"seller_id": self.seller_id}, timeout=10)
+        answer.raise_for_status()
+        return answer.json()["notifications"]
+
+    def wait_for_notifications(self, count: int, timeout: float = 15) -> list[dict[str, Any]]:
+        """The seller's notifications once there are `count` (the stream and SNS take a moment)."""
+        return wait_for(lambda: self.notifications(), lambda found: len(found) >= count, timeout)
+
+
+class Warehouse:
+    """The warehouse system: SigV4 (service execute-api) with the credentials the stack hands out."""
+
+    def __init__(self, api_url: str, credentials: Credentials | None = None, region: str | None = None):
+        self.api_url = api_url
+        self.http = session()
+        if credentials is None:
+            issued = self.http.post(f"{api_url}/_local/warehouse-credentials", timeout=10).json()
+            credentials = Credentials(issued["access_key_id"], issued["secret_access_key"])
+            region = issued["region"]
+        self.credentials = credentials
+        self.region = region or "eu-west-2"
+
+    def signed(self, path: str, body: Any, **headers: str) -> tuple[str, bytes, dict[str, str]]:
+        """The URL, body and headers of a signed POST, to send as they are or to tamper with."""
+        url, data = f"{self.api_url}{path}", json.dumps(body).encode()
+        request = AWSRequest(method="POST", url=url, data=data, headers={"Content-Type": "application/json", **headers})
+        SigV4Auth(self.credentials, "execute-api", self.region).add_auth(request)
+        return url, data, dict(request.headers)
+
+    def post(self, path: str, body: Any) -> requests.Response:
+        url, data, headers = self.signed(path, body)
+        return self.http.post(url, data=data, headers=headers, timeout=10)
+
+    def move(self, order_id: str, status: str) -> requests.Response:
+        return self.post(f"/warehouse/orders/{order_id}/status", {"status": status})
+
+    def decide(self, order_id: str, decision: str, reason_code: str | None = None) -> requests.Response:
+        body = {"decision": decision, **({"reason_code": reason_code} if reason_code else {})}
+        return self.post(f"/warehouse/orders/{order_id}/cancellation-decision", body)
+
+
+def wait_for(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = read()
+        if done(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
