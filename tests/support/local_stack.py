@@ -26,6 +26,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from tests.support.api import NEW_ORDER
+
 ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(r"^Ready in (?P<seconds>[\d.]+) s: API (?P<api>http://\S+), AWS (?P<aws>http://\S+)\.", re.M)
 LOCAL_ORIGIN = "http://localhost:5173"
@@ -88,18 +90,7 @@ def new_seller() -> str:
 
 
 def order_body(reference: str | None = None) -> dict[str, Any]:
-    return {
-        "reference": reference or f"REF-{uuid.uuid4().hex[:8]}",
-        "items": [{"sku": "TSHIRT-RED-M", "quantity": 2}],
-        "recipient": {
-            "name": "Ada Lovelace",
-            "address_line1": "12 St James's Square",
-            "city": "London",
-            "postcode": "SW1Y 4JH",
-            "country": "GB",
-        },
-        "courier_service": "ROYAL_MAIL_48",
-    }
+    return {"reference": reference or f"REF-{uuid.uuid4().hex[:8]}", **NEW_ORDER}
 
 
 class Portal:
