@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint openapi bench clean
+.PHONY: install run test lint openapi bench soak clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ run: $(INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/cfn-lint template.yaml
 
+# The hardening report plugin prints the run's figures (requests, faults, violations) at the end.
 test: lint
-	$(BIN)/pytest -n 2 --dist loadfile -q
+	$(BIN)/pytest -n 2 --dist loadfile -q -p tests.hardening.report
+
+# The hardening suite at ten times its `make test` size (fuzz examples, load time, race rounds).
+soak: $(INSTALLED)
+	HARDENING_SCALE=10 $(BIN)/pytest -n 2 --dist loadfile -q -p tests.hardening.report tests/hardening
 
 openapi: $(INSTALLED)
 	$(BIN)/python -m infra.openapi > openapi.json

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -76,10 +77,24 @@ def _is_localhost(origin: str) -> bool:
     return False
 
 
+def _json_body(text: str) -> Any:
+    """The body as JSON. Whatever json.loads cannot read is malformed JSON (400), never a 500:
+    Powertools turns only JSONDecodeError into a validation error, and json.loads also raises
+    ValueError (an integer of more than 4300 digits) and RecursionError (nesting too deep)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except (ValueError, RecursionError) as error:
+        reason = "nesting too deep" if isinstance(error, RecursionError) else "number too long"
+        raise json.JSONDecodeError(reason, text, 0) from None
+
+
 cors = PortalCors()
-app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+app = APIGatewayRestResolver(enable_validation=True, cors=cors, json_body_deserializer=_json_body)
 
 OrderId = Annotated[str, Path(pattern=ORDER_ID_PATTERN, description="An order id, as returned by POST /orders")]
+_ORDER_ID = re.compile(ORDER_ID_PATTERN)
 
 
 class NotASeller(Exception):
@@ -117,10 +132,13 @@ def order_response(item: dict[str, Any], status: HTTPStatus = HTTPStatus.OK) -> 
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=Order.from_item(item))
 
 
-def documented(success: HTTPStatus, description: str, *failures: HTTPStatus, body: Any = Order) -> dict:
-    """The OpenAPI responses of a route: its success, and the problems it can answer."""
+def documented(
+    success: HTTPStatus, description: str, *failures: HTTPStatus, body: Any = Order, also: dict | None = None
+) -> dict:
+    """The OpenAPI responses of a route: its successes (`also`: other success statuses), and its problems."""
     responses: dict[int, Any] = {
-        success: {"description": description, "content": {content_types.APPLICATION_JSON: {"model": body}}}
+        status: {"description": text, "content": {content_types.APPLICATION_JSON: {"model": body}}}
+        for status, text in {success: description, **(also or {})}.items()
     }
     for status in (HTTPStatus.BAD_REQUEST, *failures, HTTPStatus.INTERNAL_SERVER_ERROR, HTTPStatus.SERVICE_UNAVAILABLE):
         responses[status] = {"description": status.phrase, "content": {PROBLEM_JSON: {"model": Problem}}}
@@ -287,10 +305,50 @@ def _refusal_detail(refusal: CommandRefused) -> str:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """What every API function's `handler` is: refuse oversized bodies, then route."""
+    """What every API function's `handler` is: refuse what routing would get wrong, then route."""
+    refusal = _refusal_before_routing(event)
+    if refusal is not None:
+        return refusal
+    return app.resolve(_with_lowercase_media_type(event), context)
+
+
+def _refusal_before_routing(event: dict[str, Any]) -> dict[str, Any] | None:
+    """413 for an oversized body; 400 for an order id that the gateway matched but that is malformed.
+
+    The id is checked here, as API Gateway extracted it: Powertools matches the decoded path
+    against its own pattern, so an id holding a slash, a NUL or other punctuation would be a
+    404 "no such route", and one ending in a newline would be served as the id without it.
+    """
     if _body_size(event) > MAX_BODY_BYTES:
-        return _too_large(event)
-    return app.resolve(event, context)
+        return _early_problem(
+            event, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "PAYLOAD_TOO_LARGE", f"The body is over {MAX_BODY_BYTES} bytes."
+        )
+    order_id = (event.get("pathParameters") or {}).get("order_id")
+    if order_id is not None and not _ORDER_ID.fullmatch(order_id):
+        message = f"String should match pattern '{ORDER_ID_PATTERN}'"
+        return _early_problem(
+            event,
+            HTTPStatus.BAD_REQUEST,
+            "VALIDATION_ERROR",
+            f"The request is not valid: order_id: {message}",
+            title="Invalid request",
+            errors=[FieldError(field="order_id", message=message)],
+        )
+    return None
+
+
+def _with_lowercase_media_type(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its Content-Type's media type in lower case: media types are case-insensitive."""
+    headers = event.get("headers") or {}
+    name = next((name for name in headers if name.lower() == "content-type"), None)
+    if name is None:
+        return event
+    media_type, _, parameters = headers[name].partition(";")
+    value = media_type.strip().lower() + (f";{parameters}" if parameters else "")
+    normalised = {**event, "headers": {**headers, name: value}}
+    if name in (event.get("multiValueHeaders") or {}):
+        normalised["multiValueHeaders"] = {**event["multiValueHeaders"], name: [value]}
+    return normalised
 
 
 def _body_size(event: dict[str, Any]) -> int:
@@ -303,18 +361,15 @@ def _body_size(event: dict[str, Any]) -> int:
     return len(body.encode("utf-8", errors="surrogatepass"))
 
 
-def _too_large(event: dict[str, Any]) -> dict[str, Any]:
-    """413 before routing, with the CORS headers that routing would have added."""
-    body = Problem(
-        title="Payload too large",
-        status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-        code="PAYLOAD_TOO_LARGE",
-        detail=f"The body is over {MAX_BODY_BYTES} bytes.",
-    )
+def _early_problem(
+    event: dict[str, Any], status: HTTPStatus, code: str, detail: str, *, title: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """A problem answered before routing, with the CORS headers that routing would have added."""
+    body = Problem(title=title or status.phrase, status=status, code=code, detail=detail, **extra)
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     return {
-        "statusCode": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        "statusCode": status,
         "headers": {"Content-Type": PROBLEM_JSON, **cors.to_dict(headers.get("origin"))},
-        "body": json.dumps(body.model_dump(mode="json", exclude_none=True)),
+        "body": body.model_dump_json(exclude_none=True),
         "isBase64Encoded": False,
     }

@@ -39,16 +39,16 @@ class SellerSignIn:
 
     def id_token(self, seller_id: str) -> str:
         username = self.username(seller_id)
+        # One sign-in at a time: moto's Cognito mutates a shared dict while it issues tokens.
         with self._lock:
             if seller_id not in self._passwords:
                 self._passwords[seller_id] = self._create_user(username, seller_id)
-            password = self._passwords[seller_id]
-        result = self._cognito.admin_initiate_auth(
-            UserPoolId=self._pool_id,
-            ClientId=self._client_id,
-            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": username, "PASSWORD": password},
-        )
+            result = self._cognito.admin_initiate_auth(
+                UserPoolId=self._pool_id,
+                ClientId=self._client_id,
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": username, "PASSWORD": self._passwords[seller_id]},
+            )
         return result["AuthenticationResult"]["IdToken"]
 
     @staticmethod

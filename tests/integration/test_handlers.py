@@ -101,6 +101,12 @@ def test_a_body_that_is_not_utf8_is_400(portal):
     assert_validation_error(reply, "body")
 
 
+def test_media_types_are_case_insensitive(portal):
+    body = {"reference": "CAPS", **NEW_ORDER}
+    reply = invoke("POST", "/orders", body=body, seller_id="S-1", headers={"Content-Type": "APPLICATION/JSON; charset=UTF-8"})
+    assert reply.status == 201
+
+
 def test_a_body_sent_as_another_media_type_is_refused(portal):
     text = invoke("POST", "/orders", raw_body="SHOP-1", seller_id="S-1", headers={"Content-Type": "text/plain"})
     assert text.status == 415 and text.body["code"] == "UNSUPPORTED_MEDIA_TYPE"
@@ -118,7 +124,21 @@ def test_a_body_over_64_kib_is_413_and_changes_nothing(portal):
     assert table_items() == []
 
 
-@pytest.mark.parametrize("order_id", ["bad", "ord_", "ord_" + "A" * 26, "ord_" + "a" * 27, "ord_" + "!" * 26, "ord_%00"])
+@pytest.mark.parametrize(
+    "order_id",
+    [
+        "bad",
+        "ord_",
+        "ord_" + "A" * 26,
+        "ord_" + "a" * 27,
+        "ord_" + "!" * 26,
+        "ord_%00",
+        "ord_\x00" + "a" * 25,
+        "ord_" + "a" * 26 + "\n",  # Powertools' own route pattern would serve this as the id without it
+        "ord_/" + "a" * 25,
+        "ord_\u202e" + "a" * 25,
+    ],
+)
 def test_bad_order_ids_are_400(portal, order_id):
     for method, resource in [("GET", "/orders/{order_id}"), ("POST", "/orders/{order_id}/cancel")]:
         reply = invoke(method, resource, path_parameters={"order_id": order_id}, seller_id="S-1")

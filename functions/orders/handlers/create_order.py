@@ -13,7 +13,9 @@ __all__ = ["handler"]
 @app.post(
     "/orders",
     summary="Send an order",
-    responses=documented(HTTPStatus.CREATED, "Created; 200 with the existing order when the reference exists"),
+    responses=documented(
+        HTTPStatus.CREATED, "Created", also={HTTPStatus.OK: "The seller's existing order with this reference"}
+    ),
     tags=["seller"],
 )
 def create_order(order: NewOrder) -> Response[Order]:
