@@ -1,0 +1,118 @@
+"""Generated requests for every route, against openapi.json, through the local stack.
+
+schemathesis (its Python API: `schemathesis.openapi.from_url`, `APIOperation.as_strategy`,
+`Case.call`, `Case.validate_response`) generates valid and invalid requests from the
+document the stack serves at /_local/openapi.json. Seller routes carry a real seller's ID
+token; warehouse routes are signed with SigV4 by botocore, as sent (a requests auth hook).
+Every answer must be no server error, a status code and a content type the document lists
+for the route, a body that matches its schema, and invalid requests must be refused (4xx,
+schemathesis' negative_data_rejection: an unknown query parameter is ignored, not refused).
+Half of the valid requests name one of the seller's real orders (in every state of §2), so
+that generated commands reach the rules and not only the 404.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from infra.template import routes
+from tests.hardening.harness import SCALE
+from tests.hardening.wire import SigV4, seller, warehouse
+from tests.support.contract import PATHS, STATES
+
+pytestmark = pytest.mark.e2e
+
+EXAMPLES_PER_MODE = 150 * SCALE  # per route: 150 valid and 150 invalid requests
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+ROUTES = [pytest.param(route, id=f"{route.method} {route.path}") for route in routes()]
+
+
+@pytest.fixture(scope="module")
+def document(local_stack):
+    """The document as the stack serves it; schemathesis itself does not fuzz the auth header."""
+    config = schemathesis.Config.from_dict({"generation": {"with-security-parameters": False}})
+    return schemathesis.openapi.from_url(f"{local_stack.api_url}/_local/openapi.json", config=config)
+
+
+@pytest.fixture(scope="module")
+def fuzz_seller(local_stack):
+    """A seller with an order in every state of §2 (made through the API), and the warehouse."""
+    from tests.hardening.wire import Wire
+
+    wire = Wire()
+    portal, depot = seller(local_stack.api_url, wire), warehouse(local_stack.api_url, wire)
+    order_ids = []
+    for state in STATES:
+        order_id = portal.create_order()["order_id"]
+        for command in PATHS[state]:
+            if command in ("cancel", "request"):
+                answer = portal.request("POST", f"/orders/{order_id}/{'cancel' if command == 'cancel' else 'cancellation-request'}")
+            elif command in ("approve", "reject"):
+                answer = depot.decide(order_id, command.upper() + "D" if command == "approve" else "REJECTED", "OTHER")
+            else:
+                answer = depot.move(order_id, command)
+            assert answer.status_code in (200, 202), answer.text
+        order_ids.append(order_id)
+    wire.assert_clean()
+    return portal, depot, order_ids
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
+@pytest.mark.parametrize("route", ROUTES)
+def test_generated_requests_get_documented_answers_and_never_a_server_error(
+    local_stack, wire, document, fuzz_seller, route, mode, figures
+):
+    portal, depot, order_ids = fuzz_seller
+    operation = document[route.path][route.method]
+    statuses: Counter[int] = Counter()
+    real_order = st.sampled_from(order_ids) if "{order_id}" in route.path and mode is GenerationMode.POSITIVE else st.none()
+    auth = SigV4(depot.credentials, depot.region) if route.authorizer == "AWS_IAM" else None
+
+    @settings(
+        max_examples=EXAMPLES_PER_MODE,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=False,
+    )
+    @given(case=operation.as_strategy(generation_mode=mode), order_id=st.one_of(st.none(), real_order))
+    def fuzz(case, order_id):
+        if order_id is not None:
+            case.path_parameters = {**case.path_parameters, "order_id": order_id}
+        if auth is None:
+            case.headers = {**(case.headers or {}), "Authorization": portal.token}
+        response = case.call(base_url=local_stack.api_url, session=wire, auth=auth)
+        statuses[response.status_code] += 1
+        figures.add("generated_requests")
+        case.validate_response(response, checks=CHECKS)
+
+    fuzz()
+
+    wire.assert_clean()
+    figures.note(f"fuzz {route.method} {route.path} ({'valid' if mode is GenerationMode.POSITIVE else 'invalid'})", dict(sorted(statuses.items())))
+    assert sum(statuses.values()) >= min(EXAMPLES_PER_MODE, 100)
+
+
+def test_the_document_lists_every_success_of_post_orders(document):
+    assert {"200", "201"} <= set(document["/orders"]["POST"].definition.raw["responses"])
