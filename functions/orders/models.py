@@ -28,7 +28,13 @@ Note = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x08\x
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
-class Body(BaseModel):
+class Model(BaseModel):
+    # Each function validates with a few of these models only: each is built on its first use,
+    # not for every function at import (a cold start cost of the models a function never uses).
+    model_config = ConfigDict(defer_build=True)
+
+
+class Body(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -83,7 +89,7 @@ class StatusUpdateBody(Body):
 # -- responses ---------------------------------------------------------------------------
 
 
-class CancellationRequest(BaseModel):
+class CancellationRequest(Model):
     status: RequestStatus
     reason_code: SellerReason | None = None
     note: str | None = None
@@ -93,13 +99,13 @@ class CancellationRequest(BaseModel):
     decided_at: str | None = None
 
 
-class Cancellation(BaseModel):
+class Cancellation(Model):
     option: CancellationOption = Field(description="What the portal's Cancel Order button does now")
     unavailable_reason: Refusal | None = Field(description="Why the button is greyed out (option NONE)")
     request: CancellationRequest | None
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(Model):
     at: str
     event: Event
     from_status: OrderStatus | None
@@ -107,7 +113,7 @@ class HistoryEntry(BaseModel):
     by: str = Field(description='"seller:<id>" or "warehouse"')
 
 
-class Order(BaseModel):
+class Order(Model):
     order_id: str
     seller_id: str
     reference: str
@@ -162,17 +168,17 @@ def _history(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return entries
 
 
-class OrderPage(BaseModel):
+class OrderPage(Model):
     orders: list[Order]
     next_token: str | None = Field(description="Pass as ?next_token= for the next page; null on the last")
 
 
-class FieldError(BaseModel):
+class FieldError(Model):
     field: str
     message: str
 
 
-class Problem(BaseModel):
+class Problem(Model):
     """An RFC 9457 problem document with a machine-readable code."""
 
     type: str = "about:blank"

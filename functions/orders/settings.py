@@ -35,17 +35,21 @@ def settings() -> Settings:
     return Settings.model_validate(dict(os.environ))
 
 
+# botocore's own clients: boto3.client makes the same one, after an import of boto3 (resources,
+# s3transfer) that costs every cold start and that nothing here uses.
+
+
 @cache
 def dynamodb() -> DynamoDBClient:
-    import boto3
     from botocore.config import Config
+    from botocore.session import get_session
 
     config = Config(retries={"mode": "standard", "total_max_attempts": settings().dynamodb_max_attempts})
-    return boto3.client("dynamodb", config=config)
+    return get_session().create_client("dynamodb", config=config)
 
 
 @cache
 def sns() -> SNSClient:
-    import boto3
+    from botocore.session import get_session
 
-    return boto3.client("sns")
+    return get_session().create_client("sns")

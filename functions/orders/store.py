@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from orders import domain
@@ -37,8 +36,6 @@ THROTTLING_CODES = frozenset(
         "ServiceUnavailable",
     }
 )
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 class OrderNotFound(Exception):
@@ -273,7 +270,7 @@ class OrderStore:
             "ExpressionAttributeNames": {
                 alias: name for alias, name in names.items() if re.search(rf"{alias}\b", update + condition)
             },
-            "ExpressionAttributeValues": {name: _serializer.serialize(value) for name, value in values.items()},
+            "ExpressionAttributeValues": {name: _attribute(value) for name, value in values.items()},
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
@@ -331,23 +328,51 @@ def _key(order_id: str) -> dict[str, Any]:
 
 
 def _dynamo(order: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in order.items()}
+    return {name: _attribute(value) for name, value in order.items()}
 
 
 def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
     if item is None:
         return None
-    return {name: _native(_deserializer.deserialize(value)) for name, value in item.items()}
+    return {name: _value(attribute) for name, attribute in item.items()}
 
 
-def _native(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value)
-    if isinstance(value, dict):
-        return {name: _native(inner) for name, inner in value.items()}
+# DynamoDB's typed JSON for what an order holds: text, whole numbers, flags, nulls, lists, maps.
+# boto3.dynamodb.types does this for every type, but importing boto3 costs each cold start more
+# than these lines do; the client itself is botocore's (settings.py).
+
+
+def _attribute(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
     if isinstance(value, list):
-        return [_native(inner) for inner in value]
-    return value
+        return {"L": [_attribute(inner) for inner in value]}
+    if isinstance(value, dict):
+        return {"M": {name: _attribute(inner) for name, inner in value.items()}}
+    raise TypeError(f"an order holds no {type(value).__name__}: {value!r}")
+
+
+def _value(attribute: dict[str, Any]) -> Any:
+    [(kind, value)] = attribute.items()
+    if kind == "S":
+        return value
+    if kind == "N":
+        return int(Decimal(value))
+    if kind == "M":
+        return {name: _value(inner) for name, inner in value.items()}
+    if kind == "L":
+        return [_value(inner) for inner in value]
+    if kind == "NULL":
+        return None
+    if kind == "BOOL":
+        return value
+    raise TypeError(f"an order holds no DynamoDB {kind}")
 
 
 def _encode_page_token(order: dict[str, Any]) -> str:
@@ -359,8 +384,8 @@ def _decode_page_token(token: str, seller_id: str) -> dict[str, Any]:
     try:
         position = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         order_id, created_at = position["order_id"], position["created_at"]
-        if not (isinstance(order_id, str) and isinstance(created_at, str)):
-            raise TypeError
+        if not (isinstance(order_id, str) and isinstance(created_at, str) and order_id and created_at):
+            raise TypeError  # DynamoDB refuses an empty key attribute in ExclusiveStartKey
     except (binascii.Error, ValueError, TypeError, KeyError) as error:
         raise InvalidPageToken("next_token is not a token this API issued") from error
     return {"order_id": {"S": order_id}, "seller_id": {"S": seller_id}, "created_at": {"S": created_at}}

@@ -1,0 +1,127 @@
+"""DynamoDB requests per command, for every route and every refusal, counted at the client.
+
+A process of its own (`python -S -m tests.bench.calls SPEC RESULT`) imports every API handler,
+hooks `before-call.dynamodb` on the functions' own client, and sends each of the contract's 8
+commands to an order in each of its 14 states, then the reads and creates, each through the real
+handler with a REST event. moto's recorder counts the same requests on the server's side.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from infra.template import routes
+from tests.bench.environment import FUNCTIONS, SELLER, Aws, MotoServer, recorded, run_module, start_recording, stop_recording
+from tests.bench.report import table
+
+MISSING_ORDER = "ord_" + "a" * 26
+COMMAND_ORDER = ("cancel", "request", "approve", "reject", "SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
+
+
+def _child(spec_path: str, result_path: str) -> None:
+    from orders.settings import dynamodb
+    from tests.support.api import NEW_ORDER
+    from tests.support.commands import http_call
+    from tests.support.contract import COMMANDS, CONTRACT, STATES
+    from tests.support.events import LambdaContext, rest_event
+
+    spec = json.loads(Path(spec_path).read_text())
+    aws = Aws(spec["aws_url"])
+    handlers = {}
+    for route in routes():
+        module, attribute = route.handler.rsplit(".", 1)
+        handlers[route.method, route.path] = getattr(importlib.import_module(module), attribute)
+    counted: list[str] = []
+    dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: counted.append(model.name))
+
+    rows: list[dict[str, Any]] = []
+
+    def send(label: str, outcome_of: str, method: str, resource: str, **event: Any) -> dict[str, Any]:
+        counted.clear()
+        start_recording(spec["aws_url"])
+        response = handlers[method, resource](rest_event(method, resource, **event), LambdaContext())
+        server = recorded(spec["aws_url"])
+        stop_recording(spec["aws_url"])
+        body = json.loads(response["body"]) if response.get("body") else {}
+        status = response["statusCode"]
+        outcome = f"{status} {body['code']}" if isinstance(body, dict) and "code" in body else str(status)
+        rows.append({"command": label, "state": outcome_of, "outcome": outcome, "client": list(counted), "server": server})
+        return body
+
+    for state in STATES:
+        for command in COMMANDS:
+            order = aws.order_in(state, f"CALLS-{state}-{command}")
+            resource, body, caller = http_call(command)
+            identity: dict[str, Any] = {"seller_id": SELLER} if caller == "seller" else {"warehouse": True}
+            send(command, state, "POST", resource, path_parameters={"order_id": order["order_id"]}, body=body, **identity)
+            answer = CONTRACT[state, command]
+            got = rows[-1]["outcome"]
+            expected = f"409 {answer.code}" if answer.code else str(answer.http_status)
+            if got != expected:
+                raise RuntimeError(f"{command} on {state}: {got}, the contract says {expected}")
+            if answer.http_status != 409:
+                rows[-1]["outcome"] += f" {answer.event}" if answer.changes else " unchanged"
+
+    order = aws.order_in("PACKED/-", "CALLS-READ")
+    path = {"order_id": order["order_id"]}
+    send("create", "new reference", "POST", "/orders", body={"reference": "CALLS-NEW", **NEW_ORDER}, seller_id=SELLER)
+    send("create", "reference exists", "POST", "/orders", body={"reference": "CALLS-NEW", **NEW_ORDER}, seller_id=SELLER)
+    send("create", "invalid body", "POST", "/orders", body={"reference": "CALLS-BAD"}, seller_id=SELLER)
+    send("get", "own order", "GET", "/orders/{order_id}", path_parameters=path, seller_id=SELLER)
+    send("get", "another seller's", "GET", "/orders/{order_id}", path_parameters=path, seller_id="S-OTHER")
+    send("get", "no such order", "GET", "/orders/{order_id}", path_parameters={"order_id": MISSING_ORDER}, seller_id=SELLER)
+    send("get", "invalid id", "GET", "/orders/{order_id}", path_parameters={"order_id": "nope"}, seller_id=SELLER)
+    for command in ("cancel", "approve"):
+        resource, body, caller = http_call(command)
+        identity = {"seller_id": "S-OTHER"} if caller == "seller" else {"warehouse": True}
+        send(command, "no such order", "POST", resource, path_parameters={"order_id": MISSING_ORDER}, body=body, **identity)
+    resource, body, _ = http_call("cancel")
+    send("cancel", "another seller's", "POST", resource, path_parameters=path, body=body, seller_id="S-OTHER")
+    for number in range(30):
+        aws.order_in("PENDING/-", f"CALLS-LIST-{number}", seller_id="S-LIST")
+    send("list", "page of 25 (30 orders)", "GET", "/orders", seller_id="S-LIST")
+    send("list", "?limit=100 (30 orders)", "GET", "/orders", query={"limit": "100"}, seller_id="S-LIST")
+    send("list", "?status=CANCELLED (none of 30)", "GET", "/orders", query={"status": "CANCELLED"}, seller_id="S-LIST")
+    Path(result_path).write_text(json.dumps(rows))
+
+
+def measure(code: Path = FUNCTIONS) -> tuple[str, dict[str, Any]]:
+    with MotoServer() as moto:
+        aws = Aws(moto.url).create()
+        rows = run_module("tests.bench.calls", code, "CancelOrderFunction", moto.url, aws.topic_arn, {})
+
+    grouped: dict[tuple[str, str, str, str], list[str]] = collections.defaultdict(list)
+    for row in rows:
+        client = collections.Counter(row["client"])
+        server = collections.Counter(row["server"])
+        requests = " + ".join(f"{count} {name}" if count > 1 else name for name, count in client.items()) or "none"
+        agreed = "yes" if client == server else f"no: server saw {dict(server)}"
+        grouped[row["command"], row["outcome"], f"{len(row['client'])} ({requests})", agreed].append(row["state"])
+    order = [*COMMAND_ORDER, "create", "get", "list"]
+    lines = []
+    for (command, outcome, requests, agreed), states in sorted(grouped.items(), key=lambda entry: (order.index(entry[0][0]), entry[0][1])):
+        shown = ", ".join(states) if len(states) <= 3 else f"{len(states)} states"
+        lines.append([command, outcome, shown, requests, agreed])
+    commands = [row for row in rows if row["command"] not in ("create", "get", "list")]
+    most = max(len(row["client"]) for row in commands)
+    two = sorted({row["state"] for row in commands if len(row["client"]) == 2})
+    notes = [
+        f"{len(commands)} command cells: "
+        f"{sum(len(row['client']) == 1 for row in commands)} make one request, "
+        f"{sum(len(row['client']) == 2 for row in commands)} make two ({', '.join(two) or 'none'}), "
+        f"none more than {most}.",
+        "Counted at the client (botocore `before-call.dynamodb` on the functions' own client) and, independently, by moto's recorder.",
+    ]
+    figures = {"rows": rows}
+    return table(
+        "DynamoDB requests per command", ["command", "outcome", "order state(s)", "requests", "server agrees"], lines, notes
+    ), figures
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1], sys.argv[2])

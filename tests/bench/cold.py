@@ -1,0 +1,346 @@
+"""Cold init of every function in template.yaml, against the floor every handler pays anyway.
+
+A cold start is a fresh interpreter that imports the handler module and serves its first event,
+a realistic one that makes its real AWS call on the bench's moto server. The floor is a fresh
+interpreter that imports boto3, creates the client the function needs and makes the same kind of
+call. Both are timed from the inside (coldstart.py), run interleaved in a shuffled order every
+round, and compared round by round; moto's recorder checks that each made exactly one request.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from infra.template import handlers
+from tests.bench.environment import (
+    FUNCTIONS,
+    SELLER,
+    TABLE,
+    Aws,
+    MotoServer,
+    lambda_environment,
+    lambda_layout,
+    memory_size,
+    runtime_directory,
+    stream_record,
+)
+from tests.bench.report import median, ms, ratio, table
+from tests.support.api import NEW_ORDER
+from tests.support.commands import http_call
+from tests.support.events import rest_event
+
+COLDSTART = Path(__file__).with_name("coldstart.py")
+
+# The command each command function's first event sends, and the state of the order it meets.
+COMMANDS = {
+    "CancelOrderFunction": ("cancel", "PENDING/-"),
+    "RequestCancellationFunction": ("request", "SENT_TO_WAREHOUSE/-"),
+    "WarehouseDecisionFunction": ("approve", "SENT_TO_WAREHOUSE/REQUESTED"),
+    "WarehouseStatusFunction": ("PICKED", "SENT_TO_WAREHOUSE/-"),
+}
+EXPECTED = {
+    "CreateOrderFunction": 201,
+    "ReadOrdersFunction": 200,
+    "CancelOrderFunction": 200,
+    "RequestCancellationFunction": 202,
+    "WarehouseDecisionFunction": 200,
+    "WarehouseStatusFunction": 200,
+    "NotifierFunction": {"batchItemFailures": []},
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A code tree in a configuration: the code as it is, or as it was before a change."""
+
+    label: str
+    code: Path = FUNCTIONS
+    tracing: bool = False
+    # False: as `sam build` ships it, with no bytecode in /var/task that validates (the zip's
+    # 1980 timestamps), so that Lambda compiles the package at every cold start.
+    bytecode: bool = True
+
+
+@dataclass
+class Measured:
+    totals: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+    framework_ratios: list[float] = field(default_factory=list)
+    instructions: float = math.nan  # instructions executed, as a multiple of the floor's
+    rss: list[float] = field(default_factory=list)
+    requests: set[str] = field(default_factory=set)
+
+
+@dataclass
+class FirstCall:
+    event: dict[str, Any]
+    floor: dict[str, Any]  # service, operation, parameters
+
+
+def first_call(function: str, aws: Aws, tag: str) -> FirstCall:
+    """`function`'s first event (on fresh orders) and the floor's one call of the same kind."""
+    if function == "CreateOrderFunction":
+        event = rest_event("POST", "/orders", body={"reference": f"COLD-{tag}", **NEW_ORDER}, seller_id=SELLER)
+        item = _raw_item(aws, aws.order_in("PENDING/-", f"COLD-FLOOR-{tag}"))
+        item["order_id"] = {"S": item["order_id"]["S"][:-6] + "floor0"}
+        return FirstCall(event, _dynamodb("put_item", TableName=TABLE, Item=item))
+    if function == "ReadOrdersFunction":
+        order = aws.order_in("PACKED/-", f"COLD-READ-{tag}")
+        path = {"order_id": order["order_id"]}
+        event = rest_event("GET", "/orders/{order_id}", path_parameters=path, seller_id=SELLER)
+        return FirstCall(event, _dynamodb("get_item", TableName=TABLE, Key=_key(order), ConsistentRead=True))
+    if function in COMMANDS:
+        command, state = COMMANDS[function]
+        order = aws.order_in(state, f"COLD-{function}-{tag}")
+        resource, body, caller = http_call(command)
+        identity: dict[str, Any] = {"seller_id": SELLER} if caller == "seller" else {"warehouse": True}
+        event = rest_event("POST", resource, path_parameters={"order_id": order["order_id"]}, body=body, **identity)
+        floor_order = aws.order_in(state, f"COLD-FLOOR-{function}-{tag}")
+        update = _dynamodb(
+            "update_item",
+            TableName=TABLE,
+            Key=_key(floor_order),
+            UpdateExpression="SET updated_at = :now",
+            ExpressionAttributeValues={":now": {"S": datetime.now(UTC).isoformat()}},
+            ReturnValues="ALL_NEW",
+        )
+        return FirstCall(event, update)
+    if function == "NotifierFunction":
+        event = stream_event(aws, tag)
+        image = event["Records"][0]["dynamodb"]["NewImage"]
+        publish = {
+            "service": "sns",
+            "operation": "publish",
+            "parameters": {
+                "TopicArn": aws.topic_arn,
+                "Message": json.dumps(image),
+                "MessageAttributes": {
+                    "event_type": {"DataType": "String", "StringValue": "ORDER_CANCELLED"},
+                    "seller_id": {"DataType": "String", "StringValue": SELLER},
+                },
+            },
+        }
+        return FirstCall(event, publish)
+    raise LookupError(f"no first event written for {function}: add it to tests/bench/cold.py")
+
+
+def stream_event(aws: Aws, tag: str) -> dict[str, Any]:
+    """A DynamoDB stream batch of one cancellation, as the event source mapping delivers it."""
+    from orders.domain import Action
+    from orders.store import Caller
+
+    before = aws.order_in("PENDING/-", f"COLD-STREAM-{tag}")
+    after = aws.store.apply(before["order_id"], Action.CANCEL, Caller(SELLER)).order
+    return {"Records": [stream_record(before, after)]}
+
+
+def _dynamodb(operation: str, **parameters: Any) -> dict[str, Any]:
+    return {"service": "dynamodb", "operation": operation, "parameters": parameters}
+
+
+def _key(order: dict[str, Any]) -> dict[str, Any]:
+    return {"order_id": {"S": order["order_id"]}}
+
+
+def _raw_item(aws: Aws, order: dict[str, Any]) -> dict[str, Any]:
+    return aws.dynamodb.get_item(TableName=TABLE, Key=_key(order), ConsistentRead=True)["Item"]
+
+
+# -- running one fresh interpreter -------------------------------------------------------------
+
+
+def run(
+    spec: dict[str, Any], environment: dict[str, str], *, no_bytecode: bool = False, count_instructions: bool = False
+) -> dict[str, Any]:
+    """One fresh interpreter; with `count_instructions`, under callgrind, which counts the instructions
+    it executes: slow, but the same count every time, where this machine's timings are noisy."""
+    with tempfile.TemporaryDirectory(prefix="bench-cold-") as directory:
+        # The script runs from a directory of its own, so sys.path[0] holds nothing else.
+        script = Path(directory) / "coldstart.py"
+        shutil.copyfile(COLDSTART, script)
+        (Path(directory) / "spec.json").write_text(json.dumps(spec))
+        result = Path(directory) / "result.json"
+        command = [sys.executable, "-S", *(["-B"] if no_bytecode else []), str(script), "spec.json", str(result)]
+        if count_instructions:
+            command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
+            environment = {**environment, "PYTHONHASHSEED": "0"}
+        started = time.perf_counter()
+        finished = subprocess.run(
+            command, cwd=directory, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600
+        )
+        wall = (time.perf_counter() - started) * 1000
+        if finished.returncode != 0:
+            raise RuntimeError(f"cold start failed ({spec['kind']}):\n{finished.stderr.decode()[-3000:]}")
+        measured = {**json.loads(result.read_text()), "wall_ms": wall}
+        if count_instructions:
+            [count] = re.findall(r"Collected : (\d+)", finished.stderr.decode())
+            measured["instructions"] = int(count)
+        return measured
+
+
+# -- the section -----------------------------------------------------------------------------
+
+
+FLOORS = ("floor", "frameworks")
+
+
+def measure(
+    variants: list[Variant],
+    rounds: int,
+    *,
+    no_bytecode_functions: tuple[str, ...] = ("CancelOrderFunction",),
+    only: tuple[str, ...] = (),
+    count_instructions: bool = False,
+) -> tuple[str, dict[str, Any]]:
+    """The cold-start table, and per function the median cold init and floors (ms) of each variant."""
+    functions = [name for name in handlers() if name in EXPECTED and (not only or name in only)]
+    unknown = [name for name in handlers() if name not in EXPECTED]
+    results: dict[tuple[str, str], Measured] = {}
+    shuffle = random.Random(20261126)
+
+    with MotoServer() as moto:
+        aws = Aws(moto.url).create()
+
+        def runs_of(function: str, tag: str) -> list[tuple[str, dict[str, Any], dict[str, str], bool]]:
+            """The floors and each variant, each with an event of its own on orders of its own."""
+            runtime = str(runtime_directory())
+            floor_environment = lambda_environment(function, code=FUNCTIONS, aws_url=moto.url, topic_arn=aws.topic_arn)
+            floor_environment["PYTHONPATH"] = runtime
+            call = first_call(function, aws, f"{tag}-f")
+            runs = [("floor", {"kind": "floor", **call.floor}, floor_environment, False)]
+            if function != "NotifierFunction":
+                event = {**call.event, "path": "/floor", "resource": "/floor", "httpMethod": "POST", "pathParameters": None, "body": None}
+                frameworks = {"kind": "frameworks", "event": event, "function": function, **call.floor}
+                runs.append(("frameworks", frameworks, {**floor_environment, "PYTHONPATH": lambda_layout(FUNCTIONS).python_path}, False))
+            for number, variant in enumerate(variants):
+                if not variant.bytecode and function not in no_bytecode_functions:
+                    continue
+                layout = lambda_layout(variant.code, variant.bytecode)
+                environment = lambda_environment(
+                    function, code=layout.task, aws_url=moto.url, topic_arn=aws.topic_arn, tracing=variant.tracing
+                )
+                environment["PYTHONPATH"] = layout.python_path
+                spec = {
+                    "kind": "handler",
+                    "handler": handlers()[function],
+                    "function": function,
+                    "memory": memory_size(function),
+                    "event": first_call(function, aws, f"{tag}-{number}").event,
+                }
+                runs.append((variant.label, spec, environment, not variant.bytecode))
+            return runs
+
+        # One untimed round first: bytecode written where it may be, files in the page cache.
+        for function in functions:
+            for _, spec, environment, no_bytecode in runs_of(function, "warmup"):
+                run(spec, environment, no_bytecode=no_bytecode)
+
+        for round_number in range(rounds):
+            for function in functions:
+                runs = runs_of(function, str(round_number))
+                shuffle.shuffle(runs)
+                timed: dict[str, dict[str, Any]] = {}
+                for label, spec, environment, no_bytecode in runs:
+                    moto.start_recording()
+                    timed[label] = run(spec, environment, no_bytecode=no_bytecode)
+                    timed[label]["requests"] = ", ".join(moto.recorded()) or "none"
+                    moto.stop_recording()
+                    if label not in FLOORS and timed[label]["answer"] != EXPECTED[function]:
+                        raise RuntimeError(f"{function} ({label}) answered {timed[label]['answer']}")
+                for label, result in timed.items():
+                    measured = results.setdefault((function, label), Measured())
+                    measured.totals.append(result["total_ms"])
+                    measured.ratios.append(result["total_ms"] / timed["floor"]["total_ms"])
+                    if "frameworks" in timed:
+                        measured.framework_ratios.append(result["total_ms"] / timed["frameworks"]["total_ms"])
+                    measured.rss.append(result["max_rss_mb"])
+                    measured.requests.add(result["requests"])
+
+        if count_instructions:
+            for function in functions:
+                runs = {label: (spec, environment, no_bytecode) for label, spec, environment, no_bytecode in runs_of(function, "instructions")}
+                counted = {label: run(*arguments[:2], no_bytecode=arguments[2], count_instructions=True)["instructions"] for label, arguments in runs.items()}
+                for label, count in counted.items():
+                    results[function, label].instructions = count / counted["floor"]
+
+    rows = []
+    for function in functions:
+        floor = results[function, "floor"]
+        frameworks = results.get((function, "frameworks"))
+        for label in ["floor", "frameworks", *(variant.label for variant in variants)]:
+            measured = results.get((function, label))
+            if measured is None:
+                continue
+            rows.append(
+                [
+                    function,
+                    label,
+                    ms(median(measured.totals)),
+                    ratio(median(measured.ratios)) if label != "floor" else "1",
+                    ratio(median(measured.framework_ratios)) if frameworks and label != "floor" else "",
+                    *([ratio(measured.instructions)] if count_instructions else []),
+                    f"{median(measured.rss):.0f} MB",
+                    " / ".join(sorted(measured.requests)),
+                ]
+            )
+        del floor
+    notes = [
+        f"Median of {rounds} rounds; each round runs the floors and every variant once, in a shuffled order, and each "
+        "ratio is the median of the round-by-round ratios.",
+        "Times run from the fresh interpreter's first line to the first answer (import + first event); the "
+        "interpreter's own start-up is the same for all. sys.path is Lambda's: /var/task (orders and "
+        "requirements.txt, as `sam build` copies them) and /var/runtime (boto3 and its dependencies).",
+        "floor: `import boto3`, `boto3.client(...)`, one call of the same operation on an order of the same size. "
+        "frameworks: Powertools' validating resolver, Logger, Metrics, a pydantic model and botocore's client "
+        "serving one event with the same call: what any handler built on these frameworks pays.",
+    ]
+    if any(variant.tracing for variant in variants):
+        notes.append(
+            "tracing on: POWERTOOLS_TRACE_DISABLED=false with Lambda's X-Ray variables (TracingEnabled=true, the template's default)."
+        )
+    if any(not variant.bytecode for variant in variants):
+        notes.append(
+            "no bytecode: /var/task exactly as `sam build` ships it, whose .pyc never validate (zip dates), run with -B: "
+            "every module of the package is compiled at each cold start, as in Lambda."
+        )
+    if count_instructions:
+        notes.append(
+            "instructions × floor: instructions executed (valgrind's callgrind, one run each, PYTHONHASHSEED=0) as a "
+            "multiple of the floor's: the same every run, where the timings here move with the machine's load."
+        )
+    if unknown:
+        notes.append(f"Not measured (no first event written for them): {', '.join(unknown)}.")
+    figures = {
+        function: {
+            label: median(measured.totals) for (name, label), measured in results.items() if name == function
+        }
+        | {"max_rss_mb": max((max(m.rss) for (name, _), m in results.items() if name == function), default=0)}
+        for function in functions
+    }
+    return table(
+        "Cold init: import + first event, fresh interpreter",
+        [
+            "function",
+            "variant",
+            "cold",
+            "× floor",
+            "× frameworks",
+            *(["instructions × floor"] if count_instructions else []),
+            "max RSS",
+            "AWS requests (moto's recorder)",
+        ],
+        rows,
+        notes,
+    ), figures

@@ -1,0 +1,54 @@
+"""The store's DynamoDB JSON: what boto3's TypeSerializer and TypeDeserializer gave, for an order's values."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from orders.store import _attribute, _value
+
+ORDER = {
+    "order_id": "ord_" + "a" * 26,
+    "seller_id": "S-1",
+    "reference": "SHOP-1001 — ünïcode",
+    "status": "PACKED",
+    "items": [{"sku": "TSHIRT-RED-M", "quantity": 2}, {"sku": "MUG", "quantity": 10_000}],
+    "recipient": {"name": "Ada", "address_line1": "1 Way", "address_line2": None, "city": "London", "postcode": "SW1", "country": "GB"},
+    "tracking_number": None,
+    "version": 7,
+    "history": [{"at": "2026-11-26T10:00:00Z", "event": "ORDER_CREATED", "by": "seller:S-1", "to_status": "PENDING"}],
+    "cancellation_request": {"status": "REQUESTED", "reason_code": None, "note": "", "requested_at": "2026-11-26T10:01:00Z"},
+    "empty": {"list": [], "map": {}},
+    "flag": True,
+}
+
+
+def _native(value):
+    """What the store made of boto3's Decimals: whole numbers."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {name: _native(inner) for name, inner in value.items()}
+    if isinstance(value, list):
+        return [_native(inner) for inner in value]
+    return value
+
+
+@pytest.mark.parametrize("name", ORDER)
+def test_each_value_is_written_as_boto3_wrote_it(name):
+    assert _attribute(ORDER[name]) == TypeSerializer().serialize(ORDER[name])
+
+
+@pytest.mark.parametrize("name", ORDER)
+def test_each_value_is_read_as_boto3_read_it(name):
+    stored = TypeSerializer().serialize(ORDER[name])
+    assert _value(stored) == _native(TypeDeserializer().deserialize(stored)) == ORDER[name]
+
+
+def test_what_an_order_never_holds_is_refused_not_guessed():
+    with pytest.raises(TypeError):
+        _attribute(1.5)
+    with pytest.raises(TypeError):
+        _value({"SS": ["a"]})
