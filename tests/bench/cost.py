@@ -36,9 +36,11 @@ FULL_VCPU_MB = 1769
 # START, END and REPORT lines Lambda writes per invocation (a typical REPORT line is ~200 bytes).
 PLATFORM_LOG_BYTES = 320
 MEMORY_CANDIDATES = (128, 256, 512, 1024, 1769)
-# Memory buys CPU, so latency, warm and cold; the rule: the largest size at which a cancellation
-# costs at most this much more than at the cheapest size.
-MEMORY_BUDGET = 0.05
+# Memory buys CPU, so latency, warm and cold, and up to one vCPU the CPU-bound work costs the same
+# GB-seconds at any size: only the time spent waiting on AWS costs more. The rule: the largest size
+# at which a cancellation costs at most this much more than at the cheapest size. Lambda is about a
+# tenth of what a cancellation costs, so this lets memory add as much again, for full-speed CPU.
+MEMORY_BUDGET = 0.10
 
 
 def item_size(value: Any) -> int:
