@@ -52,15 +52,15 @@ def run_section(
         variants = [cold.Variant(label, code) for label, code in trees]
         if not arguments.no_tracing:
             variants += [cold.Variant(f"{label}, tracing on", code, tracing=True) for label, code in trees]
-        if not arguments.no_bytecode:
-            variants += [cold.Variant(f"{label}, no bytecode", code, bytecode=False) for label, code in trees]
+        if not arguments.no_sam_default:
+            variants += [cold.Variant(f"{label}, SAM's default build", code, build="sam-default") for label, code in trees]
         text, figures["cold"] = cold.measure(variants, rounds, only=only, count_instructions=arguments.instructions)
         return text
     if name == "warm":
         from tests.bench import warm
 
         quick = arguments.quick
-        text, figures["warm"] = warm.measure(trees, 2 if quick else 3, invocations=100 if quick else 200, only=only)
+        text, figures["warm"] = warm.measure(trees, 2 if quick else 5, invocations=40, batches=5 if quick else 15, only=only)
         return text
     if name == "requests":
         from tests.bench import calls
@@ -94,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         "--instructions", action="store_true", help="cold: also count instructions under valgrind (slow, but noise-free)"
     )
     parser.add_argument("--no-tracing", action="store_true", help="skip the cold starts with X-Ray tracing on")
-    parser.add_argument("--no-bytecode", action="store_true", help="skip the cold start without bytecode (as sam build ships it)")
+    parser.add_argument(
+        "--no-sam-default", action="store_true", help="skip the cold start of the package SAM's own builder would ship"
+    )
     arguments = parser.parse_args(argv)
     sections = [name.strip() for name in arguments.sections.split(",") if name.strip()]
     for name in sections:

@@ -33,11 +33,11 @@ from tests.bench.environment import (
     lambda_environment,
     lambda_layout,
     memory_size,
-    runtime_directory,
     stream_record,
 )
 from tests.bench.report import median, ms, ratio, table
 from tests.support.api import NEW_ORDER
+from tests.support.build import runtime_directory
 from tests.support.commands import http_call
 from tests.support.events import rest_event
 
@@ -68,9 +68,10 @@ class Variant:
     label: str
     code: Path = FUNCTIONS
     tracing: bool = False
-    # False: as `sam build` ships it, with no bytecode in /var/task that validates (the zip's
-    # 1980 timestamps), so that Lambda compiles the package at every cold start.
-    bytecode: bool = True
+    # "makefile": the package functions/Makefile builds; "sam-default": the one SAM's own Python
+    # builder would, whose bytecode never validates in /var/task (the zip's dates), so that Lambda
+    # compiles every module at every cold start.
+    build: str = "makefile"
 
 
 @dataclass
@@ -161,18 +162,18 @@ def _raw_item(aws: Aws, order: dict[str, Any]) -> dict[str, Any]:
 # -- running one fresh interpreter -------------------------------------------------------------
 
 
-def run(
-    spec: dict[str, Any], environment: dict[str, str], *, no_bytecode: bool = False, count_instructions: bool = False
-) -> dict[str, Any]:
+def run(spec: dict[str, Any], environment: dict[str, str], *, count_instructions: bool = False) -> dict[str, Any]:
     """One fresh interpreter; with `count_instructions`, under callgrind, which counts the instructions
-    it executes: slow, but the same count every time, where this machine's timings are noisy."""
+    it executes: slow, but the same count every time, where this machine's timings are noisy. Run
+    with -B: /var/task is read-only in Lambda, so a module whose bytecode does not validate is
+    compiled at every cold start."""
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as directory:
         # The script runs from a directory of its own, so sys.path[0] holds nothing else.
         script = Path(directory) / "coldstart.py"
         shutil.copyfile(COLDSTART, script)
         (Path(directory) / "spec.json").write_text(json.dumps(spec))
         result = Path(directory) / "result.json"
-        command = [sys.executable, "-S", *(["-B"] if no_bytecode else []), str(script), "spec.json", str(result)]
+        command = [sys.executable, "-S", "-B", str(script), "spec.json", str(result)]
         if count_instructions:
             command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
             environment = {**environment, "PYTHONHASHSEED": "0"}
@@ -200,7 +201,7 @@ def measure(
     variants: list[Variant],
     rounds: int,
     *,
-    no_bytecode_functions: tuple[str, ...] = ("CancelOrderFunction",),
+    sam_default_functions: tuple[str, ...] = ("CancelOrderFunction",),
     only: tuple[str, ...] = (),
     count_instructions: bool = False,
 ) -> tuple[str, dict[str, Any]]:
@@ -213,21 +214,21 @@ def measure(
     with MotoServer() as moto:
         aws = Aws(moto.url).create()
 
-        def runs_of(function: str, tag: str) -> list[tuple[str, dict[str, Any], dict[str, str], bool]]:
+        def runs_of(function: str, tag: str) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
             """The floors and each variant, each with an event of its own on orders of its own."""
             runtime = str(runtime_directory())
             floor_environment = lambda_environment(function, code=FUNCTIONS, aws_url=moto.url, topic_arn=aws.topic_arn)
             floor_environment["PYTHONPATH"] = runtime
             call = first_call(function, aws, f"{tag}-f")
-            runs = [("floor", {"kind": "floor", **call.floor}, floor_environment, False)]
+            runs = [("floor", {"kind": "floor", **call.floor}, floor_environment)]
             if function != "NotifierFunction":
                 event = {**call.event, "path": "/floor", "resource": "/floor", "httpMethod": "POST", "pathParameters": None, "body": None}
                 frameworks = {"kind": "frameworks", "event": event, "function": function, **call.floor}
-                runs.append(("frameworks", frameworks, {**floor_environment, "PYTHONPATH": lambda_layout(FUNCTIONS).python_path}, False))
+                runs.append(("frameworks", frameworks, {**floor_environment, "PYTHONPATH": lambda_layout(FUNCTIONS).python_path}))
             for number, variant in enumerate(variants):
-                if not variant.bytecode and function not in no_bytecode_functions:
+                if variant.build != "makefile" and function not in sam_default_functions:
                     continue
-                layout = lambda_layout(variant.code, variant.bytecode)
+                layout = lambda_layout(variant.code, variant.build)
                 environment = lambda_environment(
                     function, code=layout.task, aws_url=moto.url, topic_arn=aws.topic_arn, tracing=variant.tracing
                 )
@@ -239,22 +240,22 @@ def measure(
                     "memory": memory_size(function),
                     "event": first_call(function, aws, f"{tag}-{number}").event,
                 }
-                runs.append((variant.label, spec, environment, not variant.bytecode))
+                runs.append((variant.label, spec, environment))
             return runs
 
-        # One untimed round first: bytecode written where it may be, files in the page cache.
+        # One untimed round first: files in the page cache.
         for function in functions:
-            for _, spec, environment, no_bytecode in runs_of(function, "warmup"):
-                run(spec, environment, no_bytecode=no_bytecode)
+            for _, spec, environment in runs_of(function, "warmup"):
+                run(spec, environment)
 
         for round_number in range(rounds):
             for function in functions:
                 runs = runs_of(function, str(round_number))
                 shuffle.shuffle(runs)
                 timed: dict[str, dict[str, Any]] = {}
-                for label, spec, environment, no_bytecode in runs:
+                for label, spec, environment in runs:
                     moto.start_recording()
-                    timed[label] = run(spec, environment, no_bytecode=no_bytecode)
+                    timed[label] = run(spec, environment)
                     timed[label]["requests"] = ", ".join(moto.recorded()) or "none"
                     moto.stop_recording()
                     if label not in FLOORS and timed[label]["answer"] != EXPECTED[function]:
@@ -270,8 +271,10 @@ def measure(
 
         if count_instructions:
             for function in functions:
-                runs = {label: (spec, environment, no_bytecode) for label, spec, environment, no_bytecode in runs_of(function, "instructions")}
-                counted = {label: run(*arguments[:2], no_bytecode=arguments[2], count_instructions=True)["instructions"] for label, arguments in runs.items()}
+                counted = {
+                    label: run(spec, environment, count_instructions=True)["instructions"]
+                    for label, spec, environment in runs_of(function, "instructions")
+                }
                 for label, count in counted.items():
                     results[function, label].instructions = count / counted["floor"]
 
@@ -300,8 +303,9 @@ def measure(
         f"Median of {rounds} rounds; each round runs the floors and every variant once, in a shuffled order, and each "
         "ratio is the median of the round-by-round ratios.",
         "Times run from the fresh interpreter's first line to the first answer (import + first event); the "
-        "interpreter's own start-up is the same for all. sys.path is Lambda's: /var/task (orders and "
-        "requirements.txt, as `sam build` copies them) and /var/runtime (boto3 and its dependencies).",
+        "interpreter's own start-up is the same for all. sys.path is Lambda's: /var/task (the package functions/Makefile "
+        "builds for this machine, zipped as `sam package` zips it and unpacked with its dates) and /var/runtime (boto3 "
+        "and its dependencies); run with -B, as /var/task is read-only.",
         "floor: `import boto3`, `boto3.client(...)`, one call of the same operation on an order of the same size. "
         "frameworks: Powertools' validating resolver, Logger, Metrics, a pydantic model and botocore's client "
         "serving one event with the same call: what any handler built on these frameworks pays.",
@@ -310,10 +314,11 @@ def measure(
         notes.append(
             "tracing on: POWERTOOLS_TRACE_DISABLED=false with Lambda's X-Ray variables (TracingEnabled=true, the template's default)."
         )
-    if any(not variant.bytecode for variant in variants):
+    if any(variant.build != "makefile" for variant in variants):
         notes.append(
-            "no bytecode: /var/task exactly as `sam build` ships it, whose .pyc never validate (zip dates), run with -B: "
-            "every module of the package is compiled at each cold start, as in Lambda."
+            "SAM's default build: /var/task as SAM's own Python builder would ship it (requirements.txt and all it "
+            "requires, botocore included, and the code package), whose bytecode never validates (zip dates): every "
+            "module it ships is compiled at each cold start."
         )
     if count_instructions:
         notes.append(

@@ -7,8 +7,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -24,6 +22,7 @@ from typing import Any
 import boto3
 
 from infra.template import template
+from tests.support import build as packaging
 from tests.support.api import NEW_ORDER
 from tests.support.commands import ACTIONS
 from tests.support.contract import PATHS
@@ -276,13 +275,10 @@ def run_module(module: str, code: Path, function: str, aws_url: str, topic_arn: 
 
 # -- the file system a Lambda function sees --------------------------------------------------
 
-# What the Python runtime provides in /var/runtime; everything else the function ships itself.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six")
-
 
 @dataclass(frozen=True)
 class Layout:
-    """sys.path as Lambda's: /var/task (the code package and requirements.txt), then /var/runtime."""
+    """sys.path as Lambda's: /var/task (the deployment package), then /var/runtime."""
 
     task: Path
     runtime: Path
@@ -292,78 +288,23 @@ class Layout:
         return os.pathsep.join((str(self.task), str(self.runtime)))
 
 
-@cache
-def runtime_directory() -> Path:
-    """/var/runtime: the runtime's boto3 and its dependencies, linked from this virtualenv (bytecode included)."""
-    runtime = Path(tempfile.mkdtemp(prefix="bench-var-runtime-"))
-    for name in RUNTIME_PROVIDED:
-        for top in _top_levels(name):
-            (runtime / top).symlink_to(SITE_PACKAGES / top)
-    return runtime
+# How a package is built: by functions/Makefile (what template.yaml's `BuildMethod: makefile` runs),
+# or as SAM's own Python builder would build it (what the template used before).
+BUILDS = ("makefile", "sam-default")
 
 
 @cache
-def lambda_layout(code: Path, bytecode: bool = True) -> Layout:
-    """/var/task as `sam build` fills it, from `code` (a functions/ tree): no bytecode in it.
-
-    With `bytecode`, the first run compiles it there and later runs use it, as if the package
-    shipped bytecode that validates. Without, run with -B: every cold start compiles it all, as in
-    Lambda when the zip's timestamps invalidate the bytecode (SAM writes 1980 dates).
-    """
-    task = Path(tempfile.mkdtemp(prefix="bench-var-task-"))
-    no_bytecode = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(code / "orders", task / "orders", ignore=no_bytecode)
-    for name in _shipped_distributions():
-        for top in _top_levels(name, metadata=True):
-            source = SITE_PACKAGES / top
-            if source.is_dir():
-                shutil.copytree(source, task / top, ignore=no_bytecode)
-            else:
-                shutil.copyfile(source, task / top)
-    return Layout(task, runtime_directory())
-
-
-def _top_levels(name: str, *, metadata: bool = False) -> set[str]:
-    """The names a distribution installs at the top of site-packages (its packages, modules, metadata)."""
-    from importlib.metadata import distribution
-
-    found = set()
-    for file in distribution(name).files or ():
-        top = file.parts[0]
-        if top in ("..", "__pycache__") or top.endswith(".data") or (top.endswith(".dist-info") and not metadata):
-            continue
-        found.add(top)
-    return found
-
-
-def _shipped_distributions() -> set[str]:
-    """requirements.txt and what it requires, less what the runtime provides."""
-    from importlib.metadata import PackageNotFoundError, requires
-
-    from packaging.requirements import Requirement
-
-    wanted = [
-        Requirement(line)
-        for line in (FUNCTIONS / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    shipped: set[str] = set()
-    while wanted:
-        requirement = wanted.pop()
-        name = re.sub(r"[-_.]+", "-", requirement.name).lower()
-        if name in shipped or name in RUNTIME_PROVIDED:
-            continue
-        try:
-            dependencies = requires(name) or []
-        except PackageNotFoundError:
-            continue
-        shipped.add(name)
-        extras = requirement.extras or {""}
-        for line in dependencies:
-            dependency = Requirement(line)
-            if dependency.marker is None or any(dependency.marker.evaluate({"extra": extra}) for extra in extras):
-                wanted.append(dependency)
-    return shipped
+def lambda_layout(code: Path, build: str = "makefile") -> Layout:
+    """/var/task as Lambda has it: the package built from `code` (a functions/ tree), zipped as
+    `sam package` zips it and unpacked with the zip's dates. Cold starts run with -B, as /var/task is
+    read-only: what bytecode the build shipped and still validates is all they get."""
+    directory = Path(tempfile.mkdtemp(prefix="bench-build-"))
+    artifacts = directory / "artifacts"
+    if build == "makefile":
+        packaging.build("CancelOrderFunction", artifacts, code)  # one recipe builds every function
+    else:
+        packaging.sam_default_build(artifacts, code)
+    return Layout(packaging.unpack(artifacts, directory / "task"), packaging.runtime_directory())
 
 
 def python_path(code: Path, *more: Path) -> str:
