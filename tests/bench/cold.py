@@ -224,7 +224,7 @@ def measure(
             if function != "NotifierFunction":
                 event = {**call.event, "path": "/floor", "resource": "/floor", "httpMethod": "POST", "pathParameters": None, "body": None}
                 frameworks = {"kind": "frameworks", "event": event, "function": function, **call.floor}
-                runs.append(("frameworks", frameworks, {**floor_environment, "PYTHONPATH": lambda_layout(FUNCTIONS).python_path}))
+                runs.append(("frameworks", frameworks, {**floor_environment, "PYTHONPATH": lambda_layout(FUNCTIONS, "makefile").python_path}))
             for number, variant in enumerate(variants):
                 if variant.build != "makefile" and function not in sam_default_functions:
                     continue

@@ -10,7 +10,6 @@ is what SAM's own Python builder would ship instead; `unpack` zips a package as 
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -21,13 +20,15 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
+from packaging import tags
+
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
 # What the Python runtime provides in /var/runtime (functions/Makefile leaves them out of the package).
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six")
 PYTHON_VERSION = "%d.%d" % sys.version_info[:2]
-# The wheels this machine can load, newest glibc baseline first, as LAMBDA_PLATFORMS spells them.
-PLATFORMS = " ".join(f"{tag}_{platform.machine()}" for tag in ("manylinux_2_28", "manylinux2014"))
+# The wheels this interpreter can load (manylinux_2_39_x86_64 ... on Linux, macosx_* on a Mac).
+PLATFORMS = " ".join(dict.fromkeys(tags.platform_tags()))
 
 
 def build(function: str, artifacts: Path, code: Path = FUNCTIONS) -> Path:
