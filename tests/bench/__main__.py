@@ -30,9 +30,11 @@ def _machine() -> str:
         platform.processor() or "unknown CPU",
     )
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
+    changed = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=False).stdout.strip()
     return (
         f"Machine: {os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, {platform.system()} "
-        f"{platform.release()}; code at {commit or '?'} plus the working tree; {time.strftime('%Y-%m-%d %H:%M %Z')}"
+        f"{platform.release()}; code at {commit or '?'}{' plus uncommitted changes' if changed else ''}; "
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}"
     )
 
 
