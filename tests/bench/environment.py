@@ -4,9 +4,11 @@ and the environment a Lambda function would run its handler in.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -299,6 +301,7 @@ def lambda_layout(code: Path, build: str = "makefile") -> Layout:
     `sam package` zips it and unpacked with the zip's dates. Cold starts run with -B, as /var/task is
     read-only: what bytecode the build shipped and still validates is all they get."""
     directory = Path(tempfile.mkdtemp(prefix="bench-build-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
     artifacts = directory / "artifacts"
     if build == "makefile":
         packaging.build("CancelOrderFunction", artifacts, code)  # one recipe builds every function
