@@ -56,7 +56,9 @@ def run_section(
             variants += [cold.Variant(f"{label}, tracing on", code, tracing=True) for label, code in trees]
         if not arguments.no_sam_default:
             variants += [cold.Variant(f"{label}, SAM's default build", code, build="sam-default") for label, code in trees]
-        text, figures["cold"] = cold.measure(variants, rounds, only=only, count_instructions=arguments.instructions)
+        text, figures["cold"] = cold.measure(
+            variants, rounds, only=only, count_instructions=arguments.instructions, python=arguments.python or sys.executable
+        )
         return text
     if name == "warm":
         from tests.bench import warm
@@ -96,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         "--instructions", action="store_true", help="cold: also count instructions under valgrind (slow, but noise-free)"
     )
     parser.add_argument("--no-tracing", action="store_true", help="skip the cold starts with X-Ray tracing on")
+    parser.add_argument(
+        "--python", default="", metavar="PATH", help="cold: run the cold starts under this Python (e.g. a python3.12, the runtime's)"
+    )
     parser.add_argument(
         "--no-sam-default", action="store_true", help="skip the cold start of the package SAM's own builder would ship"
     )

@@ -37,7 +37,7 @@ from tests.bench.environment import (
 )
 from tests.bench.report import median, ms, ratio, table
 from tests.support.api import NEW_ORDER
-from tests.support.build import runtime_directory
+from tests.support.build import python_version, runtime_directory
 from tests.support.commands import http_call
 from tests.support.events import rest_event
 
@@ -162,7 +162,9 @@ def _raw_item(aws: Aws, order: dict[str, Any]) -> dict[str, Any]:
 # -- running one fresh interpreter -------------------------------------------------------------
 
 
-def run(spec: dict[str, Any], environment: dict[str, str], *, count_instructions: bool = False) -> dict[str, Any]:
+def run(
+    spec: dict[str, Any], environment: dict[str, str], *, python: str = sys.executable, count_instructions: bool = False
+) -> dict[str, Any]:
     """One fresh interpreter; with `count_instructions`, under callgrind, which counts the instructions
     it executes: slow, but the same count every time, where this machine's timings are noisy. Run
     with -B: /var/task is read-only in Lambda, so a module whose bytecode does not validate is
@@ -173,7 +175,7 @@ def run(spec: dict[str, Any], environment: dict[str, str], *, count_instructions
         shutil.copyfile(COLDSTART, script)
         (Path(directory) / "spec.json").write_text(json.dumps(spec))
         result = Path(directory) / "result.json"
-        command = [sys.executable, "-S", "-B", str(script), "spec.json", str(result)]
+        command = [python, "-S", "-B", str(script), "spec.json", str(result)]
         if count_instructions:
             command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
             environment = {**environment, "PYTHONHASHSEED": "0"}
@@ -204,6 +206,7 @@ def measure(
     sam_default_functions: tuple[str, ...] = ("CancelOrderFunction",),
     only: tuple[str, ...] = (),
     count_instructions: bool = False,
+    python: str = sys.executable,
 ) -> tuple[str, dict[str, Any]]:
     """The cold-start table, and per function the median cold init and floors (ms) of each variant."""
     functions = [name for name in handlers() if name in EXPECTED and (not only or name in only)]
@@ -216,7 +219,7 @@ def measure(
 
         def runs_of(function: str, tag: str) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
             """The floors and each variant, each with an event of its own on orders of its own."""
-            runtime = str(runtime_directory())
+            runtime = str(runtime_directory(python))
             floor_environment = lambda_environment(function, code=FUNCTIONS, aws_url=moto.url, topic_arn=aws.topic_arn)
             floor_environment["PYTHONPATH"] = runtime
             call = first_call(function, aws, f"{tag}-f")
@@ -224,11 +227,11 @@ def measure(
             if function != "NotifierFunction":
                 event = {**call.event, "path": "/floor", "resource": "/floor", "httpMethod": "POST", "pathParameters": None, "body": None}
                 frameworks = {"kind": "frameworks", "event": event, "function": function, **call.floor}
-                runs.append(("frameworks", frameworks, {**floor_environment, "PYTHONPATH": lambda_layout(FUNCTIONS, "makefile").python_path}))
+                runs.append(("frameworks", frameworks, {**floor_environment, "PYTHONPATH": lambda_layout(FUNCTIONS, "makefile", python).python_path}))
             for number, variant in enumerate(variants):
                 if variant.build != "makefile" and function not in sam_default_functions:
                     continue
-                layout = lambda_layout(variant.code, variant.build)
+                layout = lambda_layout(variant.code, variant.build, python)
                 environment = lambda_environment(
                     function, code=layout.task, aws_url=moto.url, topic_arn=aws.topic_arn, tracing=variant.tracing
                 )
@@ -246,7 +249,7 @@ def measure(
         # One untimed round first: files in the page cache.
         for function in functions:
             for _, spec, environment in runs_of(function, "warmup"):
-                run(spec, environment)
+                run(spec, environment, python=python)
 
         for round_number in range(rounds):
             for function in functions:
@@ -255,7 +258,7 @@ def measure(
                 timed: dict[str, dict[str, Any]] = {}
                 for label, spec, environment in runs:
                     moto.start_recording()
-                    timed[label] = run(spec, environment)
+                    timed[label] = run(spec, environment, python=python)
                     timed[label]["requests"] = ", ".join(moto.recorded()) or "none"
                     moto.stop_recording()
                     if label not in FLOORS and timed[label]["answer"] != EXPECTED[function]:
@@ -272,7 +275,7 @@ def measure(
         if count_instructions:
             for function in functions:
                 counted = {
-                    label: run(spec, environment, count_instructions=True)["instructions"]
+                    label: run(spec, environment, python=python, count_instructions=True)["instructions"]
                     for label, spec, environment in runs_of(function, "instructions")
                 }
                 for label, count in counted.items():
@@ -303,7 +306,7 @@ def measure(
         f"Median of {rounds} rounds; each round runs the floors and every variant once, in a shuffled order, and each "
         "ratio is the median of the round-by-round ratios.",
         "Times run from the fresh interpreter's first line to the first answer (import + first event); the "
-        "interpreter's own start-up is the same for all. sys.path is Lambda's: /var/task (the package functions/Makefile "
+        f"interpreter's own start-up is the same for all. Run by Python {python_version(python)}; sys.path is Lambda's: /var/task (the package functions/Makefile "
         "builds for this machine, zipped as `sam package` zips it and unpacked with its dates) and /var/runtime (boto3 "
         "and its dependencies); run with -B, as /var/task is read-only.",
         "floor: `import boto3`, `boto3.client(...)`, one call of the same operation on an order of the same size. "

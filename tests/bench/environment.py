@@ -296,7 +296,7 @@ BUILDS = ("makefile", "sam-default")
 
 
 @cache
-def lambda_layout(code: Path, build: str = "makefile") -> Layout:
+def lambda_layout(code: Path, build: str = "makefile", python: str = sys.executable) -> Layout:
     """/var/task as Lambda has it: the package built from `code` (a functions/ tree), zipped as
     `sam package` zips it and unpacked with the zip's dates. Cold starts run with -B, as /var/task is
     read-only: what bytecode the build shipped and still validates is all they get."""
@@ -304,10 +304,10 @@ def lambda_layout(code: Path, build: str = "makefile") -> Layout:
     atexit.register(shutil.rmtree, directory, ignore_errors=True)
     artifacts = directory / "artifacts"
     if build == "makefile":
-        packaging.build("CancelOrderFunction", artifacts, code)  # one recipe builds every function
+        packaging.build("CancelOrderFunction", artifacts, code, python)  # one recipe builds every function
     else:
-        packaging.sam_default_build(artifacts, code)
-    return Layout(packaging.unpack(artifacts, directory / "task"), packaging.runtime_directory())
+        packaging.sam_default_build(artifacts, code, python)
+    return Layout(packaging.unpack(artifacts, directory / "task"), packaging.runtime_directory(python))
 
 
 def python_path(code: Path, *more: Path) -> str:

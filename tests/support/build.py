@@ -1,7 +1,7 @@
 """The functions' deployment package: built as `sam build` builds it, unpacked as Lambda unpacks it.
 
 `build` runs functions/Makefile's recipe (template.yaml: `BuildMethod: makefile`) for this
-machine's Python and platform, so that what it ships can be imported here; `sam_default_build`
+machine's platform and a Python of it (this one unless told), so that what it ships can be imported here; `sam_default_build`
 is what SAM's own Python builder would ship instead; `unpack` zips a package as `sam package` does
 (entries without dates, read as 1980-01-01) and extracts it with those dates, as /var/task has them;
 `runtime_directory` stands for /var/runtime.
@@ -26,18 +26,26 @@ FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
 # What the Python runtime provides in /var/runtime (functions/Makefile leaves them out of the package).
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six")
-PYTHON_VERSION = "%d.%d" % sys.version_info[:2]
-# The wheels this interpreter can load (manylinux_2_39_x86_64 ... on Linux, macosx_* on a Mac).
+# The wheels this machine can load (manylinux_2_39_x86_64 ... on Linux, macosx_* on a Mac).
 PLATFORMS = " ".join(dict.fromkeys(tags.platform_tags()))
 
 
-def build(function: str, artifacts: Path, code: Path = FUNCTIONS) -> Path:
+@cache
+def python_version(python: str = sys.executable) -> str:
+    """"3.12" for a python3.12."""
+    if python == sys.executable:
+        return "%d.%d" % sys.version_info[:2]
+    query = [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+    return subprocess.run(query, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def build(function: str, artifacts: Path, code: Path = FUNCTIONS, python: str = sys.executable) -> Path:
     """`sam build`'s artifacts for `function` from the functions/ tree `code`, by functions/Makefile."""
     artifacts.mkdir(parents=True, exist_ok=True)
     command = [
         "make", "--no-print-directory", "-f", str(FUNCTIONS / "Makefile"), "-C", str(code), f"build-{function}",
-        f"ARTIFACTS_DIR={artifacts}", f"LAMBDA_PYTHON={sys.executable}",
-        f"LAMBDA_PYTHON_VERSION={PYTHON_VERSION}", f"LAMBDA_PLATFORMS={PLATFORMS}",
+        f"ARTIFACTS_DIR={artifacts}", f"LAMBDA_PYTHON={python}",
+        f"LAMBDA_PYTHON_VERSION={python_version(python)}", f"LAMBDA_PLATFORMS={PLATFORMS}",
     ]  # fmt: skip
     finished = subprocess.run(command, capture_output=True, text=True)
     if finished.returncode != 0:
@@ -45,12 +53,12 @@ def build(function: str, artifacts: Path, code: Path = FUNCTIONS) -> Path:
     return artifacts
 
 
-def sam_default_build(artifacts: Path, code: Path = FUNCTIONS) -> Path:
+def sam_default_build(artifacts: Path, code: Path = FUNCTIONS, python: str = sys.executable) -> Path:
     """What SAM's own Python builder ships: requirements.txt and everything it requires (botocore
     too, through aws-xray-sdk), and the code package, with no bytecode that Lambda could use."""
     subprocess.run(
         [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+            python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
             "--target", str(artifacts), "--requirement", str(code / "requirements.txt"),
         ],
         check=True, capture_output=True,
@@ -78,9 +86,17 @@ def unpack(artifacts: Path, task: Path) -> Path:
 
 
 @cache
-def runtime_directory() -> Path:
-    """/var/runtime: the runtime's boto3 and its dependencies, linked from this virtualenv (bytecode included)."""
+def runtime_directory(python: str = sys.executable) -> Path:
+    """/var/runtime: the runtime's boto3 and its dependencies, with bytecode, for `python`: linked
+    from this virtualenv, or for another Python installed from the index at this one's versions."""
     runtime = Path(tempfile.mkdtemp(prefix="var-runtime-"))
+    if python != sys.executable:
+        from importlib.metadata import version
+
+        pinned = [f"{name}=={version(name)}" for name in RUNTIME_PROVIDED]
+        install = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target", str(runtime)]
+        subprocess.run([*install, "--no-deps", *pinned], check=True, capture_output=True)
+        return runtime
     for name in RUNTIME_PROVIDED:
         for top in _top_levels(name):
             (runtime / top).symlink_to(SITE_PACKAGES / top)
