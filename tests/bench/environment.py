@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 import urllib.request
@@ -31,7 +30,6 @@ from tests.support.contract import PATHS
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
-SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
 REGION = "eu-west-2"
 ACCOUNT_ID = "123456789012"
 TABLE = "orders-bench"
@@ -290,11 +288,6 @@ class Layout:
         return os.pathsep.join((str(self.task), str(self.runtime)))
 
 
-# How a package is built: by functions/Makefile (what template.yaml's `BuildMethod: makefile` runs),
-# or as SAM's own Python builder would build it (what the template used before).
-BUILDS = ("makefile", "sam-default")
-
-
 @cache
 def lambda_layout(code: Path, build: str = "makefile", python: str = sys.executable) -> Layout:
     """/var/task as Lambda has it: the package built from `code` (a functions/ tree), zipped as
@@ -312,4 +305,4 @@ def lambda_layout(code: Path, build: str = "makefile", python: str = sys.executa
 
 def python_path(code: Path, *more: Path) -> str:
     """sys.path of a fresh interpreter run with -S: the code package first, as /var/task is in Lambda."""
-    return os.pathsep.join(str(path) for path in (code, *more, SITE_PACKAGES))
+    return os.pathsep.join(str(path) for path in (code, *more, packaging.SITE_PACKAGES))

@@ -1,8 +1,8 @@
 """The functions' deployment package: built as `sam build` builds it, unpacked as Lambda unpacks it.
 
 `build` runs functions/Makefile's recipe (template.yaml: `BuildMethod: makefile`) for this
-machine's platform and a Python of it (this one unless told), so that what it ships can be imported here; `sam_default_build`
-is what SAM's own Python builder would ship instead; `unpack` zips a package as `sam package` does
+machine's platform and one of its Pythons (this one unless told), so that what it ships can be
+imported here; `sam_default_build` is what SAM's own Python builder would ship instead; `unpack` zips a package as `sam package` does
 (entries without dates, read as 1980-01-01) and extracts it with those dates, as /var/task has them;
 `runtime_directory` stands for /var/runtime.
 """
