@@ -5,13 +5,10 @@ Each case is a fresh interpreter importing one function's module, as Lambda's in
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 from infra.template import ROOT, handlers, routes
+from tests.support.fresh import import_alone
 
 IMPORTED = """
 import importlib, json, sys
@@ -22,16 +19,7 @@ print(json.dumps({"modules": sorted(sys.modules), "tracer": type(tracer).__name_
 
 
 def cold_import(handler: str, **environment: str) -> dict:
-    module = handler.rsplit(".", 1)[0]
-    result = subprocess.run(
-        [sys.executable, "-c", IMPORTED, module],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": f"{ROOT / 'functions'}", "PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "eu-west-2", **environment},
-    )
-    return json.loads(result.stdout)
+    return import_alone(IMPORTED, handler.rsplit(".", 1)[0], **environment)
 
 
 @pytest.mark.parametrize("handler", sorted({route.handler for route in routes()}))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from infra.template import ROOT, handlers, resources, routes, template
+from tests.support.fresh import import_alone
 
 ROUTE_LISTING = """
 import json, importlib, sys
@@ -32,15 +32,7 @@ def test_each_function_imports_alone_and_serves_exactly_its_template_routes(func
     # As in Lambda: a fresh interpreter that imports only this function's module.
     module, attribute = handler.rsplit(".", 1)
     assert attribute == "handler"
-    result = subprocess.run(
-        [sys.executable, "-c", ROUTE_LISTING, module],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": f"{ROOT / 'functions'}", "PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "eu-west-2"},
-    )
-    served = {tuple(route) for route in json.loads(result.stdout)}
+    served = {tuple(route) for route in import_alone(ROUTE_LISTING, module)}
     declared = {(route.method, route.path) for route in routes() if route.function == function}
     assert served == declared
 
