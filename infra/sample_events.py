@@ -42,7 +42,7 @@ WAREHOUSE = Principal(
 
 
 def order_id() -> str:
-    from orders.store import order_id_for
+    from orders.stored import order_id_for
 
     return order_id_for(SELLER, REFERENCE)
 
@@ -151,8 +151,9 @@ def stream_event() -> dict[str, Any]:
 
     from infra.stream_poller import _lambda_record
     from orders.domain import Action
-    from orders.store import WAREHOUSE as WAREHOUSE_CALLER
-    from orders.store import Caller, Details, OrderStore
+    from orders.domain import WAREHOUSE as WAREHOUSE_CALLER
+    from orders.domain import Caller, Details
+    from orders.store import OrderStore
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-2")
     os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"  # else moto cannot answer the streams calls

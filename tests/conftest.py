@@ -32,20 +32,16 @@ def aws():
 
     from infra.moto_atomic import make_dynamodb_writes_atomic
     from infra.template import table_definition
-    from orders import api, settings
+    from orders import settings
 
     make_dynamodb_writes_atomic()
     with mock_aws():
-        settings.dynamodb.cache_clear()
-        settings.sns.cache_clear()
-        api.orders.cache_clear()
+        settings.reset()
         import boto3
 
         boto3.client("dynamodb").create_table(**table_definition(os.environ["TABLE_NAME"]))
         yield
-        settings.dynamodb.cache_clear()
-        settings.sns.cache_clear()
-        api.orders.cache_clear()
+        settings.reset()
 
 
 @pytest.fixture
@@ -60,6 +56,6 @@ def notification_channels(aws, monkeypatch):
     channels = create_channels()
     monkeypatch.setenv("TOPIC_ARN", channels.topic_arn)
     monkeypatch.setenv("PUBLISH_RETRY_PAUSE_SECONDS", "0")
-    settings.settings.cache_clear()
+    settings.reset()
     yield channels
-    settings.settings.cache_clear()
+    settings.reset()

@@ -1,7 +1,8 @@
-"""The one place HTTP meets the domain: the resolver, the caller's identity, and problem+json.
+"""The one place HTTP meets the domain: the resolver, CORS, the caller's identity, the responses.
 
 Every handler module registers its route on the shared `app` and exports `handler`.
-Errors become HTTP here, in exception handlers, so no route has a try/except.
+Errors become HTTP here, in exception handlers (their bodies come from problems.py), so no
+route has a try/except.
 """
 
 from __future__ import annotations
@@ -24,21 +25,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from orders.domain import Action, Refusal, Transition, Unchanged
+from orders import problems, stored
+from orders.domain import Action, Caller, State, Transition
 from orders.models import ORDER_ID_PATTERN, FieldError, Order, Problem
 from orders.observability import logger, metrics, tracer
+from orders.problems import ProblemAnswer
 from orders.settings import settings
-from orders.store import (
-    Applied,
-    Caller,
-    CommandRefused,
-    InvalidPageToken,
-    OrderNotFound,
-    OrderStore,
-    StoreUnavailable,
-)
+from orders.store import Applied, InvalidPageToken, RefusalError, OrderNotFound, OrderStore, StoreUnavailable
 
-PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -102,7 +96,7 @@ class NotASeller(Exception):
 
 
 @cache
-def orders() -> OrderStore:
+def order_store() -> OrderStore:
     return OrderStore()
 
 
@@ -124,12 +118,14 @@ def command_response(action: Action, applied: Applied, success: HTTPStatus = HTT
     else:
         metric = f"{action.value}_UNCHANGED"
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
-    return order_response(applied.order, success)
+    return order_response(applied.order, success, applied.state)
 
 
-def order_response(item: dict[str, Any], status: HTTPStatus = HTTPStatus.OK) -> Response:
-    logger.append_keys(order_id=item["order_id"])
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=Order.from_item(item))
+def order_response(item: dict[str, Any], status: HTTPStatus = HTTPStatus.OK, state: State | None = None) -> Response:
+    logger.append_keys(order_id=item[stored.KEY])
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=stored.to_order(item, state)
+    )
 
 
 def documented(
@@ -141,22 +137,16 @@ def documented(
         for status, text in {success: description, **(also or {})}.items()
     }
     for status in (HTTPStatus.BAD_REQUEST, *failures, HTTPStatus.INTERNAL_SERVER_ERROR, HTTPStatus.SERVICE_UNAVAILABLE):
-        responses[status] = {"description": status.phrase, "content": {PROBLEM_JSON: {"model": Problem}}}
+        responses[status] = {"description": status.phrase, "content": {problems.MEDIA_TYPE: {"model": Problem}}}
     return responses
 
 
 # -- errors ------------------------------------------------------------------------------
 
 
-def problem(
-    status: HTTPStatus, code: str, detail: str, *, title: str | None = None, headers: dict | None = None, **extra: Any
-) -> Response:
-    body = Problem(title=title or status.phrase, status=status, code=code, detail=detail, **extra)
+def problem_response(answer: ProblemAnswer) -> Response:
     return Response(
-        status_code=status,
-        content_type=PROBLEM_JSON,
-        body=body.model_dump_json(exclude_none=True),
-        headers=headers,
+        status_code=answer.status, content_type=problems.MEDIA_TYPE, body=answer.body(), headers=answer.headers
     )
 
 
@@ -173,129 +163,57 @@ def _field_error(error: dict[str, Any]) -> FieldError:
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response:
-    errors = [_field_error(e) for e in error.errors()]
-    return problem(
-        HTTPStatus.BAD_REQUEST,
-        "VALIDATION_ERROR",
-        "The request is not valid: " + "; ".join(f"{e.field}: {e.message}" for e in errors),
-        title="Invalid request",
-        errors=errors,
-    )
+    return problem_response(problems.invalid([_field_error(e) for e in error.errors()]))
 
 
 @app.exception_handler(RequestUnsupportedContentType)
 def _unsupported_content_type(error: RequestUnsupportedContentType) -> Response:
-    return problem(
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json."
-    )
+    return problem_response(problems.unsupported_media_type())
 
 
 @app.exception_handler(InvalidPageToken)
 def _invalid_page_token(error: InvalidPageToken) -> Response:
-    return problem(
-        HTTPStatus.BAD_REQUEST,
-        "VALIDATION_ERROR",
-        str(error),
-        title="Invalid request",
-        errors=[FieldError(field="next_token", message=str(error))],
-    )
+    return problem_response(problems.invalid_field("next_token", str(error)))
 
 
 @app.exception_handler(UnicodeDecodeError)
 def _undecodable_body(error: UnicodeDecodeError) -> Response:
-    return problem(
-        HTTPStatus.BAD_REQUEST,
-        "VALIDATION_ERROR",
-        "The body is not UTF-8 encoded JSON.",
-        title="Invalid request",
-        errors=[FieldError(field="body", message="not UTF-8")],
-    )
+    return problem_response(problems.invalid_field("body", "not UTF-8 encoded JSON"))
 
 
 @app.exception_handler(OrderNotFound)
 def _order_not_found(error: OrderNotFound) -> Response:
-    return problem(HTTPStatus.NOT_FOUND, "ORDER_NOT_FOUND", f"There is no order {error.order_id}.", title="Order not found")
+    return problem_response(problems.order_not_found(error.order_id))
 
 
-@app.exception_handler(CommandRefused)
-def _refused(refusal: CommandRefused) -> Response:
-    order = refusal.order
-    metrics.add_metric(name=f"{refusal.action.value}_REFUSED_{refusal.code.value}", unit=MetricUnit.Count, value=1)
-    logger.info("command refused", extra={"order_id": order["order_id"], "code": refusal.code.value})
-    return problem(
-        HTTPStatus.CONFLICT,
-        refusal.code.value,
-        _refusal_detail(refusal),
-        title=refusal.code.value.replace("_", " ").capitalize(),
-        order_status=order["status"],
-    )
+@app.exception_handler(RefusalError)
+def _refused(refused: RefusalError) -> Response:
+    order = refused.order
+    metrics.add_metric(name=f"{refused.action.value}_REFUSED_{refused.refusal.value}", unit=MetricUnit.Count, value=1)
+    logger.info("command refused", extra={"order_id": order[stored.KEY], "code": refused.refusal.value})
+    return problem_response(problems.refused(refused.refusal, refused.action, order))
 
 
 @app.exception_handler(StoreUnavailable)
 def _store_unavailable(error: StoreUnavailable) -> Response:
     logger.warning("DynamoDB throttled after retries", extra={"error": str(error)})
-    seconds = settings().retry_after_seconds
-    return problem(
-        HTTPStatus.SERVICE_UNAVAILABLE,
-        "SERVICE_UNAVAILABLE",
-        f"The service is busy; nothing was changed. Retry after {seconds} s.",
-        headers={"Retry-After": str(seconds)},
-    )
+    return problem_response(problems.unavailable(settings().retry_after_seconds))
 
 
 @app.exception_handler(NotASeller)
 def _not_a_seller(error: NotASeller) -> Response:
-    return problem(HTTPStatus.FORBIDDEN, "FORBIDDEN", "The token carries no custom:seller_id claim.")
+    return problem_response(problems.not_a_seller())
 
 
 @app.not_found
 def _no_such_route(error: NotFoundError) -> Response:
-    return problem(HTTPStatus.NOT_FOUND, "NOT_FOUND", "There is no such route.")
+    return problem_response(problems.no_such_route())
 
 
 @app.exception_handler(Exception)
 def _unexpected(error: Exception) -> Response:
     logger.exception("unexpected error")
-    return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Something went wrong on our side.")
-
-
-def _refusal_detail(refusal: CommandRefused) -> str:
-    order = refusal.order
-    order_id, status = order["order_id"], order["status"]
-    request = order.get("cancellation_request") or {}
-
-    def reached(wanted: str) -> str:
-        return next((e["at"] for e in reversed(order["history"]) if e.get("to_status") == wanted), "an earlier time")
-
-    match refusal.code:
-        case Refusal.ORDER_NOT_IN_WAREHOUSE:
-            return f"Order {order_id} is {status}: it has not been sent to the warehouse, so cancel it directly."
-        case Refusal.ORDER_IN_WAREHOUSE:
-            return f"Order {order_id} is {status} in the warehouse; it can only be cancelled by request."
-        case Refusal.CANCELLATION_PENDING:
-            return (
-                f"A cancellation of order {order_id} was requested at {request.get('requested_at')}; "
-                "the warehouse has not decided yet."
-            )
-        case Refusal.CANCELLATION_REJECTED:
-            return (
-                f"The warehouse rejected the cancellation of order {order_id} at {request.get('decided_at')} "
-                f"({request.get('decision_reason_code')}); it cannot be requested again."
-            )
-        case Refusal.ORDER_DESPATCHED:
-            return f"Order {order_id} was despatched at {reached('DESPATCHED')}; it can no longer be cancelled."
-        case Refusal.ORDER_CANCELLED:
-            return f"Order {order_id} was cancelled at {reached('CANCELLED')}; it must not be changed or shipped."
-        case Refusal.DECISION_CONFLICT:
-            return (
-                f"The cancellation of order {order_id} was already {request.get('status')} "
-                f"at {request.get('decided_at')}; a decision cannot be changed."
-            )
-        case Refusal.NO_CANCELLATION_REQUEST:
-            return f"Order {order_id} ({status}) has no cancellation request to decide."
-        case Refusal.INVALID_TRANSITION:
-            return f"Order {order_id} is {status}; it cannot move to {refusal.action.target_status}."
-    return f"Order {order_id} is {status}; the command is not allowed."
+    return problem_response(problems.internal_error())
 
 
 # -- the Lambda entry point ------------------------------------------------------------------
@@ -320,19 +238,11 @@ def _refusal_before_routing(event: dict[str, Any]) -> dict[str, Any] | None:
     404 "no such route", and one ending in a newline would be served as the id without it.
     """
     if _body_size(event) > MAX_BODY_BYTES:
-        return _early_problem(
-            event, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "PAYLOAD_TOO_LARGE", f"The body is over {MAX_BODY_BYTES} bytes."
-        )
+        return _early_problem(event, problems.too_large(MAX_BODY_BYTES))
     order_id = (event.get("pathParameters") or {}).get("order_id")
     if order_id is not None and not _ORDER_ID.fullmatch(order_id):
-        message = f"String should match pattern '{ORDER_ID_PATTERN}'"
         return _early_problem(
-            event,
-            HTTPStatus.BAD_REQUEST,
-            "VALIDATION_ERROR",
-            f"The request is not valid: order_id: {message}",
-            title="Invalid request",
-            errors=[FieldError(field="order_id", message=message)],
+            event, problems.invalid_field("order_id", f"String should match pattern '{ORDER_ID_PATTERN}'")
         )
     return None
 
@@ -361,15 +271,12 @@ def _body_size(event: dict[str, Any]) -> int:
     return len(body.encode("utf-8", errors="surrogatepass"))
 
 
-def _early_problem(
-    event: dict[str, Any], status: HTTPStatus, code: str, detail: str, *, title: str | None = None, **extra: Any
-) -> dict[str, Any]:
+def _early_problem(event: dict[str, Any], answer: ProblemAnswer) -> dict[str, Any]:
     """A problem answered before routing, with the CORS headers that routing would have added."""
-    body = Problem(title=title or status.phrase, status=status, code=code, detail=detail, **extra)
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     return {
-        "statusCode": status,
-        "headers": {"Content-Type": PROBLEM_JSON, **cors.to_dict(headers.get("origin"))},
-        "body": body.model_dump_json(exclude_none=True),
+        "statusCode": answer.status,
+        "headers": {"Content-Type": problems.MEDIA_TYPE, **answer.headers, **cors.to_dict(headers.get("origin"))},
+        "body": answer.body(),
         "isBase64Encoded": False,
     }

@@ -2,7 +2,7 @@
 
 Every command is looked up in one table keyed by the order's `State` (its status and the
 state of its cancellation request). The answer is an `Outcome`: a `Transition` to write,
-`Unchanged` (success, nothing to write) or `Refused` with the contract's error code. The
+`Unchanged` (success, nothing to write) or a `Refusal`, the contract's error code. The
 store turns the set of states in which a command makes a given transition into the
 condition of its one DynamoDB write, so the rule that is checked is the rule that is written.
 """
@@ -66,6 +66,7 @@ NOTIFIED_EVENTS = frozenset(
 )
 
 
+# A refused cell of the rules table is its Refusal; the docstring is the OpenAPI schema's description.
 class Refusal(StrEnum):
     """Why a command changed nothing: the `code` of a 409, or the greyed-out button's reason."""
 
@@ -147,6 +148,34 @@ ALL_STATES = (
 
 
 @dataclass(frozen=True)
+class Caller:
+    """Who sends a command: a seller (who may only touch their own orders) or the warehouse."""
+
+    seller_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The history's `by`: "seller:<id>" or "warehouse"."""
+        return f"seller:{self.seller_id}" if self.seller_id else "warehouse"
+
+    def may_see(self, seller_id: str | None) -> bool:
+        """Whether an order of `seller_id` exists for this caller (another seller's is absent)."""
+        return self.seller_id is None or seller_id == self.seller_id
+
+
+WAREHOUSE = Caller()
+
+
+@dataclass(frozen=True)
+class Details:
+    """What the caller sent along with a command."""
+
+    reason_code: str | None = None
+    note: str | None = None
+    tracking_number: str | None = None
+
+
+@dataclass(frozen=True)
 class Transition:
     """A change to write: the new status and request status (None keeps the current one)."""
 
@@ -163,15 +192,9 @@ class Transition:
 class Unchanged:
     """Success with nothing to write: the order already is where the command would take it."""
 
-    reason: Refusal | None = None
 
-
-@dataclass(frozen=True)
-class Refused:
-    code: Refusal
-
-
-Outcome = Transition | Unchanged | Refused
+# A refused cell of the table is the `Refusal` itself: the code of its 409.
+Outcome = Transition | Unchanged | Refusal
 
 
 class Row(StrEnum):
@@ -198,27 +221,27 @@ class Row(StrEnum):
 SELLER_RULES: dict[Row, dict[Action, Outcome]] = {
     Row.PENDING: {
         Action.CANCEL: Transition(Event.ORDER_CANCELLED, status=OrderStatus.CANCELLED),
-        Action.REQUEST_CANCELLATION: Refused(Refusal.ORDER_NOT_IN_WAREHOUSE),
+        Action.REQUEST_CANCELLATION: Refusal.ORDER_NOT_IN_WAREHOUSE,
     },
     Row.IN_WAREHOUSE: {
-        Action.CANCEL: Refused(Refusal.ORDER_IN_WAREHOUSE),
+        Action.CANCEL: Refusal.ORDER_IN_WAREHOUSE,
         Action.REQUEST_CANCELLATION: Transition(Event.CANCELLATION_REQUESTED, request=RequestStatus.REQUESTED),
     },
     Row.CANCELLATION_PENDING: {
-        Action.CANCEL: Refused(Refusal.CANCELLATION_PENDING),
-        Action.REQUEST_CANCELLATION: Unchanged(Refusal.CANCELLATION_PENDING),
+        Action.CANCEL: Refusal.CANCELLATION_PENDING,
+        Action.REQUEST_CANCELLATION: Unchanged(),
     },
     Row.CANCELLATION_REJECTED: {
-        Action.CANCEL: Refused(Refusal.CANCELLATION_REJECTED),
-        Action.REQUEST_CANCELLATION: Refused(Refusal.CANCELLATION_REJECTED),
+        Action.CANCEL: Refusal.CANCELLATION_REJECTED,
+        Action.REQUEST_CANCELLATION: Refusal.CANCELLATION_REJECTED,
     },
     Row.DESPATCHED: {
-        Action.CANCEL: Refused(Refusal.ORDER_DESPATCHED),
-        Action.REQUEST_CANCELLATION: Refused(Refusal.ORDER_DESPATCHED),
+        Action.CANCEL: Refusal.ORDER_DESPATCHED,
+        Action.REQUEST_CANCELLATION: Refusal.ORDER_DESPATCHED,
     },
     Row.CANCELLED: {
-        Action.CANCEL: Unchanged(Refusal.ORDER_CANCELLED),
-        Action.REQUEST_CANCELLATION: Refused(Refusal.ORDER_CANCELLED),
+        Action.CANCEL: Unchanged(),
+        Action.REQUEST_CANCELLATION: Refusal.ORDER_CANCELLED,
     },
 }
 
@@ -248,19 +271,19 @@ DECISION_RULES: dict[RequestRow, dict[Action, Outcome]] = {
     },
     RequestRow.APPROVED: {
         Action.APPROVE_CANCELLATION: Unchanged(),
-        Action.REJECT_CANCELLATION: Refused(Refusal.DECISION_CONFLICT),
+        Action.REJECT_CANCELLATION: Refusal.DECISION_CONFLICT,
     },
     RequestRow.REJECTED: {
-        Action.APPROVE_CANCELLATION: Refused(Refusal.DECISION_CONFLICT),
+        Action.APPROVE_CANCELLATION: Refusal.DECISION_CONFLICT,
         Action.REJECT_CANCELLATION: Unchanged(),
     },
     RequestRow.NO_REQUEST: {
-        Action.APPROVE_CANCELLATION: Refused(Refusal.NO_CANCELLATION_REQUEST),
-        Action.REJECT_CANCELLATION: Refused(Refusal.NO_CANCELLATION_REQUEST),
+        Action.APPROVE_CANCELLATION: Refusal.NO_CANCELLATION_REQUEST,
+        Action.REJECT_CANCELLATION: Refusal.NO_CANCELLATION_REQUEST,
     },
     RequestRow.CANCELLED_DIRECTLY: {
-        Action.APPROVE_CANCELLATION: Refused(Refusal.NO_CANCELLATION_REQUEST),
-        Action.REJECT_CANCELLATION: Refused(Refusal.NO_CANCELLATION_REQUEST),
+        Action.APPROVE_CANCELLATION: Refusal.NO_CANCELLATION_REQUEST,
+        Action.REJECT_CANCELLATION: Refusal.NO_CANCELLATION_REQUEST,
     },
 }
 
@@ -268,13 +291,13 @@ DECISION_RULES: dict[RequestRow, dict[Action, Outcome]] = {
 def _status_update(state: State, target: OrderStatus) -> Outcome:
     """The "status update" column: forward moves, with despatch rejecting a pending request."""
     if state.status == OrderStatus.CANCELLED:
-        return Refused(Refusal.ORDER_CANCELLED)
+        return Refusal.ORDER_CANCELLED
     if target == state.status:
         return Unchanged()
     current, wanted = FULFILMENT_ORDER.index(state.status), FULFILMENT_ORDER.index(target)
     skips_the_warehouse = state.status == OrderStatus.PENDING and target != OrderStatus.SENT_TO_WAREHOUSE
     if wanted < current or skips_the_warehouse:
-        return Refused(Refusal.INVALID_TRANSITION)
+        return Refusal.INVALID_TRANSITION
     if target == OrderStatus.DESPATCHED and state.request == RequestStatus.REQUESTED:
         return Transition(
             Event.CANCELLATION_REJECTED,
@@ -313,11 +336,17 @@ def transitions(action: Action) -> dict[Transition, tuple[State, ...]]:
     }
 
 
+@cache
 def cancellation_option(state: State) -> tuple[CancellationOption, Refusal | None]:
-    """What the portal's one "Cancel Order" button does now, read off the same table as the API."""
-    cancel = decide(state, Action.CANCEL)
+    """What the portal's one "Cancel Order" button does now, read off the same table as the API.
+
+    Greyed out, its reason is the refusal of a cancel, or else the refusal of a
+    request (a cancelled order: cancelling again is "200, unchanged", requesting is refused).
+    """
+    cancel, request = decide(state, Action.CANCEL), decide(state, Action.REQUEST_CANCELLATION)
     if isinstance(cancel, Transition):
         return CancellationOption.CANCEL, None
-    if isinstance(decide(state, Action.REQUEST_CANCELLATION), Transition):
+    if isinstance(request, Transition):
         return CancellationOption.REQUEST, None
-    return CancellationOption.NONE, cancel.code if isinstance(cancel, Refused) else cancel.reason
+    refused = cancel if isinstance(cancel, Refusal) else request
+    return CancellationOption.NONE, refused if isinstance(refused, Refusal) else None

@@ -5,7 +5,7 @@ The OpenAPI document (openapi.json) is generated from these models and the route
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
@@ -127,45 +127,6 @@ class Order(Model):
     version: int
     cancellation: Cancellation
     history: list[HistoryEntry]
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> Order:
-        """The order as callers see it: the stored item plus what is derived from it."""
-        request = item.get("cancellation_request")
-        state = domain.State(OrderStatus(item["status"]), RequestStatus(request["status"]) if request else None)
-        option, unavailable_reason = domain.cancellation_option(state)
-        return cls.model_validate(
-            {
-                **{name: item.get(name) for name in _STORED_FIELDS},
-                "cancellation": {"option": option, "unavailable_reason": unavailable_reason, "request": request},
-                "history": _history(item["history"]),
-            }
-        )
-
-
-_STORED_FIELDS = (
-    "order_id",
-    "seller_id",
-    "items",
-    "recipient",
-    "reference",
-    "status",
-    "courier_service",
-    "tracking_number",
-    "created_at",
-    "updated_at",
-    "version",
-)
-
-
-def _history(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each entry's from/to status: the status the one before it left, and its own (if it moved)."""
-    entries, status = [], None
-    for entry in stored:
-        to_status = entry.get("to_status") or status
-        entries.append({**entry, "from_status": status, "to_status": to_status})
-        status = to_status
-    return entries
 
 
 class OrderPage(Model):

@@ -13,14 +13,14 @@ Pure: no AWS here but the client that `publish` is handed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
 from pydantic import BaseModel, ConfigDict
 
+from orders import stored
 from orders.domain import NOTIFIED_EVENTS, Event, OrderStatus
-from orders.models import Cancellation, Order
+from orders.dynamodb_json import from_item
+from orders.models import Cancellation
 
 
 class OrderEvent(BaseModel):
@@ -41,13 +41,13 @@ class OrderEvent(BaseModel):
 
 def event_for_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> OrderEvent | None:
     """The event a write from `old` to `new` (stored items; None where there is none) tells, if any."""
-    if new is None or not _is_one_change(old, new):
+    if new is None or not stored.is_one_change(old, new):
         return None
-    change = new["history"][-1]
+    change = stored.last_change(new)
     event_type = Event(change["event"])
     if event_type not in NOTIFIED_EVENTS:
         return None
-    order = Order.from_item(dict(new))
+    order = stored.to_order(dict(new))
     return OrderEvent(
         event_id=f"{order.order_id}:{order.version}",
         event_type=event_type,
@@ -61,11 +61,12 @@ def event_for_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | Non
     )
 
 
-def event_for_record(record: DynamoDBStreamRecordModel) -> OrderEvent | None:
-    """The event a stream record tells, from its old and new images alone."""
-    if record.eventName == "REMOVE":
+def event_for_record(record: Mapping[str, Any]) -> OrderEvent | None:
+    """The event a stream record (as Lambda hands it over) tells, from its old and new images alone."""
+    if record.get("eventName") == "REMOVE":
         return None
-    return event_for_change(_plain(record.dynamodb.OldImage), _plain(record.dynamodb.NewImage))
+    images = record.get("dynamodb") or {}
+    return event_for_change(from_item(images.get("OldImage")), from_item(images.get("NewImage")))
 
 
 def sns_message(event: OrderEvent) -> dict[str, Any]:
@@ -82,20 +83,3 @@ def sns_message(event: OrderEvent) -> dict[str, Any]:
 def publish(client: Any, topic_arn: str, event: OrderEvent) -> str:
     """Publish `event` to the topic with `client` (an SNS client); the message id SNS gave it."""
     return client.publish(TopicArn=topic_arn, **sns_message(event))["MessageId"]
-
-
-def _is_one_change(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
-    """Whether the write is one change made by the rules: one version and one history entry more."""
-    version, entries = (old["version"], len(old["history"])) if old is not None else (0, 0)
-    return new["version"] == version + 1 and len(new["history"]) == entries + 1
-
-
-def _plain(value: Any) -> Any:
-    """A deserialized image with DynamoDB's Decimals back as the ints (or floats) the store wrote."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {name: _plain(inner) for name, inner in value.items()}
-    if isinstance(value, list):
-        return [_plain(inner) for inner in value]
-    return value

@@ -53,3 +53,12 @@ def sns() -> SNSClient:
     from botocore.session import get_session
 
     return get_session().create_client("sns")
+
+
+def reset() -> None:
+    """Forget the settings and clients made so far: the next use reads the environment again.
+
+    For tests and the local stack, which change the environment (or the endpoint) between uses.
+    """
+    for cached in (settings, dynamodb, sns):
+        cached.cache_clear()

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from orders import domain
-from orders.domain import Action, Event, Outcome, RequestStatus, State, Transition, Unchanged
+from orders import domain, stored
+from orders.domain import Action, Caller, Refusal, Details, Outcome, RequestStatus, State, Transition, Unchanged
+from orders.dynamodb_json import from_item, to_item
 from orders.settings import dynamodb, settings
 
 SELLER_INDEX = "by-seller"
@@ -44,13 +43,13 @@ class OrderNotFound(Exception):
         self.order_id = order_id
 
 
-class CommandRefused(Exception):
-    """The order's state forbids the command; `order` is the order as it stood."""
+class RefusalError(Exception):
+    """The order's state forbids the command (the rules answered a `Refusal`); `order` is the item as it stood."""
 
-    def __init__(self, action: Action, code: domain.Refusal, order: dict[str, Any]):
-        super().__init__(code)
+    def __init__(self, action: Action, refusal: Refusal, order: dict[str, Any]):
+        super().__init__(refusal)
         self.action = action
-        self.code = code
+        self.refusal = refusal
         self.order = order
 
 
@@ -63,59 +62,32 @@ class InvalidPageToken(ValueError):
 
 
 @dataclass(frozen=True)
-class Caller:
-    """Who sends a command: a seller (who may only touch their own orders) or the warehouse."""
-
-    seller_id: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"seller:{self.seller_id}" if self.seller_id else "warehouse"
-
-
-WAREHOUSE = Caller()
-
-
-@dataclass(frozen=True)
-class Details:
-    """What the caller sent along with a command."""
-
-    reason_code: str | None = None
-    note: str | None = None
-    tracking_number: str | None = None
-
-
-@dataclass(frozen=True)
 class Applied:
+    """A command carried out: the item as it now stands, what the rules made of it, and its state."""
+
     order: dict[str, Any]
     outcome: Outcome
+    state: State
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def order_id_for(seller_id: str, reference: str) -> str:
-    """The id of a seller's order with this reference: the same every time, so create is idempotent."""
-    digest = hashlib.sha256(f"{seller_id}\x00{reference}".encode()).digest()
-    return "ord_" + base64.b32encode(digest).decode().lower()[:26]
-
-
-def state_of(order: dict[str, Any]) -> State:
-    request = order.get("cancellation_request")
-    return State(domain.OrderStatus(order["status"]), RequestStatus(request["status"]) if request else None)
-
-
 class OrderStore:
+    """The orders table. Its name and client come from settings when used, so `settings.reset()` reaches them."""
+
     def __init__(self, table_name: str | None = None, client: Any = None):
-        self.table_name = table_name or settings().table_name
+        self._table_name = table_name
         self._client = client
 
     @property
+    def table_name(self) -> str:
+        return self._table_name or settings().table_name
+
+    @property
     def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb()
-        return self._client
+        return self._client or dynamodb()
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -123,8 +95,8 @@ class OrderStore:
         response = self._call(
             self.client.get_item, TableName=self.table_name, Key=_key(order_id), ConsistentRead=True
         )
-        order = _plain(response.get("Item"))
-        if order is None or not _visible_to(order, caller):
+        order = from_item(response.get("Item"))
+        if not stored.visible_to(order, caller):
             raise OrderNotFound(order_id)
         return order
 
@@ -150,7 +122,7 @@ class OrderStore:
         found: list[dict[str, Any]] = []
         while len(found) <= limit:
             page = self._call(self.client.query, Limit=limit + 1 - len(found), **query)
-            found.extend(_plain(item) for item in page["Items"])
+            found.extend(from_item(item) for item in page["Items"])
             if "LastEvaluatedKey" not in page:
                 break
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -162,23 +134,12 @@ class OrderStore:
 
     def create(self, seller_id: str, draft: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Store a new order; if the seller already has one with this reference, return that instead."""
-        at = now()
-        order = {
-            "order_id": order_id_for(seller_id, draft["reference"]),
-            "seller_id": seller_id,
-            **draft,
-            "status": domain.OrderStatus.PENDING.value,
-            "tracking_number": None,
-            "created_at": at,
-            "updated_at": at,
-            "version": 1,
-            "history": [_history_entry(at, Event.ORDER_CREATED, f"seller:{seller_id}", domain.OrderStatus.PENDING)],
-        }
+        order = stored.new_item(seller_id, draft, now())
         try:
             self._call(
                 self.client.put_item,
                 TableName=self.table_name,
-                Item=_dynamo(order),
+                Item=to_item(order),
                 ConditionExpression="attribute_not_exists(order_id)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -197,16 +158,18 @@ class OrderStore:
                     self.client.update_item,
                     **self._transition_write(order_id, transition, candidates[transition], caller, details),
                 )
-                return Applied(_plain(response["Attributes"]), transition)
+                order = from_item(response["Attributes"])
+                return Applied(order, transition, stored.state_of(order))
             except ClientError as error:
                 current = _refused_item(error)
-            if current is None or not _visible_to(current, caller):
+            if not stored.visible_to(current, caller):
                 raise OrderNotFound(order_id)
-            outcome = domain.decide(state_of(current), action)
+            state = stored.state_of(current)
+            outcome = domain.decide(state, action)
             if isinstance(outcome, Unchanged):
-                return Applied(current, outcome)
-            if not isinstance(outcome, Transition):
-                raise CommandRefused(action, outcome.code, current)
+                return Applied(current, outcome, state)
+            if isinstance(outcome, Refusal):
+                raise RefusalError(action, outcome, current)
             transition = outcome
         raise RuntimeError(f"{action} on {order_id} did not settle")  # unreachable: states form a DAG
 
@@ -223,7 +186,7 @@ class OrderStore:
         values: dict[str, Any] = {
             ":one": 1,
             ":now": at,
-            ":entry": [_history_entry(at, transition.event, caller.label, transition.status)],
+            ":entry": [stored.history_entry(at, transition.event, caller, transition.status)],
         }
         updates = ["version = version + :one", "updated_at = :now", "history = list_append(history, :entry)"]
         if transition.status:
@@ -234,15 +197,7 @@ class OrderStore:
             values[":tracking_number"] = details.tracking_number
         if transition.request == RequestStatus.REQUESTED:
             updates.append("#request = :request")
-            values[":request"] = {
-                "status": RequestStatus.REQUESTED.value,
-                "reason_code": details.reason_code,
-                "note": details.note,
-                "requested_at": at,
-                "decision_reason_code": None,
-                "decision_note": None,
-                "decided_at": None,
-            }
+            values[":request"] = stored.new_request(details, at)
         elif transition.request:
             updates += [
                 "#request.#request_status = :new_request_status",
@@ -270,7 +225,7 @@ class OrderStore:
             "ExpressionAttributeNames": {
                 alias: name for alias, name in names.items() if re.search(rf"{alias}\b", update + condition)
             },
-            "ExpressionAttributeValues": {name: _attribute(value) for name, value in values.items()},
+            "ExpressionAttributeValues": to_item(values),
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
@@ -304,75 +259,15 @@ def _states_condition(states: tuple[State, ...], values: dict[str, Any]) -> str:
     return "(" + " OR ".join(f"({clause})" for clause in clauses) + ")"
 
 
-def _history_entry(at: str, event: Event, by: str, to_status: domain.OrderStatus | None) -> dict[str, Any]:
-    # from_status is not stored: it is the status the previous entry left, derived when read.
-    entry = {"at": at, "event": event.value, "by": by}
-    if to_status:
-        entry["to_status"] = to_status.value
-    return entry
-
-
-def _visible_to(order: dict[str, Any], caller: Caller) -> bool:
-    return caller.seller_id is None or order.get("seller_id") == caller.seller_id
-
-
 def _refused_item(error: ClientError) -> dict[str, Any] | None:
     """The item a failed condition found (None: there was none); any other error goes on up."""
     if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
         raise error
-    return _plain(error.response.get("Item"))
+    return from_item(error.response.get("Item"))
 
 
 def _key(order_id: str) -> dict[str, Any]:
     return {"order_id": {"S": order_id}}
-
-
-def _dynamo(order: dict[str, Any]) -> dict[str, Any]:
-    return {name: _attribute(value) for name, value in order.items()}
-
-
-def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
-    if item is None:
-        return None
-    return {name: _value(attribute) for name, attribute in item.items()}
-
-
-# DynamoDB's typed JSON for what an order holds: text, whole numbers, flags, nulls, lists, maps.
-# boto3.dynamodb.types does this for every type, but importing boto3 costs each cold start more
-# than these lines do; the client itself is botocore's (settings.py).
-
-
-def _attribute(value: Any) -> dict[str, Any]:
-    if value is None:
-        return {"NULL": True}
-    if isinstance(value, bool):
-        return {"BOOL": value}
-    if isinstance(value, int):
-        return {"N": str(value)}
-    if isinstance(value, str):
-        return {"S": value}
-    if isinstance(value, list):
-        return {"L": [_attribute(inner) for inner in value]}
-    if isinstance(value, dict):
-        return {"M": {name: _attribute(inner) for name, inner in value.items()}}
-    raise TypeError(f"an order holds no {type(value).__name__}: {value!r}")
-
-
-def _value(attribute: dict[str, Any]) -> Any:
-    [(kind, value)] = attribute.items()
-    if kind == "S":
-        return value
-    if kind == "N":
-        return int(Decimal(value))
-    if kind == "M":
-        return {name: _value(inner) for name, inner in value.items()}
-    if kind == "L":
-        return [_value(inner) for inner in value]
-    if kind == "NULL":
-        return None
-    if kind == "BOOL":
-        return value
-    raise TypeError(f"an order holds no DynamoDB {kind}")
 
 
 def _encode_page_token(order: dict[str, Any]) -> str:

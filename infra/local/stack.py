@@ -129,7 +129,7 @@ class LocalStack:
         self._inbox.start(self._stop)
         if self.seed_demo:
             from infra.local import demo
-            from orders.store import order_id_for
+            from orders.stored import order_id_for
 
             # The demo's own requests and notifications are not the user's: keep them out of the log.
             gateway.log_requests = functions.log_invocations = False
@@ -261,7 +261,7 @@ class LocalStack:
 
     def banner(self) -> str:
         from infra.local import demo
-        from orders.store import order_id_for
+        from orders.stored import order_id_for
 
         resources = self.resources
         pool_id = next(iter(resources.user_pools.values()))
@@ -363,10 +363,9 @@ def _aws_environment(region: str) -> dict[str, str]:
 def _forget_cached_settings() -> None:
     """The handlers read settings and make clients once per process: after an environment change, again."""
     if "orders.settings" in sys.modules:
-        from orders import api, settings
+        from orders import settings
 
-        for cached in (settings.settings, settings.dynamodb, settings.sns, api.orders):
-            cached.cache_clear()
+        settings.reset()
 
 
 def _get_json(url: str) -> Any:

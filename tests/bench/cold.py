@@ -140,7 +140,7 @@ def first_call(function: str, aws: Aws, tag: str) -> FirstCall:
 def stream_event(aws: Aws, tag: str) -> dict[str, Any]:
     """A DynamoDB stream batch of one cancellation, as the event source mapping delivers it."""
     from orders.domain import Action
-    from orders.store import Caller
+    from orders.domain import Caller
 
     before = aws.order_in("PENDING/-", f"COLD-STREAM-{tag}")
     after = aws.store.apply(before["order_id"], Action.CANCEL, Caller(SELLER)).order

@@ -157,7 +157,7 @@ class Aws:
 
     def order_in(self, state: str, reference: str, seller_id: str = SELLER) -> dict[str, Any]:
         """A new order driven to `state` (a contract state name, "PACKED/REQUESTED") through the store."""
-        from orders.store import WAREHOUSE, Caller, Details
+        from orders.domain import WAREHOUSE, Caller, Details
 
         order, _ = self.store.create(seller_id, {"reference": reference, **NEW_ORDER})
         for command in PATHS[state]:

@@ -103,7 +103,7 @@ def closed_loop(send: Callable[[Any, str], bool], make_session: Callable[[], Any
 
 def throughput(stack: Stack, seconds: float, repeats: int) -> tuple[str, dict[str, Any]]:
     from orders.domain import Action
-    from orders.store import Caller
+    from orders.domain import Caller
 
     from tests.support.local_stack import session
 

@@ -143,7 +143,7 @@ class Bench:
     def stream_event(self, order: dict[str, Any]) -> dict[str, Any]:
         """The change a cancellation of `order` makes, as the stream delivers it to the notifier."""
         from orders.domain import Action
-        from orders.store import Caller
+        from orders.domain import Caller
 
         after = self.aws.store.apply(order["order_id"], Action.CANCEL, Caller(SELLER)).order
         return {"Records": [stream_record(order, after)]}
@@ -233,7 +233,7 @@ class Bench:
                     walls.append(wall * 1000)
                     cpus.append(cpu * 1000)
                     logged.append(os.fstat(1).st_size - before_bytes)
-            from orders.store import WAREHOUSE
+            from orders.domain import WAREHOUSE
 
             stored = self.aws.store.get(orders[-1]["order_id"], WAREHOUSE)
             found[name] = {

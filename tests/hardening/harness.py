@@ -32,12 +32,9 @@ SCALE = max(1, int(os.environ.get("HARDENING_SCALE", "1")))
 
 def forget_clients() -> None:
     """Drop the functions' cached settings and clients, so the next call reads the environment again."""
-    from orders import api, settings
+    from orders import settings
 
-    settings.settings.cache_clear()
-    settings.dynamodb.cache_clear()
-    settings.sns.cache_clear()
-    api.orders.cache_clear()
+    settings.reset()
 
 
 def table_items() -> list[dict[str, Any]]:

@@ -264,10 +264,9 @@ def test_throttling_after_the_sdks_retries_is_503_with_retry_after(portal, monke
 
 
 def _forget_clients():
-    from orders import api, settings
+    from orders import settings
 
-    settings.dynamodb.cache_clear()
-    api.orders.cache_clear()
+    settings.reset()
 
 
 def test_an_unexpected_failure_is_a_500_without_internals(portal):

@@ -29,7 +29,8 @@ from infra.stream_poller import MappingSettings
 from orders import domain, settings
 from orders.domain import NOTIFIED_EVENTS, OrderStatus, State, Transition, Unchanged
 from orders.handlers import notifier
-from orders.store import WAREHOUSE, Applied, Caller, CommandRefused, Details, OrderStore
+from orders.domain import WAREHOUSE, Caller, Details
+from orders.store import Applied, RefusalError, OrderStore
 from tests.support.api import NEW_ORDER, SellerPortal
 from tests.support.commands import ACTIONS
 from tests.support.contract import COMMANDS
@@ -119,7 +120,7 @@ def new_order(store: OrderStore, reference: str, seller: str = "S-1") -> str:
     return store.create(seller, {"reference": reference, **NEW_ORDER})[0]["order_id"]
 
 
-def send(store: OrderStore, order_id: str, command: str, seller: str = "S-1") -> Applied | CommandRefused:
+def send(store: OrderStore, order_id: str, command: str, seller: str = "S-1") -> Applied | RefusalError:
     """A command of the contract's table, sent as the seller or the warehouse would send it."""
     caller = Caller(seller) if command in ("cancel", "request") else WAREHOUSE
     details = {
@@ -128,11 +129,11 @@ def send(store: OrderStore, order_id: str, command: str, seller: str = "S-1") ->
     }.get(command, Details())
     try:
         return store.apply(order_id, ACTIONS[command], caller, details)
-    except CommandRefused as refusal:
+    except RefusalError as refusal:
         return refusal
 
 
-def told(applied: Applied | CommandRefused) -> Delivery | None:
+def told(applied: Applied | RefusalError) -> Delivery | None:
     """What subscribers should hear of a command's outcome, by the rules: one delivery or nothing."""
     if isinstance(applied, Applied) and isinstance(applied.outcome, Transition) and applied.outcome.event in NOTIFIED_EVENTS:
         return expected_delivery(applied.order, applied.outcome.event)
@@ -226,7 +227,7 @@ def test_over_random_commands_each_notifiable_change_is_told_once_and_nothing_el
         elif isinstance(outcome, Unchanged):
             assert isinstance(result, Applied) and isinstance(result.outcome, Unchanged)
         else:
-            assert isinstance(result, CommandRefused) and result.code == outcome.code
+            assert isinstance(result, RefusalError) and result.refusal == outcome
 
     assert stream_poller(notification_channels, notifier.handler).poll_once() == writes
     deliveries = received(everything)
@@ -397,7 +398,7 @@ def stream_events(notification_channels) -> list[dict[str, Any]]:
 def pause(monkeypatch):
     def set_pause(seconds: float) -> None:
         monkeypatch.setenv("PUBLISH_RETRY_PAUSE_SECONDS", str(seconds))
-        settings.settings.cache_clear()
+        settings.settings.cache_clear()  # only the settings: the SNS client keeps its recorder
 
     return set_pause
 

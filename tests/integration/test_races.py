@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from orders.store import WAREHOUSE, Caller, CommandRefused, Details, OrderStore
+from orders.domain import WAREHOUSE, Caller, Details
+from orders.store import RefusalError, OrderStore
 from tests.support.api import NEW_ORDER
 from tests.support.commands import ACTIONS
 from tests.support.contract import CONTRACT, PATHS, next_state
@@ -43,8 +44,8 @@ def send(store: OrderStore, order_id: str, command: str):
     details = Details(reason_code="ALREADY_PACKED") if command == "reject" else Details()
     try:
         applied = store.apply(order_id, ACTIONS[command], caller, details)
-    except CommandRefused as refusal:
-        return 409, refusal.code.value
+    except RefusalError as refusal:
+        return 409, refusal.refusal.value
     return (202 if command == "request" else 200), getattr(applied.outcome, "event", None)
 
 

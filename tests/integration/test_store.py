@@ -10,7 +10,8 @@ import pytest
 
 from orders.domain import Action, OrderStatus, Refusal
 from orders.settings import dynamodb
-from orders.store import WAREHOUSE, Caller, CommandRefused, Details, InvalidPageToken, OrderNotFound, OrderStore
+from orders.domain import WAREHOUSE, Caller, Details
+from orders.store import RefusalError, InvalidPageToken, OrderNotFound, OrderStore
 from tests.support.api import NEW_ORDER
 from tests.support.commands import ACTIONS
 from tests.support.contract import COMMANDS, CONTRACT, PATHS, STATES
@@ -84,8 +85,8 @@ def test_every_command_makes_one_dynamodb_request(store, dynamodb_calls, state_n
         details = Details(reason_code="ALREADY_PACKED") if command == "reject" else Details()
         try:
             store.apply(order["order_id"], ACTIONS[command], caller, details)
-        except CommandRefused as refusal:
-            assert refusal.code == Refusal(CONTRACT[state_name, command].code)
+        except RefusalError as refusal:
+            assert refusal.refusal == Refusal(CONTRACT[state_name, command].code)
         expected = 2 if (command == "DESPATCHED" and state_name.endswith("/REQUESTED")) else 1
         assert dynamodb_calls == {"UpdateItem": expected}, (state_name, command)
 
@@ -93,9 +94,9 @@ def test_every_command_makes_one_dynamodb_request(store, dynamodb_calls, state_n
 def test_a_refusal_carries_the_order_as_it_stood(store):
     order = new_order(store, "SHOP-2")
     drive(store, order["order_id"], "DESPATCHED/-")
-    with pytest.raises(CommandRefused) as refusal:
+    with pytest.raises(RefusalError) as refusal:
         store.apply(order["order_id"], Action.CANCEL, SELLER)
-    assert refusal.value.code == Refusal.ORDER_DESPATCHED
+    assert refusal.value.refusal == Refusal.ORDER_DESPATCHED
     assert refusal.value.order == store.get(order["order_id"], SELLER)
 
 

@@ -22,7 +22,9 @@ from aws_lambda_powertools.utilities.parser.models import (
 
 from infra.stream_poller import MappingSettings, StreamPoller
 from orders.domain import Action
-from orders.store import WAREHOUSE, OrderStore, order_id_for
+from orders.domain import WAREHOUSE
+from orders.stored import order_id_for
+from orders.store import OrderStore
 from tests.support.api import NEW_ORDER
 from tests.support.notifications import notifier_mapping, received
 

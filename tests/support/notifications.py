@@ -16,7 +16,7 @@ import boto3
 from infra.stream_poller import MappingSettings, StreamPoller
 from infra.template import resources
 from orders.domain import Event
-from orders.models import Order
+from orders.stored import to_order
 
 NOTIFIER = "NotifierFunction"
 
@@ -97,7 +97,7 @@ def received(queue_url: str) -> list[Delivery]:
 
 def expected_delivery(order: dict[str, Any], event: Event) -> Delivery:
     """What API.md §4 says a subscriber receives for the write that left `order` (the store's returned item)."""
-    public = Order.from_item(order)
+    public = to_order(order)
     body = {
         "event_id": f"{public.order_id}:{public.version}",
         "event_type": event.value,

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from orders.store import _attribute, _value
+from orders.dynamodb_json import from_attribute, to_attribute
 
 ORDER = {
     "order_id": "ord_" + "a" * 26,
@@ -38,17 +38,17 @@ def _native(value):
 
 @pytest.mark.parametrize("name", ORDER)
 def test_each_value_is_written_as_boto3_wrote_it(name):
-    assert _attribute(ORDER[name]) == TypeSerializer().serialize(ORDER[name])
+    assert to_attribute(ORDER[name]) == TypeSerializer().serialize(ORDER[name])
 
 
 @pytest.mark.parametrize("name", ORDER)
 def test_each_value_is_read_as_boto3_read_it(name):
     stored = TypeSerializer().serialize(ORDER[name])
-    assert _value(stored) == _native(TypeDeserializer().deserialize(stored)) == ORDER[name]
+    assert from_attribute(stored) == _native(TypeDeserializer().deserialize(stored)) == ORDER[name]
 
 
 def test_what_an_order_never_holds_is_refused_not_guessed():
     with pytest.raises(TypeError):
-        _attribute(1.5)
+        to_attribute(1.5)
     with pytest.raises(TypeError):
-        _value({"SS": ["a"]})
+        from_attribute({"SS": ["a"]})

@@ -4,7 +4,7 @@ from http import HTTPStatus
 
 from aws_lambda_powertools.event_handler import Response
 
-from orders.api import OrderId, app, command_response, documented, handler, orders, seller
+from orders.api import OrderId, app, command_response, documented, handler, order_store, seller
 from orders.models import Order
 from orders.domain import Action
 
@@ -18,4 +18,4 @@ __all__ = ["handler"]
     tags=["seller"],
 )
 def cancel_order(order_id: OrderId) -> Response[Order]:
-    return command_response(Action.CANCEL, orders().apply(order_id, Action.CANCEL, seller()))
+    return command_response(Action.CANCEL, order_store().apply(order_id, Action.CANCEL, seller()))

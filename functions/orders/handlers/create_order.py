@@ -4,7 +4,7 @@ from http import HTTPStatus
 
 from aws_lambda_powertools.event_handler import Response
 
-from orders.api import app, documented, handler, order_response, orders, seller
+from orders.api import app, documented, handler, order_response, order_store, seller
 from orders.models import NewOrder, Order
 
 __all__ = ["handler"]
@@ -19,5 +19,5 @@ __all__ = ["handler"]
     tags=["seller"],
 )
 def create_order(order: NewOrder) -> Response[Order]:
-    item, created = orders().create(seller().seller_id, order.model_dump(mode="json"))
+    item, created = order_store().create(seller().seller_id, order.model_dump(mode="json"))
     return order_response(item, HTTPStatus.CREATED if created else HTTPStatus.OK)

@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamRecordModel
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orders import notifications
@@ -22,7 +22,8 @@ from orders.settings import settings, sns
 
 __all__ = ["handler"]
 
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, model=DynamoDBStreamRecordModel)
+# No parser model: the images are decoded by orders.dynamodb_json, as the store decodes its reads.
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 # Never pause into the function's timeout: a timed-out invocation is retried just the same.
 _TIMEOUT_MARGIN_SECONDS = 1.0
 
@@ -31,11 +32,11 @@ class HeldBack(Exception):
     """An earlier record of this batch failed; this one waits for the retry, to keep the stream's order."""
 
 
-def notify(record: DynamoDBStreamRecordModel, lambda_context: Any = None) -> str | None:
+def notify(record: DynamoDBRecord, lambda_context: Any = None) -> str | None:
     """Publish the event `record` carries; the event id, or None when the change tells nobody."""
     if processor.fail_messages:
-        raise HeldBack(record.dynamodb.SequenceNumber)
-    event = notifications.event_for_record(record)
+        raise HeldBack(record.dynamodb.sequence_number if record.dynamodb else None)
+    event = notifications.event_for_record(record.raw_event)
     if event is None:
         return None
     try:

@@ -4,10 +4,10 @@ from http import HTTPStatus
 
 from aws_lambda_powertools.event_handler import Response
 
-from orders.api import OrderId, app, command_response, documented, handler, orders, seller
+from orders.api import OrderId, app, command_response, documented, handler, order_store, seller
 from orders.domain import Action
 from orders.models import CancellationRequestBody, Order
-from orders.store import Details
+from orders.domain import Details
 
 __all__ = ["handler"]
 
@@ -22,5 +22,5 @@ __all__ = ["handler"]
 )
 def request_cancellation(order_id: OrderId, request: CancellationRequestBody | None = None) -> Response[Order]:
     details = Details(reason_code=request.reason_code, note=request.note) if request else Details()
-    applied = orders().apply(order_id, Action.REQUEST_CANCELLATION, seller(), details)
+    applied = order_store().apply(order_id, Action.REQUEST_CANCELLATION, seller(), details)
     return command_response(Action.REQUEST_CANCELLATION, applied, HTTPStatus.ACCEPTED)

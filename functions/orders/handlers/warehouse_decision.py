@@ -4,9 +4,9 @@ from http import HTTPStatus
 
 from aws_lambda_powertools.event_handler import Response
 
-from orders.api import OrderId, app, command_response, documented, handler, orders
+from orders.api import OrderId, app, command_response, documented, handler, order_store
 from orders.models import CancellationDecisionBody, Order
-from orders.store import WAREHOUSE, Details
+from orders.domain import WAREHOUSE, Details
 
 __all__ = ["handler"]
 
@@ -19,4 +19,4 @@ __all__ = ["handler"]
 )
 def decide_cancellation(order_id: OrderId, decision: CancellationDecisionBody) -> Response[Order]:
     details = Details(reason_code=decision.reason_code, note=decision.note)
-    return command_response(decision.action, orders().apply(order_id, decision.action, WAREHOUSE, details))
+    return command_response(decision.action, order_store().apply(order_id, decision.action, WAREHOUSE, details))

@@ -4,10 +4,10 @@ from http import HTTPStatus
 
 from aws_lambda_powertools.event_handler import Response
 
-from orders.api import OrderId, app, command_response, documented, handler, orders
+from orders.api import OrderId, app, command_response, documented, handler, order_store
 from orders.domain import Action, OrderStatus
 from orders.models import Order, StatusUpdateBody
-from orders.store import WAREHOUSE, Details
+from orders.domain import WAREHOUSE, Details
 
 __all__ = ["handler"]
 
@@ -21,4 +21,4 @@ __all__ = ["handler"]
 def update_status(order_id: OrderId, update: StatusUpdateBody) -> Response[Order]:
     action = Action.move_to(OrderStatus(update.status))
     details = Details(tracking_number=update.tracking_number)
-    return command_response(action, orders().apply(order_id, action, WAREHOUSE, details))
+    return command_response(action, order_store().apply(order_id, action, WAREHOUSE, details))

@@ -1,0 +1,142 @@
+"""The stored order: how an item of the orders table is laid out, built, read back into a `State`,
+and turned into the `Order` callers see. Every other module asks this one about the item's layout.
+
+An item holds the order's own fields (`ORDER_FIELDS`), `cancellation_request` (absent until a
+request is made, then the map `new_request` builds) and `history`: one entry per change,
+`{at, event, by, to_status?}`. `from_status` is not stored: it is the status the entry before
+left, derived when read, so that every write is one update expression that needs no read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+from orders.domain import Caller, Details, Event, OrderStatus, RequestStatus, State, cancellation_option
+from orders.models import Order
+
+KEY = "order_id"
+SELLER = "seller_id"
+STATUS = "status"
+REQUEST = "cancellation_request"
+HISTORY = "history"
+VERSION = "version"
+
+# The order's own fields, shown to callers as they are stored.
+ORDER_FIELDS = (
+    "order_id",
+    "seller_id",
+    "items",
+    "recipient",
+    "reference",
+    "status",
+    "courier_service",
+    "tracking_number",
+    "created_at",
+    "updated_at",
+    "version",
+)
+# The cancellation request's fields that a decision writes.
+DECISION_FIELDS = ("decision_reason_code", "decision_note", "decided_at")
+
+
+def order_id_for(seller_id: str, reference: str) -> str:
+    """The id of a seller's order with this reference: the same every time, so create is idempotent."""
+    digest = hashlib.sha256(f"{seller_id}\x00{reference}".encode()).digest()
+    return "ord_" + base64.b32encode(digest).decode().lower()[:26]
+
+
+def new_item(seller_id: str, draft: dict[str, Any], at: str) -> dict[str, Any]:
+    """A new order's item: the seller's draft (reference, items, recipient, courier) as received at `at`."""
+    return {
+        "order_id": order_id_for(seller_id, draft["reference"]),
+        "seller_id": seller_id,
+        **draft,
+        "status": OrderStatus.PENDING.value,
+        "tracking_number": None,
+        "created_at": at,
+        "updated_at": at,
+        "version": 1,
+        "history": [history_entry(at, Event.ORDER_CREATED, Caller(seller_id), OrderStatus.PENDING)],
+    }
+
+
+def new_request(details: Details, at: str) -> dict[str, Any]:
+    """The `cancellation_request` map a seller's request writes."""
+    return {
+        "status": RequestStatus.REQUESTED.value,
+        "reason_code": details.reason_code,
+        "note": details.note,
+        "requested_at": at,
+        **dict.fromkeys(DECISION_FIELDS),
+    }
+
+
+def history_entry(at: str, event: Event, caller: Caller, to_status: OrderStatus | None) -> dict[str, Any]:
+    """One change's history entry; `to_status` only where the change moves the status."""
+    entry = {"at": at, "event": event.value, "by": caller.label}
+    if to_status:
+        entry["to_status"] = to_status.value
+    return entry
+
+
+def state_of(item: dict[str, Any]) -> State:
+    """What the rules look at in a stored order."""
+    request = item.get(REQUEST)
+    return State(OrderStatus(item[STATUS]), RequestStatus(request["status"]) if request else None)
+
+
+def visible_to(item: dict[str, Any] | None, caller: Caller) -> bool:
+    """Whether the item exists for `caller`: another seller's order does not."""
+    return item is not None and caller.may_see(item.get(SELLER))
+
+
+def request_of(item: dict[str, Any]) -> dict[str, Any]:
+    """The cancellation request as stored (empty when there is none)."""
+    return item.get(REQUEST) or {}
+
+
+def reached_at(item: dict[str, Any], status: OrderStatus) -> str | None:
+    """When the order last moved to `status`, from its history."""
+    return next((entry["at"] for entry in reversed(item[HISTORY]) if entry.get("to_status") == status), None)
+
+
+def is_one_change(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+    """Whether a write from `old` to `new` is one change made by the store: one version and one entry more."""
+    version, entries = (old[VERSION], len(old[HISTORY])) if old is not None else (0, 0)
+    return new[VERSION] == version + 1 and len(new[HISTORY]) == entries + 1
+
+
+def last_change(item: dict[str, Any]) -> dict[str, Any]:
+    """The history entry of the write that made this item."""
+    return item[HISTORY][-1]
+
+
+def to_order(item: dict[str, Any], state: State | None = None) -> Order:
+    """The order as callers see it: the stored fields plus what is derived from them.
+
+    `state` is the item's state where the caller already knows it (the store does after a command).
+    """
+    option, unavailable_reason = cancellation_option(state or state_of(item))
+    return Order.model_validate(
+        {
+            **{name: item.get(name) for name in ORDER_FIELDS},
+            "cancellation": {
+                "option": option,
+                "unavailable_reason": unavailable_reason,
+                "request": item.get(REQUEST),
+            },
+            "history": _history(item[HISTORY]),
+        }
+    )
+
+
+def _history(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each entry's from/to status: the status the one before it left, and its own (if it moved)."""
+    entries, status = [], None
+    for entry in stored:
+        to_status = entry.get("to_status") or status
+        entries.append({**entry, "from_status": status, "to_status": to_status})
+        status = to_status
+    return entries
