@@ -11,13 +11,14 @@ import json
 import re
 import secrets
 import threading
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from infra.local.inbox import Inbox
+from orders import problems
+from orders.problems import ProblemAnswer
 from infra.local.resources import Clients, Principal
 
 SELLER_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")  # the pool's custom:seller_id allows 1-64 characters
@@ -97,14 +98,10 @@ class LocalRoutes:
             "/_local/openapi.json": ("GET", self._openapi_document),
         }
         if request.path not in routes:
-            return _problem(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"There is no local route {request.path}.")
+            return _problem(problems.no_such_route(f"There is no local route {request.path}."))
         method, answer = routes[request.path]
         if request.method != method:
-            response = _problem(
-                HTTPStatus.METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", f"{request.path} answers {method} only."
-            )
-            response.headers["Allow"] = method
-            return response
+            return _problem(problems.method_not_allowed(request.path, method))
         return answer(request, body)
 
     def _token(self, request: Request, body: bytes) -> Response:
@@ -114,12 +111,12 @@ class LocalRoutes:
             document = None
         seller_id = document.get("seller_id") if isinstance(document, dict) else None
         if not isinstance(seller_id, str) or not SELLER_ID.match(seller_id):
-            return _invalid("seller_id", 'Send {"seller_id": "<1 to 64 printable characters>"}.')
+            return _problem(problems.invalid_field("seller_id", 'Send {"seller_id": "<1 to 64 printable characters>"}.'))
         return _json({"id_token": self._sign_in.id_token(seller_id)})
 
     def _warehouse_credentials(self, request: Request, body: bytes) -> Response:
         if self._warehouse is None:
-            return _problem(HTTPStatus.NOT_FOUND, "NOT_FOUND", "The template gives the warehouse no invoke policy.")
+            return _problem(problems.no_such_route("The template gives the warehouse no invoke policy."))
         return _json(
             {
                 "access_key_id": self._warehouse.access_key_id,
@@ -131,12 +128,12 @@ class LocalRoutes:
     def _notifications(self, request: Request, body: bytes) -> Response:
         seller_id = request.args.get("seller_id", "")
         if not SELLER_ID.match(seller_id):
-            return _invalid("seller_id", "Pass ?seller_id=<the seller's id>.")
+            return _problem(problems.invalid_field("seller_id", "Pass ?seller_id=<the seller's id>."))
         return _json({"notifications": self._inbox.for_seller(seller_id)})
 
     def _openapi_document(self, request: Request, body: bytes) -> Response:
         if not self._openapi.is_file():
-            return _problem(HTTPStatus.NOT_FOUND, "NOT_FOUND", "openapi.json is missing: run `make openapi`.")
+            return _problem(problems.no_such_route("openapi.json is missing: run `make openapi`."))
         return Response(self._openapi.read_bytes(), status=200, content_type="application/json")
 
 
@@ -144,15 +141,5 @@ def _json(document: Any, status: int = 200) -> Response:
     return Response(json.dumps(document), status=status, content_type="application/json")
 
 
-def _problem(status: HTTPStatus, code: str, detail: str, **extra: Any) -> Response:
-    body = {"type": "about:blank", "title": status.phrase, "status": int(status), "code": code, "detail": detail}
-    return Response(json.dumps({**body, **extra}), status=status, content_type="application/problem+json")
-
-
-def _invalid(field: str, message: str) -> Response:
-    return _problem(
-        HTTPStatus.BAD_REQUEST,
-        "VALIDATION_ERROR",
-        f"The request is not valid: {field}: {message}",
-        errors=[{"field": field, "message": message}],
-    )
+def _problem(answer: ProblemAnswer) -> Response:
+    return Response(answer.body(), status=answer.status, headers=answer.headers, content_type=problems.MEDIA_TYPE)
