@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint openapi bench soak clean
+.PHONY: install run test lint format openapi events bench soak clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,15 @@ install: $(INSTALLED)
 run: $(INSTALLED)
 	$(BIN)/orders-local
 
+# ruff (lint and format, as configured in pyproject.toml) and cfn-lint; `make format` rewrites.
 lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint template.yaml
+
+format: $(INSTALLED)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 # The hardening report plugin prints the run's figures (requests, faults, violations) at the end.
 test: lint
@@ -31,7 +38,10 @@ soak: $(INSTALLED)
 	HARDENING_SCALE=10 $(BIN)/pytest -n 2 --dist loadfile -q -p tests.hardening.report tests/hardening
 
 openapi: $(INSTALLED)
-	$(BIN)/python -m infra.openapi > openapi.json
+	$(BIN)/python -m infra.generate.openapi > openapi.json
+
+events: $(INSTALLED)
+	$(BIN)/python -m infra.generate.sample_events
 
 bench: $(INSTALLED)
 	$(BIN)/python -m tests.bench

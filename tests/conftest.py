@@ -30,7 +30,7 @@ def aws():
     """moto in-process, with the orders table created from template.yaml's own definition."""
     from moto import mock_aws
 
-    from infra.moto_atomic import make_dynamodb_writes_atomic
+    from infra.local.moto_atomic import make_dynamodb_writes_atomic
     from infra.template import table_definition
     from orders import settings
 

@@ -31,7 +31,7 @@ from orders.models import ORDER_ID_PATTERN, FieldError, Order, Problem
 from orders.observability import logger, metrics, tracer
 from orders.problems import ProblemAnswer
 from orders.settings import settings
-from orders.store import Applied, InvalidPageToken, RefusalError, OrderNotFound, OrderStore, StoreUnavailable
+from orders.store import Applied, InvalidPageToken, OrderNotFound, OrderStore, RefusalError, StoreUnavailable
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -113,19 +113,14 @@ def seller() -> Caller:
 def command_response(action: Action, applied: Applied, success: HTTPStatus = HTTPStatus.OK) -> Response:
     """The order after a command, and one metric for what the command did."""
     outcome = applied.outcome
-    if isinstance(outcome, Transition):
-        metric = outcome.event.value
-    else:
-        metric = f"{action.value}_UNCHANGED"
+    metric = outcome.event.value if isinstance(outcome, Transition) else f"{action.value}_UNCHANGED"
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     return order_response(applied.order, success, applied.state)
 
 
 def order_response(item: dict[str, Any], status: HTTPStatus = HTTPStatus.OK, state: State | None = None) -> Response:
     logger.append_keys(order_id=item[stored.KEY])
-    return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=stored.to_order(item, state)
-    )
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=stored.to_order(item, state))
 
 
 def documented(

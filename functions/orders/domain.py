@@ -139,7 +139,11 @@ class State:
 # Every state an order can reach through the rules; the table is total over these.
 ALL_STATES = (
     State(OrderStatus.PENDING),
-    *(State(status, request) for status in IN_WAREHOUSE for request in (None, RequestStatus.REQUESTED, RequestStatus.REJECTED)),
+    *(
+        State(status, request)
+        for status in IN_WAREHOUSE
+        for request in (None, RequestStatus.REQUESTED, RequestStatus.REJECTED)
+    ),
     State(OrderStatus.DESPATCHED),
     State(OrderStatus.DESPATCHED, RequestStatus.REJECTED),
     State(OrderStatus.CANCELLED),
@@ -331,8 +335,7 @@ def transitions(action: Action) -> dict[Transition, tuple[State, ...]]:
         if isinstance(outcome, Transition):
             grouped.setdefault(outcome, []).append(state)
     return {
-        transition: tuple(states)
-        for transition, states in sorted(grouped.items(), key=lambda entry: -len(entry[1]))
+        transition: tuple(states) for transition, states in sorted(grouped.items(), key=lambda entry: -len(entry[1]))
     }
 
 

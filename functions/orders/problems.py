@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 from orders import stored
-from orders.domain import Action, Refusal, OrderStatus
+from orders.domain import Action, OrderStatus, Refusal
 from orders.models import FieldError, Problem
 
 MEDIA_TYPE = "application/problem+json"
@@ -134,9 +134,8 @@ def _refusal_detail(refusal: Refusal, action: Action, order: dict[str, Any]) -> 
                 f"Order {order_id} was despatched at {reached(OrderStatus.DESPATCHED)}; it can no longer be cancelled."
             )
         case Refusal.ORDER_CANCELLED:
-            return (
-                f"Order {order_id} was cancelled at {reached(OrderStatus.CANCELLED)}; it must not be changed or shipped."
-            )
+            cancelled_at = reached(OrderStatus.CANCELLED)
+            return f"Order {order_id} was cancelled at {cancelled_at}; it must not be changed or shipped."
         case Refusal.DECISION_CONFLICT:
             return (
                 f"The cancellation of order {order_id} was already {request.get('status')} "

@@ -21,7 +21,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from orders import domain, stored
-from orders.domain import Action, Caller, Refusal, Details, Outcome, RequestStatus, State, Transition, Unchanged
+from orders.domain import Action, Caller, Details, Outcome, Refusal, RequestStatus, State, Transition, Unchanged
 from orders.dynamodb_json import from_item, to_item
 from orders.settings import dynamodb, settings
 
@@ -74,6 +74,9 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+NO_DETAILS = Details()
+
+
 class OrderStore:
     """The orders table. Its name and client come from settings when used, so `settings.reset()` reaches them."""
 
@@ -92,9 +95,7 @@ class OrderStore:
     # -- reads ---------------------------------------------------------------------------
 
     def get(self, order_id: str, caller: Caller) -> dict[str, Any]:
-        response = self._call(
-            self.client.get_item, TableName=self.table_name, Key=_key(order_id), ConsistentRead=True
-        )
+        response = self._call(self.client.get_item, TableName=self.table_name, Key=_key(order_id), ConsistentRead=True)
         order = from_item(response.get("Item"))
         if not stored.visible_to(order, caller):
             raise OrderNotFound(order_id)
@@ -147,7 +148,7 @@ class OrderStore:
             return _refused_item(error), False
         return order, True
 
-    def apply(self, order_id: str, action: Action, caller: Caller, details: Details = Details()) -> Applied:
+    def apply(self, order_id: str, action: Action, caller: Caller, details: Details = NO_DETAILS) -> Applied:
         """Carry out `action` with the one conditional write the rules allow from the order's state."""
         candidates = domain.transitions(action)
         transition = next(iter(candidates))

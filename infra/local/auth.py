@@ -156,7 +156,10 @@ class SigV4Authorizer:
         access_key, _, scope = match["credential"].partition("/")
         signed_headers = match["signed"].split(";")
         if "host" not in signed_headers:
-            return Denied("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.", "IncompleteSignatureException")
+            return Denied(
+                "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+                "IncompleteSignatureException",
+            )
         principal = self._principals.get(access_key)
         if principal is None:
             return Denied("The security token included in the request is invalid.", "UnrecognizedClientException")

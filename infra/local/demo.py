@@ -7,14 +7,12 @@ seller and reference, so the banner can name them before anything is created.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+
+from infra.local.callers import Portal, Warehouse, session
 
 DEMO_SELLERS = ("S-1", "S-2")
 
@@ -95,54 +93,28 @@ def new_order(reference: str, seller_id: str) -> dict[str, Any]:
     }
 
 
-class DemoClient:
-    """The portal (an ID token) and the warehouse (SigV4) against the local API."""
-
-    def __init__(self, api_url: str):
-        self.api_url = api_url
-        self.http = requests.Session()
-        self.http.trust_env = False  # loopback only: no proxy from the environment
-        credentials = self.http.post(f"{api_url}/_local/warehouse-credentials", timeout=10).json()
-        self._warehouse = Credentials(credentials["access_key_id"], credentials["secret_access_key"])
-        self._region = credentials["region"]
-        self._tokens: dict[str, str] = {}
-
-    def token(self, seller_id: str) -> str:
-        if seller_id not in self._tokens:
-            answer = self.http.post(f"{self.api_url}/_local/tokens", json={"seller_id": seller_id}, timeout=10)
-            answer.raise_for_status()
-            self._tokens[seller_id] = answer.json()["id_token"]
-        return self._tokens[seller_id]
-
-    def as_seller(self, seller_id: str, method: str, path: str, body: Any = None) -> requests.Response:
-        headers = {"Authorization": self.token(seller_id)}
-        return self.http.request(method, f"{self.api_url}{path}", json=body, headers=headers, timeout=10)
-
-    def as_warehouse(self, path: str, body: Any) -> requests.Response:
-        url, data = f"{self.api_url}{path}", json.dumps(body).encode()
-        request = AWSRequest(method="POST", url=url, data=data, headers={"Content-Type": "application/json"})
-        SigV4Auth(self._warehouse, "execute-api", self._region).add_auth(request)
-        return self.http.post(url, data=data, headers=dict(request.headers), timeout=10)
-
-
 def seed(api_url: str, order_id_for: Any) -> None:
     """Every demo order of every demo seller, through the API; fails loudly if the API refuses a step."""
-    client = DemoClient(api_url)
+    http = session()
+    warehouse = Warehouse(api_url, http=http)
     for seller_id in DEMO_SELLERS:
+        portal = Portal(api_url, seller_id, http=http)
         for order in DEMO_ORDERS:
-            _expect(client.as_seller(seller_id, "POST", "/orders", new_order(order.reference, seller_id)))
+            _expect(portal.request("POST", "/orders", new_order(order.reference, seller_id)))
             order_id = order_id_for(seller_id, order.reference)
             for step in order.steps:
                 if step.by == "seller":
-                    answer = client.as_seller(seller_id, "POST", f"/orders/{order_id}{step.action}", step.body)
+                    answer = portal.request("POST", f"/orders/{order_id}{step.action}", step.body)
                 else:
-                    answer = client.as_warehouse(f"/warehouse/orders/{order_id}{step.action}", step.body)
+                    answer = warehouse.post(f"/warehouse/orders/{order_id}{step.action}", step.body)
                 _expect(answer)
 
 
 def _expect(answer: requests.Response) -> None:
     if answer.status_code >= 300:
-        raise RuntimeError(f"seeding the demo: {answer.request.method} {answer.url} -> {answer.status_code} {answer.text}")
+        raise RuntimeError(
+            f"seeding the demo: {answer.request.method} {answer.url} -> {answer.status_code} {answer.text}"
+        )
 
 
 # -- the banner ------------------------------------------------------------------------------
@@ -159,7 +131,7 @@ def story_commands(api_url: str, order_id_for: Any) -> list[str]:
         "# 2. Cancel an order that is not yet in the warehouse: it is cancelled at once",
         f'curl -s -X POST {api_url}/orders/{pending}/cancel -H "Authorization: $TOKEN" | python3 -m json.tool',
         "# 3. Request the cancellation of an order the warehouse already has: the warehouse decides",
-        f"curl -s -X POST {api_url}/orders/{in_warehouse}/cancellation-request -H \"Authorization: $TOKEN\" "
+        f'curl -s -X POST {api_url}/orders/{in_warehouse}/cancellation-request -H "Authorization: $TOKEN" '
         """-H 'Content-Type: application/json' -d '{"reason_code": "CUSTOMER_REQUEST"}' | python3 -m json.tool""",
     ]
 
@@ -175,7 +147,10 @@ def banner(*, api_url: str, aws_url: str, details: dict[str, str], order_id_for:
     ]
     lines += [f"  {name:<9} {value}" for name, value in details.items() if name not in ("stage", "region")]
     if seeded:
-        lines += ["", f"Demo orders of sellers {' and '.join(DEMO_SELLERS)}, the same for each (ids shown: {DEMO_SELLERS[0]}'s):"]
+        lines += [
+            "",
+            f"Demo orders of sellers {' and '.join(DEMO_SELLERS)}, the same for each (ids shown: {DEMO_SELLERS[0]}'s):",
+        ]
         lines += [
             f"  {order.reference}  {order_id_for(DEMO_SELLERS[0], order.reference)}  {order.shows}"
             for order in DEMO_ORDERS
@@ -184,7 +159,8 @@ def banner(*, api_url: str, aws_url: str, details: dict[str, str], order_id_for:
         lines += story_commands(api_url, order_id_for)
     lines += [
         "",
-        f"Notifications S-1 has received: curl -s '{api_url}/_local/notifications?seller_id=S-1' | python3 -m json.tool",
+        f"Notifications S-1 has received: curl -s '{api_url}/_local/notifications?seller_id=S-1' | "
+        f"python3 -m json.tool",
         f"Warehouse SigV4 credentials:    curl -s -X POST {api_url}/_local/warehouse-credentials",
         "",
     ]

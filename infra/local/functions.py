@@ -12,39 +12,15 @@ import logging
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from infra import template
+from infra.local.lambda_context import LambdaContext
 from infra.local.resources import LocalResources
 
 log = logging.getLogger("orders-local")
-
-
-@dataclass
-class LambdaContext:
-    """The Lambda context object, with what Powertools and handlers read from it."""
-
-    function_name: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    timeout_seconds: int
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        return "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
 
 
 class InvocationFailed(Exception):
@@ -108,7 +84,12 @@ class Functions:
         """Run the function's handler on `event`, as one Lambda invocation."""
         function = self._functions[name]
         with self._lock:
-            context = LambdaContext(function.physical_name, function.arn, function.memory, function.timeout)
+            context = LambdaContext(
+                function_name=function.physical_name,
+                invoked_function_arn=function.arn,
+                memory_limit_in_mb=function.memory,
+                timeout_seconds=function.timeout,
+            )
             try:
                 result = function.handler(event, context)
             except Exception as error:
@@ -118,5 +99,7 @@ class Functions:
             finally:
                 elapsed = time.monotonic() - context.started
                 if elapsed > function.timeout:
-                    log.warning("%s took %.1f s: Lambda would have timed it out at %d s", name, elapsed, function.timeout)
+                    log.warning(
+                        "%s took %.1f s: Lambda would have timed it out at %d s", name, elapsed, function.timeout
+                    )
         return result

@@ -67,9 +67,10 @@ class CorsPolicy:
 
 
 def is_localhost_origin(origin: str) -> bool:
-    return re.fullmatch(r"http://(localhost|127\.0\.0\.1):(\d{1,5})", origin) is not None and 0 < int(
-        origin.rsplit(":", 1)[1]
-    ) < 65536
+    return (
+        re.fullmatch(r"http://(localhost|127\.0\.0\.1):(\d{1,5})", origin) is not None
+        and 0 < int(origin.rsplit(":", 1)[1]) < 65536
+    )
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ class _Resource:
 
 
 @dataclass
-class Call:
+class AccessLogEntry:
     """What the access log says about one request."""
 
     function: str = "-"
@@ -143,7 +144,7 @@ class Gateway:
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         started = time.perf_counter()
         request = Request(environ)
-        call = Call()
+        call = AccessLogEntry()
         try:
             response = self._handle(request, call)
         except Exception:
@@ -162,7 +163,7 @@ class Gateway:
             )
         return response(environ, start_response)
 
-    def _handle(self, request: Request, call: Call) -> Response:
+    def _handle(self, request: Request, call: AccessLogEntry) -> Response:
         raw_path = _raw_path(request)
         if raw_path.startswith("/_local/") and self._local_routes is not None:
             call.function = "(local)"
@@ -234,7 +235,9 @@ class Gateway:
 
     def _missing_token(self, request: Request) -> Response:
         # API Gateway's answer for any path or method that no resource defines.
-        return self.gateway_response(403, "Missing Authentication Token", "MissingAuthenticationTokenException", request)
+        return self.gateway_response(
+            403, "Missing Authentication Token", "MissingAuthenticationTokenException", request
+        )
 
     def _preflight(self, request: Request) -> Response:
         """SAM's CORS preflight: a mock integration answering 200 with the configured headers."""
@@ -263,6 +266,7 @@ class Gateway:
             _drain(stream)
             return None
         return b"".join(chunks)
+
 
 class ProxyEvents:
     """The Lambda proxy integration's event for a request, as API Gateway (REST API, v1 format) builds it."""

@@ -33,9 +33,9 @@ class Inbox:
     def subscribe(self) -> None:
         """Before anything is published: a queue, subscribed to each topic like a seller's channel."""
         self._queue_url = self._sqs.create_queue(QueueName=self._queue_name)["QueueUrl"]
-        queue_arn = self._sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
+        queue_arn = self._sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         for topic_arn in self._topics:
             self._sns.subscribe(
                 TopicArn=topic_arn,

@@ -6,6 +6,7 @@ sign-in page, the IAM console and a seller's notification channel.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -17,9 +18,9 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from infra.local.inbox import Inbox
+from infra.local.resources import Clients, Principal
 from orders import problems
 from orders.problems import ProblemAnswer
-from infra.local.resources import Clients, Principal
 
 SELLER_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")  # the pool's custom:seller_id allows 1-64 characters
 
@@ -60,7 +61,8 @@ class SellerSignIn:
 
     def _create_user(self, username: str, seller_id: str) -> str:
         password = f"Local-{secrets.token_urlsafe(12)}-9a"
-        try:
+        # Created outside this stack (say, with the AWS CLI)? Take it over with a new password.
+        with contextlib.suppress(self._cognito.exceptions.UsernameExistsException):
             self._cognito.admin_create_user(
                 UserPoolId=self._pool_id,
                 Username=username,
@@ -72,8 +74,6 @@ class SellerSignIn:
                 TemporaryPassword=password,
                 MessageAction="SUPPRESS",
             )
-        except self._cognito.exceptions.UsernameExistsException:
-            pass  # created outside this stack (say, with the AWS CLI): take it over with a new password
         self._cognito.admin_set_user_password(
             UserPoolId=self._pool_id, Username=username, Password=password, Permanent=True
         )
@@ -81,9 +81,7 @@ class SellerSignIn:
 
 
 class LocalRoutes:
-    def __init__(
-        self, *, sign_in: SellerSignIn, warehouse: Principal | None, region: str, inbox: Inbox, openapi: Path
-    ):
+    def __init__(self, *, sign_in: SellerSignIn, warehouse: Principal | None, region: str, inbox: Inbox, openapi: Path):
         self._sign_in = sign_in
         self._warehouse = warehouse
         self._region = region
@@ -111,7 +109,9 @@ class LocalRoutes:
             document = None
         seller_id = document.get("seller_id") if isinstance(document, dict) else None
         if not isinstance(seller_id, str) or not SELLER_ID.match(seller_id):
-            return _problem(problems.invalid_field("seller_id", 'Send {"seller_id": "<1 to 64 printable characters>"}.'))
+            return _problem(
+                problems.invalid_field("seller_id", 'Send {"seller_id": "<1 to 64 printable characters>"}.')
+            )
         return _json({"id_token": self._sign_in.id_token(seller_id)})
 
     def _warehouse_credentials(self, request: Request, body: bytes) -> Response:

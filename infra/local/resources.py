@@ -20,21 +20,46 @@ from infra.template import Resolver
 # CloudFormation properties that are also the API's parameters, by resource type.
 _USER_POOL_KEYS = frozenset(
     {
-        "Policies", "AutoVerifiedAttributes", "AliasAttributes", "UsernameAttributes", "MfaConfiguration",
-        "DeviceConfiguration", "AdminCreateUserConfig", "Schema", "UsernameConfiguration",
-        "AccountRecoverySetting", "DeletionProtection", "UserAttributeUpdateSettings",
-        "VerificationMessageTemplate", "UserPoolAddOns", "UserPoolTags",
+        "Policies",
+        "AutoVerifiedAttributes",
+        "AliasAttributes",
+        "UsernameAttributes",
+        "MfaConfiguration",
+        "DeviceConfiguration",
+        "AdminCreateUserConfig",
+        "Schema",
+        "UsernameConfiguration",
+        "AccountRecoverySetting",
+        "DeletionProtection",
+        "UserAttributeUpdateSettings",
+        "VerificationMessageTemplate",
+        "UserPoolAddOns",
+        "UserPoolTags",
     }
-)  # fmt: skip
+)
 _USER_POOL_CLIENT_KEYS = frozenset(
     {
-        "ClientName", "GenerateSecret", "RefreshTokenValidity", "AccessTokenValidity", "IdTokenValidity",
-        "TokenValidityUnits", "ReadAttributes", "WriteAttributes", "ExplicitAuthFlows",
-        "SupportedIdentityProviders", "CallbackURLs", "LogoutURLs", "DefaultRedirectURI", "AllowedOAuthFlows",
-        "AllowedOAuthScopes", "AllowedOAuthFlowsUserPoolClient", "PreventUserExistenceErrors",
-        "EnableTokenRevocation", "AuthSessionValidity",
+        "ClientName",
+        "GenerateSecret",
+        "RefreshTokenValidity",
+        "AccessTokenValidity",
+        "IdTokenValidity",
+        "TokenValidityUnits",
+        "ReadAttributes",
+        "WriteAttributes",
+        "ExplicitAuthFlows",
+        "SupportedIdentityProviders",
+        "CallbackURLs",
+        "LogoutURLs",
+        "DefaultRedirectURI",
+        "AllowedOAuthFlows",
+        "AllowedOAuthScopes",
+        "AllowedOAuthFlowsUserPoolClient",
+        "PreventUserExistenceErrors",
+        "EnableTokenRevocation",
+        "AuthSessionValidity",
     }
-)  # fmt: skip
+)
 # The flow /_local/tokens signs sellers in with (see LocalResources.token_client_id).
 LOCAL_AUTH_FLOW = "ALLOW_ADMIN_USER_PASSWORD_AUTH"
 # Types that exist locally only as names: the gateway, the functions and their logs are emulated in-process.
@@ -226,9 +251,7 @@ def _queue(clients: Clients, found: LocalResources, name: str, properties: dict[
     arn = clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     found.queues[name] = Queue(url, arn)
     found.resolver.refs[name] = url
-    found.resolver.attributes.update(
-        {(name, "Arn"): arn, (name, "QueueName"): queue_name, (name, "QueueUrl"): url}
-    )
+    found.resolver.attributes.update({(name, "Arn"): arn, (name, "QueueName"): queue_name, (name, "QueueUrl"): url})
 
 
 def _topic(clients: Clients, found: LocalResources, name: str, properties: dict[str, Any]) -> None:

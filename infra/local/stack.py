@@ -92,7 +92,7 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        from infra.moto_atomic import make_dynamodb_writes_atomic
+        from infra.local.moto_atomic import make_dynamodb_writes_atomic
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's and our servers' own request lines
         _check_free(self.host, self.port, "PORT")  # before moto starts, so a busy port fails at once
@@ -103,9 +103,9 @@ class LocalStack:
         self.moto_port = self._moto.port
         self._moto.reset()
 
-        from infra.local.resources import Clients, create_resources
-
         from moto.core import DEFAULT_ACCOUNT_ID
+
+        from infra.local.resources import Clients, create_resources
 
         clients = Clients(self.aws_url, self.region)
         self.resources = create_resources(
@@ -213,7 +213,7 @@ class LocalStack:
 
     def _start_stream_pollers(self, clients: Any, functions: Any) -> None:
         """One poller per DynamoDB event in the template, as Lambda runs one event source mapping each."""
-        from infra.stream_poller import MappingSettings, StreamPoller
+        from infra.local.stream_poller import MappingSettings, StreamPoller
 
         for subscription in template.stream_subscriptions():
             destination = subscription.properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
@@ -223,7 +223,9 @@ class LocalStack:
                 table_name=self.resources.table_name,
                 handler=functions.serialized(subscription.function),
                 sqs_client=clients.sqs,
-                on_failure_queue_url=self.resources.queue_url(self.resources.resolver(destination)) if destination else None,
+                on_failure_queue_url=self.resources.queue_url(self.resources.resolver(destination))
+                if destination
+                else None,
                 settings=MappingSettings.from_template(subscription.function),
             )
             self._pollers.append(poller)
@@ -294,11 +296,16 @@ class _MotoServer:
         _check_free(host, port, "MOTO_PORT")
         self._server = _bound(
             lambda: make_server(
-                host, port, DomainDispatcherApplication(create_backend_app), threaded=True,
+                host,
+                port,
+                DomainDispatcherApplication(create_backend_app),
+                threaded=True,
                 request_handler=MotoRequestHandler,
-            ),  # fmt: skip
-            host, port, "MOTO_PORT",
-        )  # fmt: skip
+            ),
+            host,
+            port,
+            "MOTO_PORT",
+        )
         self.port = self._server.server_port
         self._thread = threading.Thread(
             target=lambda: self._server.serve_forever(poll_interval=0.1), name="moto", daemon=True
@@ -426,8 +433,7 @@ def main() -> int:
             return 1
         print(stack.banner(), flush=True)
         print(
-            f"Ready in {_since_process_start(started):.1f} s: API {stack.api_url}, AWS {stack.aws_url}. "
-            "Ctrl-C stops.",
+            f"Ready in {_since_process_start(started):.1f} s: API {stack.api_url}, AWS {stack.aws_url}. Ctrl-C stops.",
             flush=True,
         )
         while not stop.wait(0.2):

@@ -1,11 +1,11 @@
 """`python -m tests.bench` (`make bench`): run the sections and print their tables.
 
-    python -m tests.bench                          # every section
-    python -m tests.bench --sections cold,warm     # some of them
-    python -m tests.bench --compare before=/tmp/functions-before --sections cold,warm
-                                                   # another functions/ tree, measured in the same run
-    python -m tests.bench --quick                  # fewer rounds, for trying the bench itself
-    python -m tests.bench --instructions           # cold starts also counted in instructions (valgrind)
+python -m tests.bench                          # every section
+python -m tests.bench --sections cold,warm     # some of them
+python -m tests.bench --compare before=/tmp/functions-before --sections cold,warm
+                                               # another functions/ tree, measured in the same run
+python -m tests.bench --quick                  # fewer rounds, for trying the bench itself
+python -m tests.bench --instructions           # cold starts also counted in instructions (valgrind)
 """
 
 from __future__ import annotations
@@ -26,11 +26,19 @@ SECTIONS = ("cold", "warm", "requests", "throughput", "latency", "cost")  # cost
 
 def _machine() -> str:
     model = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor() or "unknown CPU",
     )
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
-    changed = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=False).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    changed = subprocess.run(
+        ["git", "status", "--porcelain"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     return (
         f"Machine: {os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, {platform.system()} "
         f"{platform.release()}; code at {commit or '?'}{' plus uncommitted changes' if changed else ''}; "
@@ -55,16 +63,24 @@ def run_section(
         if not arguments.no_tracing:
             variants += [cold.Variant(f"{label}, tracing on", code, tracing=True) for label, code in trees]
         if not arguments.no_sam_default:
-            variants += [cold.Variant(f"{label}, SAM's default build", code, build="sam-default") for label, code in trees]
+            variants += [
+                cold.Variant(f"{label}, SAM's default build", code, build="sam-default") for label, code in trees
+            ]
         text, figures["cold"] = cold.measure(
-            variants, rounds, only=only, count_instructions=arguments.instructions, python=arguments.python or sys.executable
+            variants,
+            rounds,
+            only=only,
+            count_instructions=arguments.instructions,
+            python=arguments.python or sys.executable,
         )
         return text
     if name == "warm":
         from tests.bench import warm
 
         quick = arguments.quick
-        text, figures["warm"] = warm.measure(trees, 2 if quick else 5, invocations=40, batches=5 if quick else 15, only=only)
+        text, figures["warm"] = warm.measure(
+            trees, 2 if quick else 5, invocations=40, batches=5 if quick else 15, only=only
+        )
         return text
     if name == "requests":
         from tests.bench import calls
@@ -75,7 +91,9 @@ def run_section(
         from tests.bench import load
 
         if name == "throughput":
-            text, figures["throughput"] = load.throughput(stack, 1.5 if arguments.quick else 3, 1 if arguments.quick else 3)
+            text, figures["throughput"] = load.throughput(
+                stack, 1.5 if arguments.quick else 3, 1 if arguments.quick else 3
+            )
         else:
             text, figures["latency"] = load.latency(stack, 30 if arguments.quick else 100)
         return text
@@ -88,18 +106,27 @@ def run_section(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, of {', '.join(SECTIONS)}")
     parser.add_argument("--compare", action="append", default=[], metavar="LABEL=DIR", help="another functions/ tree")
     parser.add_argument("--rounds", type=int, default=9, help="cold-start rounds (default 9)")
     parser.add_argument("--quick", action="store_true", help="fewer rounds and shorter runs")
-    parser.add_argument("--functions", default="", help="cold and warm: only these functions (comma-separated logical ids)")
     parser.add_argument(
-        "--instructions", action="store_true", help="cold: also count instructions under valgrind (slow, but noise-free)"
+        "--functions", default="", help="cold and warm: only these functions (comma-separated logical ids)"
+    )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="cold: also count instructions under valgrind (slow, but noise-free)",
     )
     parser.add_argument("--no-tracing", action="store_true", help="skip the cold starts with X-Ray tracing on")
     parser.add_argument(
-        "--python", default="", metavar="PATH", help="cold: run the cold starts under this Python (e.g. a python3.12, the runtime's)"
+        "--python",
+        default="",
+        metavar="PATH",
+        help="cold: run the cold starts under this Python (e.g. a python3.12, the runtime's)",
     )
     parser.add_argument(
         "--no-sam-default", action="store_true", help="skip the cold start of the package SAM's own builder would ship"

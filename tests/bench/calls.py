@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from infra.template import routes
-from tests.bench.environment import FUNCTIONS, SELLER, Aws, MotoServer, recorded, run_module, start_recording, stop_recording
+from tests.bench.environment import (
+    FUNCTIONS,
+    SELLER,
+    Aws,
+    MotoServer,
+    recorded,
+    run_module,
+    start_recording,
+    stop_recording,
+)
 from tests.bench.report import table
 
 MISSING_ORDER = "ord_" + "a" * 26
@@ -50,7 +59,9 @@ def _child(spec_path: str, result_path: str) -> None:
         body = json.loads(response["body"]) if response.get("body") else {}
         status = response["statusCode"]
         outcome = f"{status} {body['code']}" if isinstance(body, dict) and "code" in body else str(status)
-        rows.append({"command": label, "state": outcome_of, "outcome": outcome, "client": list(counted), "server": server})
+        rows.append(
+            {"command": label, "state": outcome_of, "outcome": outcome, "client": list(counted), "server": server}
+        )
         return body
 
     for state in STATES:
@@ -58,7 +69,9 @@ def _child(spec_path: str, result_path: str) -> None:
             order = aws.order_in(state, f"CALLS-{state}-{command}")
             resource, body, caller = http_call(command)
             identity: dict[str, Any] = {"seller_id": SELLER} if caller == "seller" else {"warehouse": True}
-            send(command, state, "POST", resource, path_parameters={"order_id": order["order_id"]}, body=body, **identity)
+            send(
+                command, state, "POST", resource, path_parameters={"order_id": order["order_id"]}, body=body, **identity
+            )
             answer = CONTRACT[state, command]
             got = rows[-1]["outcome"]
             expected = f"409 {answer.code}" if answer.code else str(answer.http_status)
@@ -70,16 +83,33 @@ def _child(spec_path: str, result_path: str) -> None:
     order = aws.order_in("PACKED/-", "CALLS-READ")
     path = {"order_id": order["order_id"]}
     send("create", "new reference", "POST", "/orders", body={"reference": "CALLS-NEW", **NEW_ORDER}, seller_id=SELLER)
-    send("create", "reference exists", "POST", "/orders", body={"reference": "CALLS-NEW", **NEW_ORDER}, seller_id=SELLER)
+    send(
+        "create", "reference exists", "POST", "/orders", body={"reference": "CALLS-NEW", **NEW_ORDER}, seller_id=SELLER
+    )
     send("create", "invalid body", "POST", "/orders", body={"reference": "CALLS-BAD"}, seller_id=SELLER)
     send("get", "own order", "GET", "/orders/{order_id}", path_parameters=path, seller_id=SELLER)
     send("get", "another seller's", "GET", "/orders/{order_id}", path_parameters=path, seller_id="S-OTHER")
-    send("get", "no such order", "GET", "/orders/{order_id}", path_parameters={"order_id": MISSING_ORDER}, seller_id=SELLER)
+    send(
+        "get",
+        "no such order",
+        "GET",
+        "/orders/{order_id}",
+        path_parameters={"order_id": MISSING_ORDER},
+        seller_id=SELLER,
+    )
     send("get", "invalid id", "GET", "/orders/{order_id}", path_parameters={"order_id": "nope"}, seller_id=SELLER)
     for command in ("cancel", "approve"):
         resource, body, caller = http_call(command)
         identity = {"seller_id": "S-OTHER"} if caller == "seller" else {"warehouse": True}
-        send(command, "no such order", "POST", resource, path_parameters={"order_id": MISSING_ORDER}, body=body, **identity)
+        send(
+            command,
+            "no such order",
+            "POST",
+            resource,
+            path_parameters={"order_id": MISSING_ORDER},
+            body=body,
+            **identity,
+        )
     resource, body, _ = http_call("cancel")
     send("cancel", "another seller's", "POST", resource, path_parameters=path, body=body, seller_id="S-OTHER")
     for number in range(30):
@@ -104,7 +134,9 @@ def measure(code: Path = FUNCTIONS) -> tuple[str, dict[str, Any]]:
         grouped[row["command"], row["outcome"], f"{len(row['client'])} ({requests})", agreed].append(row["state"])
     order = [*COMMAND_ORDER, "create", "get", "list"]
     lines = []
-    for (command, outcome, requests, agreed), states in sorted(grouped.items(), key=lambda entry: (order.index(entry[0][0]), entry[0][1])):
+    for (command, outcome, requests, agreed), states in sorted(
+        grouped.items(), key=lambda entry: (order.index(entry[0][0]), entry[0][1])
+    ):
         shown = ", ".join(states) if len(states) <= 3 else f"{len(states)} states"
         lines.append([command, outcome, shown, requests, agreed])
     commands = [row for row in rows if row["command"] not in ("create", "get", "list")]
@@ -115,11 +147,15 @@ def measure(code: Path = FUNCTIONS) -> tuple[str, dict[str, Any]]:
         f"{sum(len(row['client']) == 1 for row in commands)} make one request, "
         f"{sum(len(row['client']) == 2 for row in commands)} make two ({', '.join(two) or 'none'}), "
         f"none more than {most}.",
-        "Counted at the client (botocore `before-call.dynamodb` on the functions' own client) and, independently, by moto's recorder.",
+        "Counted at the client (botocore `before-call.dynamodb` on the functions' own client) and, "
+        "independently, by moto's recorder.",
     ]
     figures = {"rows": rows}
     return table(
-        "DynamoDB requests per command", ["command", "outcome", "order state(s)", "requests", "server agrees"], lines, notes
+        "DynamoDB requests per command",
+        ["command", "outcome", "order state(s)", "requests", "server agrees"],
+        lines,
+        notes,
     ), figures
 
 

@@ -139,8 +139,7 @@ def first_call(function: str, aws: Aws, tag: str) -> FirstCall:
 
 def stream_event(aws: Aws, tag: str) -> dict[str, Any]:
     """A DynamoDB stream batch of one cancellation, as the event source mapping delivers it."""
-    from orders.domain import Action
-    from orders.domain import Caller
+    from orders.domain import Action, Caller
 
     before = aws.order_in("PENDING/-", f"COLD-STREAM-{tag}")
     after = aws.store.apply(before["order_id"], Action.CANCEL, Caller(SELLER)).order
@@ -225,9 +224,22 @@ def measure(
             call = first_call(function, aws, f"{tag}-f")
             runs = [("floor", {"kind": "floor", **call.floor}, floor_environment)]
             if function != "NotifierFunction":
-                event = {**call.event, "path": "/floor", "resource": "/floor", "httpMethod": "POST", "pathParameters": None, "body": None}
+                event = {
+                    **call.event,
+                    "path": "/floor",
+                    "resource": "/floor",
+                    "httpMethod": "POST",
+                    "pathParameters": None,
+                    "body": None,
+                }
                 frameworks = {"kind": "frameworks", "event": event, "function": function, **call.floor}
-                runs.append(("frameworks", frameworks, {**floor_environment, "PYTHONPATH": lambda_layout(FUNCTIONS, "makefile", python).python_path}))
+                runs.append(
+                    (
+                        "frameworks",
+                        frameworks,
+                        {**floor_environment, "PYTHONPATH": lambda_layout(FUNCTIONS, "makefile", python).python_path},
+                    )
+                )
             for number, variant in enumerate(variants):
                 if variant.build != "makefile" and function not in sam_default_functions:
                     continue
@@ -306,7 +318,8 @@ def measure(
         f"Median of {rounds} rounds; each round runs the floors and every variant once, in a shuffled order, and each "
         "ratio is the median of the round-by-round ratios.",
         "Times run from the fresh interpreter's first line to the first answer (import + first event); the "
-        f"interpreter's own start-up is the same for all. Run by Python {python_version(python)}; sys.path is Lambda's: /var/task (the package functions/Makefile "
+        f"interpreter's own start-up is the same for all. Run by Python {python_version(python)}; "
+        f"sys.path is Lambda's: /var/task (the package functions/Makefile "
         "builds for this machine, zipped as `sam package` zips it and unpacked with its dates) and /var/runtime (boto3 "
         "and its dependencies); run with -B, as /var/task is read-only.",
         "floor: `import boto3`, `boto3.client(...)`, one call of the same operation on an order of the same size. "
@@ -315,7 +328,8 @@ def measure(
     ]
     if any(variant.tracing for variant in variants):
         notes.append(
-            "tracing on: POWERTOOLS_TRACE_DISABLED=false with Lambda's X-Ray variables (TracingEnabled=true, the template's default)."
+            "tracing on: POWERTOOLS_TRACE_DISABLED=false with Lambda's X-Ray variables "
+            "(TracingEnabled=true, the template's default)."
         )
     if any(variant.build != "makefile" for variant in variants):
         notes.append(
@@ -331,9 +345,7 @@ def measure(
     if unknown:
         notes.append(f"Not measured (no first event written for them): {', '.join(unknown)}.")
     figures = {
-        function: {
-            label: median(measured.totals) for (name, label), measured in results.items() if name == function
-        }
+        function: {label: median(measured.totals) for (name, label), measured in results.items() if name == function}
         | {"max_rss_mb": max((max(m.rss) for (name, _), m in results.items() if name == function), default=0)}
         for function in functions
     }

@@ -3,8 +3,9 @@
 SPEC (JSON) says what to run. `"kind": "handler"` imports the handler module and serves one event,
 as Lambda's init and first invoke do; `"kind": "floor"` imports boto3, creates the client and makes
 one call, which every handler pays anyway; `"kind": "frameworks"` is the floor of our choice of
-frameworks: a minimal Powertools resolver that validates, serving one event with one call. RESULT gets the times in milliseconds from the first
-line below (the interpreter's own start-up is the same for both, and not ours to shorten).
+frameworks: a minimal Powertools resolver that validates, serving one event with one call. RESULT gets
+the times in milliseconds from the first line below (the interpreter's own start-up is the same for
+both, and not ours to shorten).
 
 Deliberately stdlib only and outside any package import, so that it measures nothing but the spec.
 """

@@ -101,7 +101,12 @@ def lines(figures: dict[str, Any], memory: dict[str, int] | None = None) -> dict
     measured = figures["warm"]["durations"]
     memory = memory or {}
     durations = {name: _duration(values) for name, values in measured.items()}
-    functions = {"cancel": "CancelOrderFunction", "request": "RequestCancellationFunction", "approve": "WarehouseDecisionFunction", "notify": "NotifierFunction"}
+    functions = {
+        "cancel": "CancelOrderFunction",
+        "request": "RequestCancellationFunction",
+        "approve": "WarehouseDecisionFunction",
+        "notify": "NotifierFunction",
+    }
 
     def size(name: str) -> dict[str, Any]:
         return {"before": measured[name]["item_before"], "after": measured[name]["item_after"]}
@@ -119,7 +124,11 @@ def lines(figures: dict[str, Any], memory: dict[str, int] | None = None) -> dict
         log_bytes = logged(name) + logged("notify")
         return [
             ("API Gateway REST", "1 request", API_GATEWAY_REST_REQUEST),
-            (f"Lambda {function} ({mb} MB)", f"1 × {durations[name].at(mb):.0f} ms billed", _lambda(durations[name], mb)),
+            (
+                f"Lambda {function} ({mb} MB)",
+                f"1 × {durations[name].at(mb):.0f} ms billed",
+                _lambda(durations[name], mb),
+            ),
             ("DynamoDB UpdateItem", f"{units} WRU (table + by-seller index)", units * DYNAMODB_WRITE_UNIT),
             ("DynamoDB Streams → Lambda", "free", 0.0),
             (
@@ -160,15 +169,36 @@ def measure(figures: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         default=max(figures["warm"].get("max_rss_mb", {}).values(), default=0),
     )
     for mb in MEMORY_CANDIDATES:
-        alternative = lines(figures, {name: mb for name in ("CancelOrderFunction", "RequestCancellationFunction", "WarehouseDecisionFunction", "NotifierFunction")})
+        alternative = lines(
+            figures,
+            {
+                name: mb
+                for name in (
+                    "CancelOrderFunction",
+                    "RequestCancellationFunction",
+                    "WarehouseDecisionFunction",
+                    "NotifierFunction",
+                )
+            },
+        )
         cancel_total = sum(cost for *_, cost in alternative["cancel"]) * 1e6
         lambda_only = sum(cost for item, _, cost in alternative["cancel"] if item.startswith("Lambda")) * 1e6
         cold_ms = cold.get("CancelOrderFunction", {}).get("current")
         cold_at = f"{cold_ms * max(1.0, FULL_VCPU_MB / mb):.0f} ms" if cold_ms else "n/a"
-        init_cost = cold_ms * max(1.0, FULL_VCPU_MB / mb) / 1000 * mb / 1024 * LAMBDA_ARM_GB_SECOND * 1e6 if cold_ms else None
+        init_cost = (
+            cold_ms * max(1.0, FULL_VCPU_MB / mb) / 1000 * mb / 1024 * LAMBDA_ARM_GB_SECOND * 1e6 if cold_ms else None
+        )
         fits = mb >= 2 * resident
         memory_rows.append(
-            [f"{mb} MB", "yes" if fits else "no", f"{cancel.at(mb):.0f} ms", cold_at, dollars(lambda_only), dollars(cancel_total), dollars(init_cost) if init_cost else "n/a"]
+            [
+                f"{mb} MB",
+                "yes" if fits else "no",
+                f"{cancel.at(mb):.0f} ms",
+                cold_at,
+                dollars(lambda_only),
+                dollars(cancel_total),
+                dollars(init_cost) if init_cost else "n/a",
+            ]
         )
         if fits:
             totals_by_size[mb] = cancel_total
@@ -177,20 +207,35 @@ def measure(figures: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
     notes = [
         f"Region {REGION}, on-demand list prices of 2026-11-26 (constants in tests/bench/cost.py), no free tier.",
-        f"Lambda duration: CPU {cancel.cpu_ms:.2f} ms + wait {cancel.wait_ms:.2f} ms for a warm cancel measured here (moto "
+        f"Lambda duration: CPU {cancel.cpu_ms:.2f} ms + wait {cancel.wait_ms:.2f} ms for a warm cancel "
+        f"measured here (moto "
         f"on loopback standing in for DynamoDB), CPU stretched by {FULL_VCPU_MB}/MB below {FULL_VCPU_MB} MB.",
-        f"Logs: bytes the handlers wrote (metrics EMF and log lines) plus ~{PLATFORM_LOG_BYTES} bytes of Lambda's START/END/REPORT lines.",
-        "Not included: X-Ray (TracingEnabled=true records traces at $5.00 a million; the default sampling rule keeps the first "
-        "request each second and 5% of the rest), cold starts (init is billed as duration since 2025-08-01; see the last "
+        f"Logs: bytes the handlers wrote (metrics EMF and log lines) plus ~{PLATFORM_LOG_BYTES} bytes of "
+        f"Lambda's START/END/REPORT lines.",
+        "Not included: X-Ray (TracingEnabled=true records traces at $5.00 a million; the default "
+        "sampling rule keeps the first "
+        "request each second and 5% of the rest), cold starts (init is billed as duration since "
+        "2025-08-01; see the last "
         "column below), storage, data transfer.",
     ]
-    text = table("Cost per million cancellations on AWS", ["path", "item", "per cancellation", "per million"], rows, notes)
+    text = table(
+        "Cost per million cancellations on AWS", ["path", "item", "per cancellation", "per million"], rows, notes
+    )
     text += "\n" + table(
         "Memory size: what a cancel costs and takes at each size (the template's choice is below)",
-        ["memory", f"≥ 2 × RSS ({resident:.0f} MB)", "warm cancel billed", "cold init (model)", "Lambda $/M cancels", "total $/M cancels", "$ per M cold starts"],
+        [
+            "memory",
+            f"≥ 2 × RSS ({resident:.0f} MB)",
+            "warm cancel billed",
+            "cold init (model)",
+            "Lambda $/M cancels",
+            "total $/M cancels",
+            "$ per M cold starts",
+        ],
         memory_rows,
         [
-            "Cold init (model): the cold init measured here at full speed, stretched by the vCPU share; Lambda may give init "
+            "Cold init (model): the cold init measured here at full speed, stretched by the vCPU share; "
+            "Lambda may give init "
             "more CPU than that, so read it as an upper bound.",
             f"The rule (tests/bench/cost.py): the largest size at which a cancellation costs at most "
             f"{MEMORY_BUDGET:.0%} more than at the cheapest, here {chosen} MB. Template now: "

@@ -86,7 +86,9 @@ class MotoServer:
 
 
 def _recorder(url: str, verb: str) -> str:
-    request = urllib.request.Request(f"{url}/moto-api/recorder/{verb}", method="GET" if verb == "download-recording" else "POST")
+    request = urllib.request.Request(
+        f"{url}/moto-api/recorder/{verb}", method="GET" if verb == "download-recording" else "POST"
+    )
     with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10) as answer:
         return answer.read().decode()
 
@@ -252,13 +254,21 @@ def memory_size(function: str) -> int:
     return int(properties.get("MemorySize", template()["Globals"]["Function"]["MemorySize"]))
 
 
-def run_module(module: str, code: Path, function: str, aws_url: str, topic_arn: str, spec: dict[str, Any]) -> dict[str, Any]:
+def run_module(
+    module: str, code: Path, function: str, aws_url: str, topic_arn: str, spec: dict[str, Any]
+) -> dict[str, Any]:
     """`python -S -m module SPEC RESULT` in `function`'s Lambda environment, with `code` first on sys.path."""
     environment = lambda_environment(function, code=code, aws_url=aws_url, topic_arn=topic_arn)
     environment["PYTHONPATH"] = python_path(code, ROOT)
     with tempfile.TemporaryDirectory(prefix="bench-") as directory:
         spec_path, result_path = Path(directory) / "spec.json", Path(directory) / "result.json"
-        full = {"function": function, "aws_url": aws_url, "topic_arn": topic_arn, "log": f"{directory}/stdout.log", **spec}
+        full = {
+            "function": function,
+            "aws_url": aws_url,
+            "topic_arn": topic_arn,
+            "log": f"{directory}/stdout.log",
+            **spec,
+        }
         spec_path.write_text(json.dumps(full))
         finished = subprocess.run(
             [sys.executable, "-S", "-m", module, str(spec_path), str(result_path)],

@@ -65,11 +65,16 @@ class Stack:
         prefix = uuid.uuid4().hex[:6]
         with ThreadPoolExecutor(4) as pool:
             return list(
-                pool.map(lambda number: self.aws.order_in("PENDING/-", f"LOAD-{prefix}-{number}", self.seller)["order_id"], range(count))
+                pool.map(
+                    lambda number: self.aws.order_in("PENDING/-", f"LOAD-{prefix}-{number}", self.seller)["order_id"],
+                    range(count),
+                )
             )
 
 
-def closed_loop(send: Callable[[Any, str], bool], make_session: Callable[[], Any], order_ids: list[str], seconds: float) -> tuple[float, int]:
+def closed_loop(
+    send: Callable[[Any, str], bool], make_session: Callable[[], Any], order_ids: list[str], seconds: float
+) -> tuple[float, int]:
     """(requests per second, failures): CLIENT_THREADS threads sending back to back for `seconds`."""
     sessions = [make_session() for _ in range(CLIENT_THREADS)]  # made before the clock starts
     next_order = itertools.cycle(order_ids).__next__
@@ -102,9 +107,7 @@ def closed_loop(send: Callable[[Any, str], bool], make_session: Callable[[], Any
 
 
 def throughput(stack: Stack, seconds: float, repeats: int) -> tuple[str, dict[str, Any]]:
-    from orders.domain import Action
-    from orders.domain import Caller
-
+    from orders.domain import Action, Caller
     from tests.support.local_stack import session
 
     api, token, seller = stack.running.api_url, stack.portal.token, Caller(stack.seller)
@@ -153,21 +156,36 @@ def throughput(stack: Stack, seconds: float, repeats: int) -> tuple[str, dict[st
             ratios.setdefault(command, []).append(measured[0] / measured[1])
     leftover = {kind: sum(1 for _ in queue) for kind, queue in cancel_queue.items()}
     rows = [
-        [command, f"{median(rates[command, 'API']):.0f}/s", f"{median(rates[command, pair[1][0]]):.0f}/s ({pair[1][0]})", f"{median(ratios[command]):.2f}"]
+        [
+            command,
+            f"{median(rates[command, 'API']):.0f}/s",
+            f"{median(rates[command, pair[1][0]]):.0f}/s ({pair[1][0]})",
+            f"{median(ratios[command]):.2f}",
+        ]
         for command, pair in runs.items()
     ]
     notes = [
-        f"Median of {repeats} runs of {seconds:g} s each, API and raw alternating; {CLIENT_THREADS} client threads in the "
+        f"Median of {repeats} runs of {seconds:g} s each, API and raw alternating; {CLIENT_THREADS} "
+        f"client threads in the "
         "bench's process, the stack in its own; both share this machine's CPUs.",
         "API: HTTP with the seller's ID token through the local API Gateway (Cognito check), the handler and moto. "
         "Raw: the same request the store sends, straight to the stack's moto.",
         "Cancels meet a fresh PENDING order each (a real cancellation, so the stream and the notifier work too)"
-        + ("." if all(leftover.values()) else "; some runs ran out of fresh orders and met cancelled ones (200 unchanged)."),
+        + (
+            "."
+            if all(leftover.values())
+            else "; some runs ran out of fresh orders and met cancelled ones (200 unchanged)."
+        ),
     ]
     if failures:
         notes.append(f"{failures} requests failed.")
     figures = {"rates": {f"{command} {label}": median(values) for (command, label), values in rates.items()}}
-    return table("Local throughput: API against its floor on the same moto", ["command", "API", "floor", "API / floor"], rows, notes), figures
+    return table(
+        "Local throughput: API against its floor on the same moto",
+        ["command", "API", "floor", "API / floor"],
+        rows,
+        notes,
+    ), figures
 
 
 def latency(stack: Stack, samples: int) -> tuple[str, dict[str, Any]]:
@@ -188,7 +206,11 @@ def latency(stack: Stack, samples: int) -> tuple[str, dict[str, Any]]:
     delays: list[float] = []
     lost = 0
     for order_id in order_ids:
-        answer = http.post(f"{stack.running.api_url}/orders/{order_id}/cancel", headers={"Authorization": stack.portal.token}, timeout=10)
+        answer = http.post(
+            f"{stack.running.api_url}/orders/{order_id}/cancel",
+            headers={"Authorization": stack.portal.token},
+            timeout=10,
+        )
         answered = time.time()
         assert answer.status_code == 200, answer.text
         deadline = time.monotonic() + 10
@@ -204,13 +226,26 @@ def latency(stack: Stack, samples: int) -> tuple[str, dict[str, Any]]:
             lost += 1
         else:
             delays.append((arrived - answered) * 1000)
-    rows = [["ORDER_CANCELLED", len(delays), f"{percentile(delays, 0.5):.0f} ms", f"{percentile(delays, 0.99):.0f} ms", f"{max(delays):.0f} ms"]]
+    rows = [
+        [
+            "ORDER_CANCELLED",
+            len(delays),
+            f"{percentile(delays, 0.5):.0f} ms",
+            f"{percentile(delays, 0.99):.0f} ms",
+            f"{max(delays):.0f} ms",
+        ]
+    ]
     notes = [
         f"{samples} cancellations one after another; lost (none within 10 s): {lost}.",
         "Locally the stream poller reads each shard every 0.2 s (infra/stream_poller.py), as Lambda's event source "
         "mapping polls a DynamoDB stream shard about four times a second; SQS stamps SentTimestamp in milliseconds.",
     ]
-    return table("Notification latency: command answered → message in a subscribed SQS queue", ["event", "samples", "p50", "p99", "max"], rows, notes), {
+    return table(
+        "Notification latency: command answered → message in a subscribed SQS queue",
+        ["event", "samples", "p50", "p99", "max"],
+        rows,
+        notes,
+    ), {
         "p50_ms": percentile(delays, 0.5),
         "p99_ms": percentile(delays, 0.99),
     }

@@ -25,7 +25,7 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]], n
     widths = [max(len(str(name)), *(len(row[i]) for row in cells)) for i, name in enumerate(header)]
 
     def line(row: Sequence[str]) -> str:
-        return "| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |"
+        return "| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + " |"
 
     lines = [f"### {title}", "", line(header), "|" + "|".join("-" * (width + 2) for width in widths) + "|"]
     lines += [line(row) for row in cells]

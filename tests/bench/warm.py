@@ -51,13 +51,24 @@ SCENARIOS = (
     Scenario("cancel", "CancelOrderFunction", "POST .../cancel", "PENDING/-", "cancel", 200),
     Scenario("cancel, refused", "CancelOrderFunction", "POST .../cancel", "PACKED/-", "cancel", 409),
     Scenario("request", "RequestCancellationFunction", "POST .../cancellation-request", "PACKED/-", "request", 202),
-    Scenario("approve", "WarehouseDecisionFunction", "POST .../cancellation-decision", "PACKED/REQUESTED", "approve", 200),
-    Scenario("reject, refused", "WarehouseDecisionFunction", "POST .../cancellation-decision", "PACKED/-", "reject", 409),
+    Scenario(
+        "approve", "WarehouseDecisionFunction", "POST .../cancellation-decision", "PACKED/REQUESTED", "approve", 200
+    ),
+    Scenario(
+        "reject, refused", "WarehouseDecisionFunction", "POST .../cancellation-decision", "PACKED/-", "reject", 409
+    ),
     Scenario("status PICKED", "WarehouseStatusFunction", "POST .../status", "SENT_TO_WAREHOUSE/-", "PICKED", 200),
     Scenario(
-        "status DESPATCHED, pending request", "WarehouseStatusFunction", "POST .../status", "PACKED/REQUESTED", "DESPATCHED", 200
+        "status DESPATCHED, pending request",
+        "WarehouseStatusFunction",
+        "POST .../status",
+        "PACKED/REQUESTED",
+        "DESPATCHED",
+        200,
     ),
-    Scenario("notify one change", "NotifierFunction", "stream batch of 1", "PENDING/-", "cancel", {"batchItemFailures": []}),
+    Scenario(
+        "notify one change", "NotifierFunction", "stream batch of 1", "PENDING/-", "cancel", {"batchItemFailures": []}
+    ),
 )
 
 HANDLERS = {
@@ -138,12 +149,13 @@ class Bench:
         if scenario.name == "list, page of 25":
             return rest_event("GET", "/orders", seller_id=f"{SELLER}-LIST")
         seller = f"{SELLER}-OTHER" if scenario.other_seller else SELLER
-        return rest_event("GET", "/orders/{order_id}", path_parameters={"order_id": order["order_id"]}, seller_id=seller)
+        return rest_event(
+            "GET", "/orders/{order_id}", path_parameters={"order_id": order["order_id"]}, seller_id=seller
+        )
 
     def stream_event(self, order: dict[str, Any]) -> dict[str, Any]:
         """The change a cancellation of `order` makes, as the stream delivers it to the notifier."""
-        from orders.domain import Action
-        from orders.domain import Caller
+        from orders.domain import Action, Caller
 
         after = self.aws.store.apply(order["order_id"], Action.CANCEL, Caller(SELLER)).order
         return {"Records": [stream_record(order, after)]}
@@ -219,7 +231,10 @@ class Bench:
         for name, function, state, command in DURATIONS:
             if function != self.spec["function"]:
                 continue
-            orders = [self.aws.order_in(state, f"DURATION-{self.tag}-{name}-{number}") for number in range(self.spec["durations"] + 1)]
+            orders = [
+                self.aws.order_in(state, f"DURATION-{self.tag}-{name}-{number}")
+                for number in range(self.spec["durations"] + 1)
+            ]
             events = [self.event(command, order) for order in orders]
             walls, cpus, logged = [], [], []
             for number, event in enumerate(events):
@@ -280,7 +295,9 @@ def measure(
     only: tuple[str, ...] = (),
 ) -> tuple[str, dict[str, Any]]:
     """The warm table, and the figures the cost section uses (of the first tree)."""
-    functions = [name for name in dict.fromkeys(scenario.function for scenario in SCENARIOS) if not only or name in only]
+    functions = [
+        name for name in dict.fromkeys(scenario.function for scenario in SCENARIOS) if not only or name in only
+    ]
     timings: dict[tuple[str, str], list[float]] = {}
     logged: dict[str, list[float]] = {}
     measured_durations: dict[str, Any] = {}
@@ -308,7 +325,12 @@ def measure(
     rows = []
     for scenario in (scenario for scenario in SCENARIOS if scenario.function in functions):
         values = [median(timings.get((scenario.name, label), [])) for label in labels]
-        row = [scenario.name, scenario.function.removesuffix("Function"), scenario.route, *[us(value) for value in values]]
+        row = [
+            scenario.name,
+            scenario.function.removesuffix("Function"),
+            scenario.route,
+            *[us(value) for value in values],
+        ]
         if len(labels) > 1:
             row.append(f"{values[0] / values[1]:.2f}×")
         rows.append(row)

@@ -11,23 +11,18 @@ import jwt
 import pytest
 from botocore.credentials import Credentials
 from cryptography.hazmat.primitives.asymmetric import rsa
-from moto.utilities.utils import load_resource
 
+from tests.support.local_auth import moto_pool_key
 from tests.support.local_stack import Portal, RunningStack, Warehouse, new_seller, session
 
 UNAUTHORIZED = {"message": "Unauthorized"}
-
-
-def pool_key() -> jwt.PyJWK:
-    """The local pool's signing key (moto signs every pool's tokens with it)."""
-    return jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json"))
 
 
 def token_like(real: str, *, key=None, kid: str = "dummy", **changes) -> str:
     """A token with the claims of `real`, some changed (None removes one), signed with `key`."""
     claims = {**jwt.decode(real, options={"verify_signature": False}), **changes}
     claims = {name: value for name, value in claims.items() if value is not None}
-    return jwt.encode(claims, key or pool_key().key, algorithm="RS256", headers={"kid": kid})
+    return jwt.encode(claims, key or moto_pool_key(), algorithm="RS256", headers={"kid": kid})
 
 
 def get_orders(stack: RunningStack, authorization: str | None):
@@ -73,7 +68,9 @@ def test_a_seller_route_refuses_anything_but_a_valid_id_token(stack: RunningStac
         "unknown key id": lambda: token_like(portal.token, kid="another"),
         "expired": lambda: token_like(portal.token, iat=now - 7200, exp=now - 3600),
         "wrong audience": lambda: token_like(portal.token, aud="another-app-client"),
-        "wrong issuer": lambda: token_like(portal.token, iss="https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_other"),
+        "wrong issuer": lambda: token_like(
+            portal.token, iss="https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_other"
+        ),
         "access token": lambda: token_like(portal.token, token_use="access"),
         "no expiry": lambda: token_like(portal.token, exp=None),
         "HS256 with a shared secret": lambda: jwt.api_jws.PyJWS(algorithms=["HS256"]).encode(
@@ -153,12 +150,16 @@ def test_a_tampered_body_is_refused(warehouse: Warehouse, pending_order: str):
 def test_a_signature_for_another_path_is_refused(warehouse: Warehouse, pending_order: str, portal: Portal):
     other = portal.create_order()["order_id"]
     _, data, headers = warehouse.signed(f"/warehouse/orders/{other}/status", {"status": "SENT_TO_WAREHOUSE"})
-    answer = warehouse.http.post(f"{warehouse.api_url}/warehouse/orders/{pending_order}/status", data=data, headers=headers)
+    answer = warehouse.http.post(
+        f"{warehouse.api_url}/warehouse/orders/{pending_order}/status", data=data, headers=headers
+    )
     assert_refused(answer, "InvalidSignatureException")
 
 
 def test_the_right_key_with_the_wrong_secret_is_refused(stack: RunningStack, warehouse: Warehouse, pending_order: str):
-    impostor = Warehouse(stack.api_url, Credentials(warehouse.credentials.access_key, "not-the-secret"), warehouse.region)
+    impostor = Warehouse(
+        stack.api_url, Credentials(warehouse.credentials.access_key, "not-the-secret"), warehouse.region
+    )
     assert_refused(impostor.move(pending_order, "PICKED"), "InvalidSignatureException")
 
 
@@ -184,7 +185,9 @@ def test_an_old_signature_is_refused(warehouse: Warehouse, pending_order: str):
 
 
 def test_a_sellers_token_is_refused_on_a_warehouse_route(stack: RunningStack, portal: Portal, pending_order: str):
-    answer = portal.request("POST", f"/warehouse/orders/{pending_order}/cancellation-decision", {"decision": "APPROVED"})
+    answer = portal.request(
+        "POST", f"/warehouse/orders/{pending_order}/cancellation-decision", {"decision": "APPROVED"}
+    )
     assert_refused(answer, "IncompleteSignatureException")
     order = portal.request("GET", f"/orders/{pending_order}").json()
     assert order["status"] == "SENT_TO_WAREHOUSE"

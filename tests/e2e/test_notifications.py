@@ -32,9 +32,16 @@ def test_a_notification_is_the_section_4_message(portal: Portal, warehouse: Ware
     [told] = portal.wait_for_notifications(1)
 
     assert set(told) == {
-        "event_id", "event_type", "occurred_at", "order_id", "seller_id", "reference", "order_version", "status",
+        "event_id",
+        "event_type",
+        "occurred_at",
+        "order_id",
+        "seller_id",
+        "reference",
+        "order_version",
+        "status",
         "cancellation",
-    }  # fmt: skip
+    }
     after = requested.json()
     assert told["event_id"] == f"{order['order_id']}:{after['version']}"
     assert told["order_version"] == after["version"]
@@ -59,12 +66,17 @@ def test_changes_that_tell_nobody_are_not_notified(portal: Portal, warehouse: Wa
     assert [n["event_type"] for n in told] == ["CANCELLATION_REQUESTED", "CANCELLATION_REJECTED"]
 
 
-def test_the_warehouse_queue_of_the_template_gets_the_requests(stack: RunningStack, portal: Portal, warehouse: Warehouse):
+def test_the_warehouse_queue_of_the_template_gets_the_requests(
+    stack: RunningStack, portal: Portal, warehouse: Warehouse
+):
     # Given the template's warehouse subscription (filtered on CANCELLATION_REQUESTED)
     sqs = boto3.client(
-        "sqs", endpoint_url=stack.aws_url, region_name="eu-west-2", aws_access_key_id="local",
+        "sqs",
+        endpoint_url=stack.aws_url,
+        region_name="eu-west-2",
+        aws_access_key_id="local",
         aws_secret_access_key="local",
-    )  # fmt: skip
+    )
     queue_url = sqs.get_queue_url(QueueName="orders-local-WarehouseQueue")["QueueUrl"]
     order_id = portal.create_order()["order_id"]
     warehouse.move(order_id, "SENT_TO_WAREHOUSE")
@@ -76,12 +88,14 @@ def test_the_warehouse_queue_of_the_template_gets_the_requests(stack: RunningSta
 
     # Then the warehouse's queue holds the request for this order, and not the rejection
     def receive() -> list[dict]:
-        messages = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
-        ).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
+            "Messages", []
+        )
         return [json.loads(message["Body"]) for message in messages]
 
     bodies: list[dict] = []
-    wait_for(lambda: bodies.extend(receive()) or bodies, lambda found: any(b["order_id"] == order_id for b in found), 10)
+    wait_for(
+        lambda: bodies.extend(receive()) or bodies, lambda found: any(b["order_id"] == order_id for b in found), 10
+    )
     mine = [body for body in bodies if body["order_id"] == order_id]
     assert [body["event_type"] for body in mine] == ["CANCELLATION_REQUESTED"]

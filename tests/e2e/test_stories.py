@@ -26,7 +26,11 @@ def test_an_order_not_yet_in_the_warehouse_is_cancelled_at_once(portal: Portal):
     # Then it is cancelled at once, and reading it back shows so (no "few minutes" to wait)
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "CANCELLED"
-    assert cancelled.json()["cancellation"] == {"option": "NONE", "unavailable_reason": "ORDER_CANCELLED", "request": None}
+    assert cancelled.json()["cancellation"] == {
+        "option": "NONE",
+        "unavailable_reason": "ORDER_CANCELLED",
+        "request": None,
+    }
     read = portal.request("GET", f"/orders/{order['order_id']}").json()
     assert read["status"] == "CANCELLED"
     assert events(read["history"]) == ["ORDER_CREATED", "ORDER_CANCELLED"]
@@ -153,6 +157,10 @@ def test_the_demo_sellers_have_orders_in_every_state(stack: RunningStack):
     # Their history is the real one, written by the handlers as each step was taken
     despatched = next(o for o in orders if o["status"] == "DESPATCHED")
     assert [e["to_status"] for e in despatched["history"]] == [
-        "PENDING", "SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED"
-    ]  # fmt: skip
+        "PENDING",
+        "SENT_TO_WAREHOUSE",
+        "PICKED",
+        "PACKED",
+        "DESPATCHED",
+    ]
     assert despatched["tracking_number"] == "TRK-1005"

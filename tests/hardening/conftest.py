@@ -9,7 +9,7 @@ import pytest
 
 pytest.register_assert_rewrite("tests.hardening.wire")
 
-from tests.hardening.figures import FIGURES, render, write_and_merge
+from tests.hardening.figures import FIGURES, render, write_and_merge  # noqa: E402 - after the rewrite hook
 
 _started = time.time()
 _ran = False

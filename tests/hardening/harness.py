@@ -66,7 +66,9 @@ class Notifications:
     received: list[Delivered] = field(default_factory=list)
 
     @classmethod
-    def start(cls, channels: Any, handler: Callable[[dict, Any], Any] | None = None, name: str = "every-event") -> Notifications:
+    def start(
+        cls, channels: Any, handler: Callable[[dict, Any], Any] | None = None, name: str = "every-event"
+    ) -> Notifications:
         """`channels`: tests/conftest.py's notification_channels (template.yaml's topic, TOPIC_ARN set)."""
         from orders.handlers import notifier
         from tests.support.notifications import stream_poller, subscribe_queue
@@ -90,7 +92,9 @@ class Notifications:
             if not messages:
                 break
             for message in messages:
-                attributes = {name: value["StringValue"] for name, value in message.get("MessageAttributes", {}).items()}
+                attributes = {
+                    name: value["StringValue"] for name, value in message.get("MessageAttributes", {}).items()
+                }
                 new.append(Delivered(json.loads(message["Body"]), attributes, message["Body"]))
             sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
@@ -147,7 +151,9 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.server.script.next_for(operation)
         self.server.log.append((operation, fault))
         if fault is Fault.THROTTLE:
-            return self._error(400, "ThrottlingException" if self.server.service == "dynamodb" else "Throttling", "Rate exceeded")
+            return self._error(
+                400, "ThrottlingException" if self.server.service == "dynamodb" else "Throttling", "Rate exceeded"
+            )
         if fault is Fault.UNAVAILABLE:
             return self._error(503, "ServiceUnavailable", "Service unavailable")
         status, headers, payload = self.server.forward(dict(self.headers), body)

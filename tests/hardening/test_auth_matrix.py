@@ -27,8 +27,16 @@ SETUP = {
     ("GET", "/orders"): ([], None, 200),
     ("GET", "/orders/{order_id}"): ([], None, 200),
     ("POST", "/orders/{order_id}/cancel"): ([], None, 200),
-    ("POST", "/orders/{order_id}/cancellation-request"): (["SENT_TO_WAREHOUSE"], {"reason_code": "CUSTOMER_REQUEST"}, 202),
-    ("POST", "/warehouse/orders/{order_id}/cancellation-decision"): (["SENT_TO_WAREHOUSE", "request"], {"decision": "APPROVED"}, 200),
+    ("POST", "/orders/{order_id}/cancellation-request"): (
+        ["SENT_TO_WAREHOUSE"],
+        {"reason_code": "CUSTOMER_REQUEST"},
+        202,
+    ),
+    ("POST", "/warehouse/orders/{order_id}/cancellation-decision"): (
+        ["SENT_TO_WAREHOUSE", "request"],
+        {"decision": "APPROVED"},
+        200,
+    ),
     ("POST", "/warehouse/orders/{order_id}/status"): (["SENT_TO_WAREHOUSE"], {"status": "PACKED"}, 200),
 }
 CALLERS = (
@@ -90,7 +98,9 @@ def send(wire: Wire, api_url: str, route: Route, path: str, body: Any, authoriza
 
 
 @pytest.mark.parametrize("route, caller", CELLS)
-def test_a_wrong_caller_gets_the_contracts_answer_and_changes_nothing(local_stack, wire, route: Route, caller: str, figures):
+def test_a_wrong_caller_gets_the_contracts_answer_and_changes_nothing(
+    local_stack, wire, route: Route, caller: str, figures
+):
     api = local_stack.api_url
     owner, intruder, depot = seller(api, wire), seller(api, wire), warehouse(api, wire)
     path_after, body, success = SETUP[(route.method, route.path)]
@@ -102,7 +112,11 @@ def test_a_wrong_caller_gets_the_contracts_answer_and_changes_nothing(local_stac
     # Given an order of the owner's, where the rightful call would change it
     order = owner.create_order()
     for command in path_after or []:
-        answer = owner.request("POST", f"/orders/{order['order_id']}/cancellation-request", {}) if command == "request" else depot.move(order["order_id"], command)
+        answer = (
+            owner.request("POST", f"/orders/{order['order_id']}/cancellation-request", {})
+            if command == "request"
+            else depot.move(order["order_id"], command)
+        )
         assert answer.status_code in (200, 202), answer.text
     before = owner.request("GET", f"/orders/{order['order_id']}").json()
     path = route.path.replace("{order_id}", order["order_id"])
@@ -146,10 +160,7 @@ def test_a_wrong_caller_gets_the_contracts_answer_and_changes_nothing(local_stac
     assert owner.request("GET", f"/orders/{order['order_id']}").json() == before
 
     # And the rightful caller's same request is answered as the contract says (the refusal meant something)
-    if route.authorizer == "AWS_IAM":
-        rightful = depot.post(path, body)
-    else:
-        rightful = owner.request(route.method, path, body)
+    rightful = depot.post(path, body) if route.authorizer == "AWS_IAM" else owner.request(route.method, path, body)
     assert rightful.status_code == success, rightful.text
     if route.method == "POST" and "{order_id}" in route.path:
         after = owner.request("GET", f"/orders/{order['order_id']}").json()

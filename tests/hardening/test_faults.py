@@ -17,6 +17,7 @@ import pytest
 
 from tests.hardening.harness import Fault, Notifications, Script, expected_events, faulty, table_items
 from tests.support.api import Reply, SellerPortal
+from tests.support.commands import state_name
 from tests.support.contract import CONTRACT, next_state
 
 SELLER = "S-1"
@@ -62,7 +63,9 @@ ROUTES = [
     Route("decision REJECTED", "PACKED/REQUESTED", "UpdateItem", 200, _command("reject"), "reject"),
     Route("status PICKED", "SENT_TO_WAREHOUSE/-", "UpdateItem", 200, _command("PICKED"), "PICKED"),
     # Two writes: the plain move is refused by its condition, then the move that rejects the request.
-    Route("status DESPATCHED over a request", "PACKED/REQUESTED", "UpdateItem", 200, _command("DESPATCHED"), "DESPATCHED"),
+    Route(
+        "status DESPATCHED over a request", "PACKED/REQUESTED", "UpdateItem", 200, _command("DESPATCHED"), "DESPATCHED"
+    ),
 ]
 COMMAND_ROUTES = [route for route in ROUTES if route.writes]
 
@@ -89,17 +92,12 @@ def assert_changed_once(portal: SellerPortal, route: Route, before: dict[str, An
     if route.command is None:  # a read
         assert stored == before
         return stored
-    expected = CONTRACT[_state(before), route.command]
+    expected = CONTRACT[state_name(before), route.command]
     assert reply.status == expected.http_status and reply.body == stored
-    assert _state(stored) == next_state(_state(before), route.command)
+    assert state_name(stored) == next_state(state_name(before), route.command)
     assert stored["version"] == before["version"] + 1
     assert stored["history"][:-1] == before["history"] and stored["history"][-1]["event"] == expected.event
     return stored
-
-
-def _state(order: dict[str, Any]) -> str:
-    request = order["cancellation"]["request"]
-    return f"{order['status']}/{request['status'] if request else '-'}"
 
 
 # -- throttling ----------------------------------------------------------------------------------
@@ -159,12 +157,16 @@ def test_a_throttled_second_write_of_a_despatch_is_retried_by_the_sdk(portal, mo
 
 
 @pytest.mark.parametrize("route", COMMAND_ROUTES, ids=lambda route: route.name)
-def test_a_write_whose_response_is_lost_is_retried_without_a_second_effect(portal, notifications, monkeypatch, route, figures):
+def test_a_write_whose_response_is_lost_is_retried_without_a_second_effect(
+    portal, notifications, monkeypatch, route, figures
+):
     # Given DynamoDB applies the write but the connection drops before its answer arrives
     before = prepare(portal, route)
     notifications.deliver()
     # The despatch's first write is refused by its condition; lose the answer of the one that takes effect.
-    faults = [Fault.PASS, Fault.APPLY_AND_DROP] if route.name.startswith("status DESPATCHED") else [Fault.APPLY_AND_DROP]
+    faults = (
+        [Fault.PASS, Fault.APPLY_AND_DROP] if route.name.startswith("status DESPATCHED") else [Fault.APPLY_AND_DROP]
+    )
     with faulty("dynamodb", Script(faults, operations=frozenset({route.operation})), monkeypatch) as dynamodb:
         reply = route.send(portal, before["order_id"] if before else None)
 

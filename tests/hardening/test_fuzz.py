@@ -67,7 +67,9 @@ def fuzz_seller(local_stack):
         order_id = portal.create_order()["order_id"]
         for command in PATHS[state]:
             if command in ("cancel", "request"):
-                answer = portal.request("POST", f"/orders/{order_id}/{'cancel' if command == 'cancel' else 'cancellation-request'}")
+                answer = portal.request(
+                    "POST", f"/orders/{order_id}/{'cancel' if command == 'cancel' else 'cancellation-request'}"
+                )
             elif command in ("approve", "reject"):
                 answer = depot.decide(order_id, command.upper() + "D" if command == "approve" else "REJECTED", "OTHER")
             else:
@@ -86,7 +88,9 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
     portal, depot, order_ids = fuzz_seller
     operation = document[route.path][route.method]
     statuses: Counter[int] = Counter()
-    real_order = st.sampled_from(order_ids) if "{order_id}" in route.path and mode is GenerationMode.POSITIVE else st.none()
+    real_order = (
+        st.sampled_from(order_ids) if "{order_id}" in route.path and mode is GenerationMode.POSITIVE else st.none()
+    )
     auth = SigV4(depot.credentials, depot.region) if route.authorizer == "AWS_IAM" else None
 
     @settings(
@@ -110,7 +114,10 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
     fuzz()
 
     wire.assert_clean()
-    figures.note(f"fuzz {route.method} {route.path} ({'valid' if mode is GenerationMode.POSITIVE else 'invalid'})", dict(sorted(statuses.items())))
+    figures.note(
+        f"fuzz {route.method} {route.path} ({'valid' if mode is GenerationMode.POSITIVE else 'invalid'})",
+        dict(sorted(statuses.items())),
+    )
     assert sum(statuses.values()) >= min(EXAMPLES_PER_MODE, 100)
 
 

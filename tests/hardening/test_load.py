@@ -23,7 +23,7 @@ import json
 import random
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,8 @@ import pytest
 
 from tests.hardening.harness import SCALE
 from tests.hardening.wire import Wire, seller, warehouse
-from tests.support.contract import COMMANDS, CONTRACT, PATHS, next_state
+from tests.support.commands import SELLER_COMMANDS, http_call, state_name
+from tests.support.contract import COMMANDS, CONTRACT, PATHS, next_state, serially
 from tests.support.local_stack import order_body
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +43,6 @@ SELLERS = 6
 WAREHOUSES = 2
 RACERS = 2
 NOTIFIED = {"ORDER_CANCELLED", "CANCELLATION_REQUESTED", "CANCELLATION_APPROVED", "CANCELLATION_REJECTED"}
-SELLER_COMMANDS = {"cancel": "cancel", "request": "cancellation-request"}
 RACES = [
     ("PENDING/-", ("cancel", "SENT_TO_WAREHOUSE")),
     ("PACKED/REQUESTED", ("approve", "DESPATCHED")),
@@ -108,8 +108,8 @@ class Load:
 def send(portal, depot, order_id: str, command: str) -> Any:
     """A contract command over HTTP, as its rightful caller sends it."""
     if command in SELLER_COMMANDS:
-        body = {"reason_code": "CUSTOMER_REQUEST"} if command == "request" else None
-        return portal.request("POST", f"/orders/{order_id}/{SELLER_COMMANDS[command]}", body)
+        resource, body, _ = http_call(command)
+        return portal.request("POST", resource.replace("{order_id}", order_id), body)
     if command in ("approve", "reject"):
         return depot.decide(order_id, "APPROVED" if command == "approve" else "REJECTED", "ALREADY_PACKED")
     return depot.move(order_id, command)
@@ -180,7 +180,7 @@ def warehouse_traffic(load: Load, number: int, depot: Any) -> None:
 
 def racer(load: Load, number: int, portal: Any, depot: Any, racing: list[tuple[Any, Any]]) -> None:
     """Race rounds: an order in a state, then conflicting commands from different threads at once."""
-    scenarios = itertools.cycle(RACES[number::RACERS] + RACES[: number])
+    scenarios = itertools.cycle(RACES[number::RACERS] + RACES[:number])
     while load.running():
         start, commands = next(scenarios)
         order_id = portal.create_order()["order_id"]
@@ -191,7 +191,7 @@ def racer(load: Load, number: int, portal: Any, depot: Any, racing: list[tuple[A
         barrier = threading.Barrier(len(commands))
         answers: list[Any] = [None] * len(commands)
 
-        def fire(index: int, command: str) -> None:
+        def fire(index: int, command: str, barrier=barrier, answers=answers, order_id=order_id) -> None:
             own_portal, own_depot = racing[index]
             barrier.wait(timeout=10)
             answers[index] = send(own_portal, own_depot, order_id, command)
@@ -233,13 +233,8 @@ def replay(history: list[dict[str, Any]], owner: str) -> tuple[list[str], list[s
 
 
 def serial(start: str, commands: tuple[str, ...]) -> tuple[list[tuple[int, str | None]], list[str]]:
-    answers, events, state = [], [], start
-    for command in commands:
-        expected = CONTRACT[state, command]
-        answers.append((expected.http_status, expected.code))
-        events += [expected.event] if expected.changes else []
-        state = next_state(state, command)
-    return answers, events
+    answers, events, _ = serially(start, commands)
+    return [(answer.http_status, answer.code) for answer in answers], events
 
 
 def audit(load: Load, local_stack: Any, figures: Any) -> list[str]:
@@ -258,8 +253,7 @@ def audit(load: Load, local_stack: Any, figures: Any) -> list[str]:
         figures.add("load_orders_audited")
         try:
             states, _ = replay(order["history"], owner)
-            request = order["cancellation"]["request"]
-            stored = f"{order['status']}/{request['status'] if request else '-'}"
+            stored = state_name(order)
             assert states[-1] == stored, f"history ends in {states[-1]}, order is {stored}"
             assert order["version"] == len(order["history"])
             paths[order_id] = states
@@ -300,7 +294,10 @@ def audit(load: Load, local_stack: Any, figures: Any) -> list[str]:
             == ([round_.answers[i] for i in order], events)
         ]
         if not fits:
-            violations.append(f"race {round_.start} {round_.commands} on {round_.order_id}: {round_.answers} {events}: no serial order")
+            violations.append(
+                f"race {round_.start} {round_.commands} on {round_.order_id}: {round_.answers} {events}: "
+                f"no serial order"
+            )
 
     # Every event: told once, to its seller, as the history says; the warehouse told of every request once.
     expected = {
@@ -314,7 +311,7 @@ def audit(load: Load, local_stack: Any, figures: Any) -> list[str]:
     while True:
         told.clear()
         notifications = {s: portals[s].notifications() for s in sellers}
-        for seller_id, bodies in notifications.items():
+        for bodies in notifications.values():
             told.update(body["event_id"] for body in bodies)
         if set(told) >= set(expected) or time.monotonic() > deadline:
             break
@@ -327,9 +324,14 @@ def audit(load: Load, local_stack: Any, figures: Any) -> list[str]:
                 violations.append(f"{body['event_id']} told but not in any history")
                 continue
             if (body["event_type"], body["seller_id"], body["status"], body["order_version"]) != (
-                entry["event"], seller_id, entry["to_status"], int(body["event_id"].split(":")[1])
+                entry["event"],
+                seller_id,
+                entry["to_status"],
+                int(body["event_id"].split(":")[1]),
             ):
-                violations.append(f"{body['event_id']} told as {body['event_type']} {body['status']}, history says {entry}")
+                violations.append(
+                    f"{body['event_id']} told as {body['event_type']} {body['status']}, history says {entry}"
+                )
     violations += [f"{event_id} never told" for event_id in expected.keys() - told.keys()]
     violations += [f"{event_id} told {count} times" for event_id, count in told.items() if count > 1]
 
@@ -344,9 +346,9 @@ def audit(load: Load, local_stack: Any, figures: Any) -> list[str]:
 
 def warehouse_queue(local_stack: Any, sellers: set[str]) -> list[str]:
     """The event ids of the CANCELLATION_REQUESTED messages the warehouse's queue received for these sellers."""
-    sqs = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="eu-west-2").client(
-        "sqs", endpoint_url=local_stack.aws_url
-    )
+    sqs = boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name="eu-west-2"
+    ).client("sqs", endpoint_url=local_stack.aws_url)
     [url] = [u for u in sqs.list_queues().get("QueueUrls", []) if u.endswith("-WarehouseQueue")]
     found: list[str] = []
     for _ in range(1000):  # bounded: a few hundred messages at most
@@ -367,16 +369,22 @@ def test_concurrent_sellers_and_warehouse_leave_every_order_as_the_contract_says
     workers = []
     for n in range(SELLERS):
         [portal], [depot] = callers(load)
-        workers.append(threading.Thread(target=guarded, args=(load, lambda n=n, p=portal, d=depot: seller_traffic(load, n, p, d))))
+        workers.append(
+            threading.Thread(target=guarded, args=(load, lambda n=n, p=portal, d=depot: seller_traffic(load, n, p, d)))
+        )
     for n in range(WAREHOUSES):
         _, [depot] = callers(load, sellers=0)
-        workers.append(threading.Thread(target=guarded, args=(load, lambda n=n, d=depot: warehouse_traffic(load, n, d))))
+        workers.append(
+            threading.Thread(target=guarded, args=(load, lambda n=n, d=depot: warehouse_traffic(load, n, d)))
+        )
     for n in range(RACERS):
         [portal], [depot] = callers(load)
         racing = [callers(load, seller_id=portal.seller_id) for _ in range(3)]
         racing = [(portals[0], depots[0]) for portals, depots in racing]
         workers.append(
-            threading.Thread(target=guarded, args=(load, lambda n=n, p=portal, d=depot, r=racing: racer(load, n, p, d, r)))
+            threading.Thread(
+                target=guarded, args=(load, lambda n=n, p=portal, d=depot, r=racing: racer(load, n, p, d, r))
+            )
         )
     load.deadline = time.monotonic() + LOAD_SECONDS
     started = time.monotonic()
@@ -389,8 +397,11 @@ def test_concurrent_sellers_and_warehouse_leave_every_order_as_the_contract_says
 
     requests = sum(wire.answers for wire in load.wires)
     figures.add("load_requests", requests)
-    figures.note("load", f"{requests} requests in {elapsed:.1f} s ({requests / elapsed:.0f}/s), {len(load.owners)} orders, "
-                 f"{SELLERS} sellers, {WAREHOUSES} warehouse threads, {RACERS} racers")
+    figures.note(
+        "load",
+        f"{requests} requests in {elapsed:.1f} s ({requests / elapsed:.0f}/s), {len(load.owners)} orders, "
+        f"{SELLERS} sellers, {WAREHOUSES} warehouse threads, {RACERS} racers",
+    )
     statuses = Counter(answer.status for answer in load.answers)
     figures.note("load answers", dict(sorted(statuses.items())))
     assert load.errors == [], load.errors[:5]
@@ -406,7 +417,13 @@ def test_concurrent_sellers_and_warehouse_leave_every_order_as_the_contract_says
 def test_the_audit_is_not_blind():
     """The auditor itself: a history the rules cannot make, and race answers no serial order gives, are caught."""
     created = {"at": "t0", "event": "ORDER_CREATED", "from_status": None, "to_status": "PENDING", "by": "seller:S"}
-    approved = {"at": "t1", "event": "CANCELLATION_APPROVED", "from_status": "PENDING", "to_status": "CANCELLED", "by": "warehouse"}
+    approved = {
+        "at": "t1",
+        "event": "CANCELLATION_APPROVED",
+        "from_status": "PENDING",
+        "to_status": "CANCELLED",
+        "by": "warehouse",
+    }
     with pytest.raises(AssertionError):
         replay([created, approved], "S")
     cancelled = {**approved, "event": "ORDER_CANCELLED", "by": "seller:S"}
@@ -416,4 +433,7 @@ def test_the_audit_is_not_blind():
     # Both racers winning is no serial order's outcome; one winning is.
     both_won = [(200, None), (200, None)]
     assert serial("PENDING/-", ("cancel", "SENT_TO_WAREHOUSE")) != (both_won, ["ORDER_CANCELLED", "STATUS_CHANGED"])
-    assert serial("PENDING/-", ("cancel", "SENT_TO_WAREHOUSE")) == ([(200, None), (409, "ORDER_CANCELLED")], ["ORDER_CANCELLED"])
+    assert serial("PENDING/-", ("cancel", "SENT_TO_WAREHOUSE")) == (
+        [(200, None), (409, "ORDER_CANCELLED")],
+        ["ORDER_CANCELLED"],
+    )

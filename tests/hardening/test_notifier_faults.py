@@ -68,7 +68,10 @@ def assert_every_event_told_and_repeats_identical(orders: list[dict[str, Any]], 
     copies: dict[str, list[Delivered]] = defaultdict(list)
     for message in delivered:
         copies[message.event["event_id"]].append(message)
-    assert copies.keys() == expected.keys(), (sorted(expected.keys() - copies.keys()), sorted(copies.keys() - expected.keys()))
+    assert copies.keys() == expected.keys(), (
+        sorted(expected.keys() - copies.keys()),
+        sorted(copies.keys() - expected.keys()),
+    )
     for event_id, same in copies.items():
         assert same[0].event["event_type"] == expected[event_id]
         assert all(copy.raw == same[0].raw and copy.attributes == same[0].attributes for copy in same)

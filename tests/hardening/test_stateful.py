@@ -18,15 +18,24 @@ from typing import Any
 import boto3
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, MultipleResults, multiple, RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    MultipleResults,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from tests.hardening.harness import SCALE, Notifications
 from tests.support.api import NEW_ORDER, Reply, invoke
-from tests.support.commands import http_call
+from tests.support.commands import SELLER_COMMANDS, http_call, state_name
 from tests.support.contract import BUTTON, CONTRACT, PATHS, STATES, next_state
 
 SELLERS = ("S-1", "S-2")  # each example has its own two sellers: S-1.<n> and S-2.<n>
-SELLER_COMMANDS = ("cancel", "request")
 WAREHOUSE_COMMANDS = ("approve", "reject", "SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
 NOTIFIED = {"ORDER_CANCELLED", "CANCELLATION_REQUESTED", "CANCELLATION_APPROVED", "CANCELLATION_REJECTED"}
 _references = itertools.count()
@@ -54,11 +63,6 @@ class ModelOrder:
     @property
     def status(self) -> str:
         return self.state.split("/")[0]
-
-
-def state_of(order: dict[str, Any]) -> str:
-    request = order["cancellation"]["request"]
-    return f"{order['status']}/{request['status'] if request else '-'}"
 
 
 class OrdersMachine(RuleBasedStateMachine):
@@ -198,7 +202,9 @@ class OrdersMachine(RuleBasedStateMachine):
         assert reply.status == 200
         self.check_order(reply.body, order)
 
-    @rule(seller=st.sampled_from(SELLERS), status=st.sampled_from([None, "PENDING", "PACKED", "DESPATCHED", "CANCELLED"]))
+    @rule(
+        seller=st.sampled_from(SELLERS), status=st.sampled_from([None, "PENDING", "PACKED", "DESPATCHED", "CANCELLED"])
+    )
     def list_orders(self, seller: str, status: str | None) -> None:
         seller = self.seller_id(seller)
         query = {"limit": "100", **({"status": status} if status else {})}
@@ -253,8 +259,12 @@ class OrdersMachine(RuleBasedStateMachine):
 
     def check_order(self, body: dict[str, Any], order: ModelOrder) -> None:
         self.figures.add("invariant_checks")
-        assert (body["order_id"], body["seller_id"], body["reference"]) == (order.order_id, order.owner, order.reference)
-        assert state_of(body) == order.state
+        assert (body["order_id"], body["seller_id"], body["reference"]) == (
+            order.order_id,
+            order.owner,
+            order.reference,
+        )
+        assert state_name(body) == order.state
         assert (body["cancellation"]["option"], body["cancellation"]["unavailable_reason"]) == BUTTON[order.state]
         assert body["version"] == len(order.changes)
         assert body["tracking_number"] == order.tracking_number
@@ -292,7 +302,9 @@ class OrdersMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         """At the end of each sequence, every order in full, as its seller reads it."""
         for order in self.model.values():
-            reply = invoke("GET", "/orders/{order_id}", path_parameters={"order_id": order.order_id}, seller_id=order.owner)
+            reply = invoke(
+                "GET", "/orders/{order_id}", path_parameters={"order_id": order.order_id}, seller_id=order.owner
+            )
             assert reply.status == 200
             self.check_order(reply.body, order)
 
@@ -305,10 +317,17 @@ class OrdersMachine(RuleBasedStateMachine):
             self.figures.add("events_checked")
             order = self.model[event_id.split(":")[0]]
             event = message.event
-            assert event["event_type"] == event_type and message.attributes == {"event_type": event_type, "seller_id": order.owner}
-            assert (event["order_id"], event["seller_id"], event["reference"]) == (order.order_id, order.owner, order.reference)
+            assert event["event_type"] == event_type and message.attributes == {
+                "event_type": event_type,
+                "seller_id": order.owner,
+            }
+            assert (event["order_id"], event["seller_id"], event["reference"]) == (
+                order.order_id,
+                order.owner,
+                order.reference,
+            )
             assert event["order_version"] == int(event_id.split(":")[1])
-            assert state_of(event) == state
+            assert state_name(event) == state
             assert (event["cancellation"]["option"], event["cancellation"]["unavailable_reason"]) == BUTTON[state]
 
 

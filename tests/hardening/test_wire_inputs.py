@@ -33,7 +33,12 @@ ROUTES = {
     "status": ("POST", "/warehouse/orders/{order_id}/status", "warehouse"),
 }
 # The state each route's order is put in, so that a valid request would change it.
-MOVES = {"cancel": [], "request": ["SENT_TO_WAREHOUSE"], "decision": ["SENT_TO_WAREHOUSE", "request"], "status": ["SENT_TO_WAREHOUSE"]}
+MOVES = {
+    "cancel": [],
+    "request": ["SENT_TO_WAREHOUSE"],
+    "decision": ["SENT_TO_WAREHOUSE", "request"],
+    "status": ["SENT_TO_WAREHOUSE"],
+}
 
 
 def raw(value: Any) -> bytes:
@@ -121,14 +126,25 @@ CASES: dict[str, Bad] = {
     # media types
     "text/plain": Bad("create", raw(ORDER), 415, code="UNSUPPORTED_MEDIA_TYPE", headers={"Content-Type": "text/plain"}),
     "a form": Bad("create", b"reference=A", 400, headers={"Content-Type": "application/x-www-form-urlencoded"}),
-    "XML": Bad("status", b"<status>PICKED</status>", 415, code="UNSUPPORTED_MEDIA_TYPE", headers={"Content-Type": "application/xml"}),
+    "XML": Bad(
+        "status",
+        b"<status>PICKED</status>",
+        415,
+        code="UNSUPPORTED_MEDIA_TYPE",
+        headers={"Content-Type": "application/xml"},
+    ),
     # size
-    "64 KiB and one byte": Bad("create", raw(ORDER) + b" " * (64 * KIB + 1 - len(raw(ORDER))), 413, "PAYLOAD_TOO_LARGE"),
+    "64 KiB and one byte": Bad(
+        "create", raw(ORDER) + b" " * (64 * KIB + 1 - len(raw(ORDER))), 413, "PAYLOAD_TOO_LARGE"
+    ),
     "65 KiB on a route with no body": Bad("cancel", b"x" * 65 * KIB, 413, "PAYLOAD_TOO_LARGE"),
     "65 KiB on a GET": Bad("list", b"x" * 65 * KIB, 413, "PAYLOAD_TOO_LARGE"),
-    "65 KiB to the warehouse": Bad("status", raw({"status": "PICKED", "tracking_number": "T" * 65 * KIB}), 413, "PAYLOAD_TOO_LARGE"),
+    "65 KiB to the warehouse": Bad(
+        "status", raw({"status": "PICKED", "tracking_number": "T" * 65 * KIB}), 413, "PAYLOAD_TOO_LARGE"
+    ),
     "over API Gateway's 10 MB": Bad("create", b"[" + b" " * (10 * KIB * KIB) + b"]", 413, code=None),
 }
+
 
 # Where the answer is a 4xx problem but not yet the one the contract names (see docs/reliability.md).
 def cases():
@@ -145,13 +161,19 @@ def test_bad_input_is_refused_over_the_wire_and_changes_nothing(local_stack, wir
     # Given a seller with an order that a valid request on this route would change
     order = portal.create_order()
     for command in MOVES.get(case.route, []):
-        answer = portal.request("POST", f"/orders/{order['order_id']}/cancellation-request", {}) if command == "request" else depot.move(order["order_id"], command)
+        answer = (
+            portal.request("POST", f"/orders/{order['order_id']}/cancellation-request", {})
+            if command == "request"
+            else depot.move(order["order_id"], command)
+        )
         assert answer.status_code in (200, 202), answer.text
     before = portal.request("GET", f"/orders/{order['order_id']}").json()
     listed_before = portal.request("GET", "/orders?limit=100").json()
 
     # When the bad request is sent, as raw bytes
-    url = f"{api}{path.replace('{order_id}', case.order_id or order['order_id'])}" + (f"?{case.query}" if case.query else "")
+    url = f"{api}{path.replace('{order_id}', case.order_id or order['order_id'])}" + (
+        f"?{case.query}" if case.query else ""
+    )
     headers = {"Content-Type": "application/json"} if case.body is not None else {}
     headers.update(case.headers)
     if caller == "warehouse":
@@ -184,8 +206,15 @@ def test_bad_input_is_refused_over_the_wire_and_changes_nothing(local_stack, wir
         pytest.param("request", raw({"note": "\U0001f4e6" * 500}), 202, id="a 500-emoji note"),
         pytest.param("request", raw({"note": "line one\r\nline\ttwo"}), 202, id="line breaks and tabs in a note"),
         pytest.param("request", raw({"reason_code": "OTHER", "note": None}), 202, id="an explicit null"),
-        pytest.param("status", raw({"status": "PICKED", "tracking_number": "T" * 64}), 200, id="a 64-character tracking number"),
-        pytest.param("create", raw({**ORDER, "reference": "\u0645\u0631\u062d\u0628\u0627-\u4f60\u597d"}), 201, id="a reference in Arabic and Chinese"),
+        pytest.param(
+            "status", raw({"status": "PICKED", "tracking_number": "T" * 64}), 200, id="a 64-character tracking number"
+        ),
+        pytest.param(
+            "create",
+            raw({**ORDER, "reference": "\u0645\u0631\u062d\u0628\u0627-\u4f60\u597d"}),
+            201,
+            id="a reference in Arabic and Chinese",
+        ),
     ],
 )
 def test_input_at_the_limits_is_accepted_over_the_wire(local_stack, wire, route, body, status, figures):
@@ -210,5 +239,9 @@ def test_input_at_the_limits_is_accepted_over_the_wire(local_stack, wire, route,
 
 def test_a_media_type_in_capitals_is_json(local_stack, wire):
     portal = seller(local_stack.api_url, wire)
-    answer = wire.post(f"{local_stack.api_url}/orders", data=raw(order_body()), headers={"Authorization": portal.token, "Content-Type": "APPLICATION/JSON"})
+    answer = wire.post(
+        f"{local_stack.api_url}/orders",
+        data=raw(order_body()),
+        headers={"Authorization": portal.token, "Content-Type": "APPLICATION/JSON"},
+    )
     assert answer.status_code == 201, answer.text

@@ -15,11 +15,11 @@ from typing import Any
 
 import jwt
 import requests
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from infra.local.callers import sigv4_headers
 from tests.hardening.figures import FIGURES
+from tests.support.local_auth import moto_pool_key
 from tests.support.local_stack import Portal, Warehouse, new_seller
 
 TIMEOUT = 10
@@ -61,24 +61,11 @@ class Wire(requests.Session):
 
 def seller(api_url: str, wire: Wire, seller_id: str | None = None) -> Portal:
     """A seller of this test alone, whose requests go through `wire`."""
-    portal = Portal(api_url, seller_id or new_seller())
-    portal.http = wire
-    return portal
+    return Portal(api_url, seller_id or new_seller(), http=wire)
 
 
 def warehouse(api_url: str, wire: Wire) -> Warehouse:
-    caller = Warehouse(api_url)
-    caller.http = wire
-    return caller
-
-
-def sigv4_headers(
-    credentials: Credentials, region: str, method: str, url: str, body: bytes | None, headers: dict[str, str] | None = None
-) -> dict[str, str]:
-    """The headers of `method url` with `body`, signed as the warehouse signs (service execute-api)."""
-    request = AWSRequest(method=method, url=url, data=body or b"", headers=dict(headers or {}))
-    SigV4Auth(credentials, "execute-api", region).add_auth(request)
-    return dict(request.headers)
+    return Warehouse(api_url, http=wire)
 
 
 class SigV4(requests.auth.AuthBase):
@@ -100,13 +87,6 @@ class SigV4(requests.auth.AuthBase):
         return prepared
 
 
-def pool_key() -> Any:
-    """The local pool's signing key: moto signs every pool's tokens with it (moto's own resource)."""
-    from moto.utilities.utils import load_resource
-
-    return jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json")).key
-
-
 def token_like(real: str, key: Any, kid: str | None = None, **changes: Any) -> str:
     """A token with the claims of `real`, some changed, signed with `key` (and the same key id)."""
     claims = {**jwt.decode(real, options={"verify_signature": False}), **changes}
@@ -117,7 +97,7 @@ def token_like(real: str, key: Any, kid: str | None = None, **changes: Any) -> s
 def expired(real: str) -> str:
     """The same token, as the pool would have signed it two hours ago: expired an hour ago."""
     now = int(time.time())
-    return token_like(real, pool_key(), iat=now - 7200, auth_time=now - 7200, exp=now - 3600)
+    return token_like(real, moto_pool_key(), iat=now - 7200, auth_time=now - 7200, exp=now - 3600)
 
 
 def forged(real: str) -> str:

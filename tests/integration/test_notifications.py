@@ -25,14 +25,14 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamLambdaOnFailureDestinationModel
 from botocore.exceptions import ClientError
 
-from infra.stream_poller import MappingSettings
+from infra.local.lambda_context import LambdaContext
+from infra.local.stream_poller import MappingSettings
 from orders import domain, settings
-from orders.domain import NOTIFIED_EVENTS, OrderStatus, State, Transition, Unchanged
+from orders.domain import NOTIFIED_EVENTS, WAREHOUSE, Caller, Details, OrderStatus, State, Transition, Unchanged
 from orders.handlers import notifier
-from orders.domain import WAREHOUSE, Caller, Details
-from orders.store import Applied, RefusalError, OrderStore
+from orders.store import Applied, OrderStore, RefusalError
 from tests.support.api import NEW_ORDER, SellerPortal
-from tests.support.commands import ACTIONS
+from tests.support.commands import ACTIONS, SELLER_COMMANDS
 from tests.support.contract import COMMANDS
 from tests.support.notifications import Delivery, expected_delivery, received, stream_poller, subscribe_queue
 
@@ -91,7 +91,10 @@ class SnsOutage:
         self.attempts.append((body["event_id"], body, failed))
         if failed:
             raise ClientError(
-                {"Error": {"Code": "ServiceUnavailable", "Message": "SNS is down"}, "ResponseMetadata": {"HTTPStatusCode": 503}},
+                {
+                    "Error": {"Code": "ServiceUnavailable", "Message": "SNS is down"},
+                    "ResponseMetadata": {"HTTPStatusCode": 503},
+                },
                 "Publish",
             )
 
@@ -122,7 +125,7 @@ def new_order(store: OrderStore, reference: str, seller: str = "S-1") -> str:
 
 def send(store: OrderStore, order_id: str, command: str, seller: str = "S-1") -> Applied | RefusalError:
     """A command of the contract's table, sent as the seller or the warehouse would send it."""
-    caller = Caller(seller) if command in ("cancel", "request") else WAREHOUSE
+    caller = Caller(seller) if command in SELLER_COMMANDS else WAREHOUSE
     details = {
         "request": Details(reason_code="CUSTOMER_REQUEST", note="Ordered twice"),
         "reject": Details(reason_code="ALREADY_PACKED", note="In the courier cage"),
@@ -135,7 +138,11 @@ def send(store: OrderStore, order_id: str, command: str, seller: str = "S-1") ->
 
 def told(applied: Applied | RefusalError) -> Delivery | None:
     """What subscribers should hear of a command's outcome, by the rules: one delivery or nothing."""
-    if isinstance(applied, Applied) and isinstance(applied.outcome, Transition) and applied.outcome.event in NOTIFIED_EVENTS:
+    if (
+        isinstance(applied, Applied)
+        and isinstance(applied.outcome, Transition)
+        and applied.outcome.event in NOTIFIED_EVENTS
+    ):
         return expected_delivery(applied.order, applied.outcome.event)
     return None
 
@@ -147,13 +154,12 @@ def event_ids(deliveries: list[Delivery]) -> list[str]:
 # -- who hears what ----------------------------------------------------------------------------
 
 
-def test_each_seller_hears_of_their_own_orders_and_the_warehouse_of_cancellation_requests(
-    notification_channels, store
-):
+def test_each_seller_hears_of_their_own_orders_and_the_warehouse_of_cancellation_requests(notification_channels, store):
     # Given two sellers' channels, each subscribed to its own seller_id, and the template's warehouse queue
     channels = notification_channels
     queues = {
-        seller: subscribe_queue(channels.topic_arn, f"seller-{seller}", {"seller_id": [seller]}) for seller in ("S-A", "S-B")
+        seller: subscribe_queue(channels.topic_arn, f"seller-{seller}", {"seller_id": [seller]})
+        for seller in ("S-A", "S-B")
     }
     script = [
         ("S-A", "A-1", ["cancel", "cancel"]),  # the second is "200, unchanged"
@@ -320,7 +326,9 @@ def test_when_sns_fails_for_part_of_a_batch_only_the_rest_is_sent_again_and_ever
     assert received(notification_channels.failures_queue_url) == []
 
 
-def test_an_sns_outage_shorter_than_the_retries_loses_nothing_and_keeps_the_order(notification_channels, store, everything):
+def test_an_sns_outage_shorter_than_the_retries_loses_nothing_and_keeps_the_order(
+    notification_channels, store, everything
+):
     # Given changes to tell on several orders, more than one batch of them
     stream = stream_poller(notification_channels, recorder := Notifier())
     expected: list[Delivery] = []
@@ -345,7 +353,9 @@ def test_an_outage_longer_than_the_retries_leaves_the_batch_described_on_the_fai
 ):
     # Given a mapping that gives up after two retries, and three cancellations
     stream = stream_poller(
-        notification_channels, notifier.handler, dataclasses.replace(MappingSettings.from_template(), maximum_retry_attempts=2)
+        notification_channels,
+        notifier.handler,
+        dataclasses.replace(MappingSettings.from_template(), maximum_retry_attempts=2),
     )
     order_ids = [new_order(store, f"R-{n}") for n in range(3)]
     stream.poll_once()
@@ -370,21 +380,6 @@ def test_an_outage_longer_than_the_retries_leaves_the_batch_described_on_the_fai
     records = streams.get_records(ShardIterator=iterator, Limit=info.batch_size)["Records"]
     assert records[-1]["dynamodb"]["SequenceNumber"] == info.end_sequence_number
     assert [r["dynamodb"]["NewImage"]["order_id"]["S"] for r in records] == [order["order_id"] for order in cancelled]
-
-
-class Context:
-    """A Lambda context with a chosen time left."""
-
-    function_name = "NotifierFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:eu-west-2:123456789012:function:NotifierFunction"
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-
-    def __init__(self, remaining_seconds: float):
-        self.deadline = time.monotonic() + remaining_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int((self.deadline - time.monotonic()) * 1000)
 
 
 def stream_events(notification_channels) -> list[dict[str, Any]]:
@@ -417,7 +412,7 @@ def test_a_failed_publish_waits_before_reporting_so_that_retries_are_spaced_out(
 
     with sns_outage(lambda attempt: True):
         started = time.monotonic()
-        response = notifier.handler(event, Context(remaining_seconds=30))
+        response = notifier.handler(event, LambdaContext(function_name="NotifierFunction", timeout_seconds=30))
 
     assert time.monotonic() - started >= 0.3
     assert response == cancellation_failed
@@ -429,7 +424,7 @@ def test_the_pause_ends_before_the_function_would_time_out(notification_channels
 
     with sns_outage(lambda attempt: True):
         started = time.monotonic()
-        response = notifier.handler(event, Context(remaining_seconds=1.5))
+        response = notifier.handler(event, LambdaContext(function_name="NotifierFunction", timeout_seconds=1.5))
 
     assert 0.4 <= time.monotonic() - started < 1.5
     assert response == cancellation_failed
@@ -441,7 +436,7 @@ def test_a_record_the_notifier_cannot_read_fails_at_once(notification_channels, 
     pause(10)
 
     started = time.monotonic()
-    response = notifier.handler(event, Context(remaining_seconds=30))
+    response = notifier.handler(event, LambdaContext(function_name="NotifierFunction", timeout_seconds=30))
 
     assert time.monotonic() - started < 1
     assert response == cancellation_failed
@@ -452,4 +447,4 @@ def test_a_batch_whose_first_record_fails_is_a_function_error_for_the_mapping_to
     event["Records"] = event["Records"][1:]  # a batch of the cancellation alone: nothing in it succeeds
 
     with sns_outage(lambda attempt: True), pytest.raises(BatchProcessingError):
-        notifier.handler(event, Context(remaining_seconds=30))
+        notifier.handler(event, LambdaContext(function_name="NotifierFunction", timeout_seconds=30))

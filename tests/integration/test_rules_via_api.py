@@ -2,7 +2,9 @@
 
 import pytest
 
+from tests.support import commands
 from tests.support.api import SellerPortal
+from tests.support.commands import SELLER_COMMANDS
 from tests.support.contract import BUTTON, COMMANDS, CONTRACT, STATES, next_state
 
 
@@ -11,17 +13,12 @@ def portal(aws):
     return SellerPortal("S-1")
 
 
-def _state_name(order):
-    request = order["cancellation"]["request"]
-    return f"{order['status']}/{request['status'] if request else '-'}"
-
-
 @pytest.mark.parametrize("state_name", STATES)
 def test_every_command_in_this_state_answers_as_the_contract_says(portal, state_name):
     for command in COMMANDS:
         # Given an order in the state (a fresh one per command)
         before = portal.order_in(state_name, reference=f"{state_name}:{command}")
-        assert _state_name(before) == state_name
+        assert commands.state_name(before) == state_name
         assert (before["cancellation"]["option"], before["cancellation"]["unavailable_reason"]) == BUTTON[state_name]
 
         # When the command is sent
@@ -39,7 +36,7 @@ def test_every_command_in_this_state_answers_as_the_contract_says(portal, state_
             assert after == before
             continue
         assert reply.body == after
-        assert _state_name(after) == next_state(state_name, command)
+        assert commands.state_name(after) == next_state(state_name, command)
         if expected.event is None:
             assert after == before  # "200, unchanged": same order, no new history, same version
         else:
@@ -48,4 +45,4 @@ def test_every_command_in_this_state_answers_as_the_contract_says(portal, state_
             entry = after["history"][-1]
             assert entry["event"] == expected.event
             assert (entry["from_status"], entry["to_status"]) == (before["status"], after["status"])
-            assert entry["by"] == ("seller:S-1" if command in ("cancel", "request") else "warehouse")
+            assert entry["by"] == ("seller:S-1" if command in SELLER_COMMANDS else "warehouse")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from infra import sample_events, template
+from infra import template
+from infra.generate import sample_events
 from tests.support.events import LambdaContext
 
 EVENTS = template.ROOT / "events"
@@ -34,8 +35,10 @@ def test_the_samples_have_the_shape_the_local_gateway_builds_now():
         assert committed["requestContext"].keys() == fresh["requestContext"].keys(), name
         assert committed["requestContext"]["identity"].keys() == fresh["requestContext"]["identity"].keys(), name
         assert (committed["resource"], committed["path"], committed["body"]) == (
-            fresh["resource"], fresh["path"], fresh["body"]
-        ), name  # fmt: skip
+            fresh["resource"],
+            fresh["path"],
+            fresh["body"],
+        ), name
 
 
 def test_the_api_samples_walk_an_order_through_the_functions(aws):

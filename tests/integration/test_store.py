@@ -8,12 +8,11 @@ import json
 
 import pytest
 
-from orders.domain import Action, OrderStatus, Refusal
+from orders.domain import WAREHOUSE, Action, Caller, Details, OrderStatus, Refusal
 from orders.settings import dynamodb
-from orders.domain import WAREHOUSE, Caller, Details
-from orders.store import RefusalError, InvalidPageToken, OrderNotFound, OrderStore
+from orders.store import InvalidPageToken, OrderNotFound, OrderStore, RefusalError
 from tests.support.api import NEW_ORDER
-from tests.support.commands import ACTIONS
+from tests.support.commands import ACTIONS, SELLER_COMMANDS
 from tests.support.contract import COMMANDS, CONTRACT, PATHS, STATES
 
 SELLER = Caller("S-1")
@@ -44,7 +43,7 @@ def new_order(store: OrderStore, reference: str, seller: str = "S-1") -> dict:
 
 def drive(store: OrderStore, order_id: str, state_name: str) -> None:
     for command in PATHS[state_name]:
-        caller = SELLER if command in ("cancel", "request") else WAREHOUSE
+        caller = SELLER if command in SELLER_COMMANDS else WAREHOUSE
         details = Details(reason_code="ALREADY_PACKED") if command == "reject" else Details()
         store.apply(order_id, ACTIONS[command], caller, details)
 
@@ -81,7 +80,7 @@ def test_every_command_makes_one_dynamodb_request(store, dynamodb_calls, state_n
         order = new_order(store, f"{state_name}:{command}")
         drive(store, order["order_id"], state_name)
         dynamodb_calls.clear()
-        caller = SELLER if command in ("cancel", "request") else WAREHOUSE
+        caller = SELLER if command in SELLER_COMMANDS else WAREHOUSE
         details = Details(reason_code="ALREADY_PACKED") if command == "reject" else Details()
         try:
             store.apply(order["order_id"], ACTIONS[command], caller, details)

@@ -20,11 +20,10 @@ from aws_lambda_powertools.utilities.parser.models import (
     DynamoDBStreamModel,
 )
 
-from infra.stream_poller import MappingSettings, StreamPoller
-from orders.domain import Action
-from orders.domain import WAREHOUSE
-from orders.stored import order_id_for
+from infra.local.stream_poller import MappingSettings, StreamPoller
+from orders.domain import WAREHOUSE, Action
 from orders.store import OrderStore
+from orders.stored import order_id_for
 from tests.support.api import NEW_ORDER
 from tests.support.notifications import notifier_mapping, received
 
@@ -119,7 +118,11 @@ def test_each_batch_is_lambdas_dynamodb_event_in_stream_order(failures_queue):
         DynamoDBStreamModel.model_validate(event)
         for record in event["Records"]:
             assert record["eventSourceARN"] == stream_arn
-            assert (record["eventName"], record["eventSource"], record["awsRegion"]) == ("INSERT", "aws:dynamodb", "eu-west-2")
+            assert (record["eventName"], record["eventSource"], record["awsRegion"]) == (
+                "INSERT",
+                "aws:dynamodb",
+                "eu-west-2",
+            )
             assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], int)
             assert "OldImage" not in record["dynamodb"] and record["dynamodb"]["NewImage"]["version"] == {"N": "1"}
             assert record["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
@@ -221,12 +224,18 @@ def test_without_bisection_a_failing_batch_is_retried_whole_then_discarded_whole
 
     recorder = Recorder(broken)
 
-    delivered = poller(recorder, failures_queue, bisect_batch_on_function_error=False, maximum_retry_attempts=1).poll_once()
+    delivered = poller(
+        recorder, failures_queue, bisect_batch_on_function_error=False, maximum_retry_attempts=1
+    ).poll_once()
 
     assert recorder.batches == [list(range(10)), list(range(10)), [10, 11], [10, 11]]
     assert delivered == 0
-    descriptions = [DynamoDBStreamLambdaOnFailureDestinationModel.model_validate(f.body) for f in received(failures_queue)]
-    sizes_and_invocations = [(d.ddb_stream_batch_info.batch_size, d.request_context.approximate_invoke_count) for d in descriptions]
+    descriptions = [
+        DynamoDBStreamLambdaOnFailureDestinationModel.model_validate(f.body) for f in received(failures_queue)
+    ]
+    sizes_and_invocations = [
+        (d.ddb_stream_batch_info.batch_size, d.request_context.approximate_invoke_count) for d in descriptions
+    ]
     assert sizes_and_invocations == [(10, 2), (2, 2)]
     assert [d.ddb_stream_batch_info.start_sequence_number for d in descriptions] == [
         sequence_numbers(recorder.events[0])[0],

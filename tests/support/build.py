@@ -2,8 +2,9 @@
 
 `build` runs functions/Makefile's recipe (template.yaml: `BuildMethod: makefile`) for this
 machine's platform and one of its Pythons (this one unless told), so that what it ships can be
-imported here; `sam_default_build` is what SAM's own Python builder would ship instead; `unpack` zips a package as `sam package` does
-(entries without dates, read as 1980-01-01) and extracts it with those dates, as /var/task has them;
+imported here; `sam_default_build` is what SAM's own Python builder would ship instead; `unpack` zips
+a package as `sam package` does (entries without dates, read as 1980-01-01) and extracts it with
+those dates, as /var/task has them;
 `runtime_directory` stands for /var/runtime.
 """
 
@@ -32,9 +33,9 @@ PLATFORMS = " ".join(dict.fromkeys(tags.platform_tags()))
 
 @cache
 def python_version(python: str = sys.executable) -> str:
-    """"3.12" for a python3.12."""
+    """ "3.12" for a python3.12."""
     if python == sys.executable:
-        return "%d.%d" % sys.version_info[:2]
+        return "{}.{}".format(*sys.version_info[:2])
     query = [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
     return subprocess.run(query, capture_output=True, text=True, check=True).stdout.strip()
 
@@ -43,10 +44,18 @@ def build(function: str, artifacts: Path, code: Path = FUNCTIONS, python: str = 
     """`sam build`'s artifacts for `function` from the functions/ tree `code`, by functions/Makefile."""
     artifacts.mkdir(parents=True, exist_ok=True)
     command = [
-        "make", "--no-print-directory", "-f", str(FUNCTIONS / "Makefile"), "-C", str(code), f"build-{function}",
-        f"ARTIFACTS_DIR={artifacts}", f"LAMBDA_PYTHON={python}",
-        f"LAMBDA_PYTHON_VERSION={python_version(python)}", f"LAMBDA_PLATFORMS={PLATFORMS}",
-    ]  # fmt: skip
+        "make",
+        "--no-print-directory",
+        "-f",
+        str(FUNCTIONS / "Makefile"),
+        "-C",
+        str(code),
+        f"build-{function}",
+        f"ARTIFACTS_DIR={artifacts}",
+        f"LAMBDA_PYTHON={python}",
+        f"LAMBDA_PYTHON_VERSION={python_version(python)}",
+        f"LAMBDA_PLATFORMS={PLATFORMS}",
+    ]
     finished = subprocess.run(command, capture_output=True, text=True)
     if finished.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{finished.stdout}{finished.stderr}")
@@ -58,11 +67,21 @@ def sam_default_build(artifacts: Path, code: Path = FUNCTIONS, python: str = sys
     too, through aws-xray-sdk), and the code package, with no bytecode that Lambda could use."""
     subprocess.run(
         [
-            python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-            "--target", str(artifacts), "--requirement", str(code / "requirements.txt"),
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--target",
+            str(artifacts),
+            "--requirement",
+            str(code / "requirements.txt"),
         ],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+    )
     shutil.copytree(code / "orders", artifacts / "orders", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return artifacts
 

@@ -9,8 +9,15 @@ ACTIONS = {
     "request": Action.REQUEST_CANCELLATION,
     "approve": Action.APPROVE_CANCELLATION,
     "reject": Action.REJECT_CANCELLATION,
-    **{status: Action.move_to(OrderStatus(status)) for status in ("SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")},
+    **{
+        status: Action.move_to(OrderStatus(status))
+        for status in ("SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
+    },
 }
+
+
+# The commands a seller sends; the others are the warehouse's.
+SELLER_COMMANDS = ("cancel", "request")
 
 
 def state(name: str) -> State:
@@ -22,12 +29,22 @@ def name_of(state: State) -> str:
     return f"{state.status}/{state.request or '-'}"
 
 
+def state_name(order: dict) -> str:
+    """The contract's name of an order's state (`PICKED/REQUESTED`), as the API shows it or the table stores it."""
+    request = order["cancellation"]["request"] if "cancellation" in order else order.get("cancellation_request")
+    return f"{order['status']}/{request['status'] if request else '-'}"
+
+
 def http_call(command: str) -> tuple[str, dict | None, str]:
     """(resource, body, caller) of the API call that sends `command`; caller is "seller" or "warehouse"."""
     if command == "cancel":
         return "/orders/{order_id}/cancel", None, "seller"
     if command == "request":
-        return "/orders/{order_id}/cancellation-request", {"reason_code": "CUSTOMER_REQUEST", "note": "Sent twice"}, "seller"
+        return (
+            "/orders/{order_id}/cancellation-request",
+            {"reason_code": "CUSTOMER_REQUEST", "note": "Sent twice"},
+            "seller",
+        )
     if command == "approve":
         return "/warehouse/orders/{order_id}/cancellation-decision", {"decision": "APPROVED"}, "warehouse"
     if command == "reject":

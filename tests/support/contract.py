@@ -73,15 +73,6 @@ BUTTON = {
     "CANCELLED/APPROVED": ("NONE", "ORDER_CANCELLED"),
 }
 
-EVENTS = {
-    "ORDER_CANCELLED",
-    "CANCELLATION_REQUESTED",
-    "CANCELLATION_APPROVED",
-    "CANCELLATION_REJECTED",
-    "STATUS_CHANGED",
-}
-
-# The state each successful change leads to, from each state (for checking the write itself).
 _MOVES = {"SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED"}
 
 
@@ -118,7 +109,7 @@ CONTRACT = _parse()
 
 
 def next_state(state: str, command: str) -> str:
-    """Where a successful change takes the order, per §1 and §2."""
+    """The state after `command` in `state`: where a change takes the order (§1, §2); unchanged otherwise."""
     status, request = state.split("/")
     answer = CONTRACT[state, command]
     if not answer.changes:
@@ -135,6 +126,18 @@ def next_state(state: str, command: str) -> str:
     if answer.event == "CANCELLATION_REJECTED":
         return f"{command}/REJECTED"
     return f"{command}/{request}"
+
+
+def serially(start: str, commands: tuple[str, ...]) -> tuple[list[Answer], list[str], str]:
+    """The contract's answers to `commands` sent one after another from `start`, the history events
+    they record, and the state they leave: the oracle a race or a load is checked against."""
+    answers, events, state = [], [], start
+    for command in commands:
+        answer = CONTRACT[state, command]
+        answers.append(answer)
+        events += [answer.event] if answer.changes else []
+        state = next_state(state, command)
+    return answers, events, state
 
 
 # A shortest way to reach each state from a new order, as a list of commands.

@@ -5,21 +5,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
+from infra.local.lambda_context import LambdaContext
 
-@dataclass
-class LambdaContext:
-    """The attributes of the Lambda context that Powertools reads."""
-
-    function_name: str = "test-function"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-2:123456789012:function:test-function"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+__all__ = ["LambdaContext", "rest_event"]
 
 
 def rest_event(

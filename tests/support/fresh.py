@@ -19,6 +19,11 @@ def import_alone(script: str, module: str, **environment: str) -> Any:
         capture_output=True,
         text=True,
         check=True,
-        env={"PYTHONPATH": f"{ROOT / 'functions'}", "PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "eu-west-2", **environment},
+        env={
+            "PYTHONPATH": f"{ROOT / 'functions'}",
+            "PATH": "/usr/bin:/bin",
+            "AWS_DEFAULT_REGION": "eu-west-2",
+            **environment,
+        },
     )
     return json.loads(result.stdout)

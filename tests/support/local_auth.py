@@ -24,18 +24,33 @@ CLIENT = "portal-client-id"
 POOL_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+def moto_pool_key() -> rsa.RSAPrivateKey:
+    """The key moto signs every pool's tokens with (a resource moto ships): what a forger of local tokens has."""
+    from moto.utilities.utils import load_resource
+
+    return jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json")).key
+
+
 def cognito_authorizer(key: rsa.RSAPrivateKey = POOL_KEY) -> CognitoAuthorizer:
     public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
-    return CognitoAuthorizer(jwks={"keys": [{**public, "kid": "pool", "alg": "RS256", "use": "sig"}]},
-                             issuer=ISSUER, audiences=[CLIENT])  # fmt: skip
+    return CognitoAuthorizer(
+        jwks={"keys": [{**public, "kid": "pool", "alg": "RS256", "use": "sig"}]}, issuer=ISSUER, audiences=[CLIENT]
+    )
 
 
 def id_token(key=POOL_KEY, kid: str = "pool", **changes) -> str:
     now = int(time.time())
     claims = {
-        "sub": "user-1", "aud": CLIENT, "iss": ISSUER, "token_use": "id", "iat": now, "exp": now + 3600,
-        "auth_time": now, "email_verified": True, "custom:seller_id": "S-1",
-    }  # fmt: skip
+        "sub": "user-1",
+        "aud": CLIENT,
+        "iss": ISSUER,
+        "token_use": "id",
+        "iat": now,
+        "exp": now + 3600,
+        "auth_time": now,
+        "email_verified": True,
+        "custom:seller_id": "S-1",
+    }
     claims = {name: value for name, value in {**claims, **changes}.items() if value is not None}
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
@@ -49,8 +64,14 @@ def warehouse_policy() -> dict:
 
 
 KEY = Credentials("AKIAWAREHOUSE0000001", "warehouse-secret")
-WAREHOUSE = Principal(KEY.access_key, KEY.secret_key, f"arn:aws:iam::{ACCOUNT}:user/warehouse", "AIDAWAREHOUSE",
-                      ACCOUNT, (warehouse_policy(),))  # fmt: skip
+WAREHOUSE = Principal(
+    KEY.access_key,
+    KEY.secret_key,
+    f"arn:aws:iam::{ACCOUNT}:user/warehouse",
+    "AIDAWAREHOUSE",
+    ACCOUNT,
+    (warehouse_policy(),),
+)
 
 
 def authorizer(*policies: dict) -> SigV4Authorizer:

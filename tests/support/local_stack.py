@@ -1,14 +1,12 @@
 """The local stack as `make run` starts it (its own process, free ports), and its two kinds of callers.
 
 The stack runs in a child process so that its environment and moto's per-process state never
-meet the in-process moto of other tests in the same pytest worker. `Portal` is a seller in the
-browser (an ID token from /_local/tokens); `Warehouse` signs with SigV4 (botocore) using the
-credentials /_local/warehouse-credentials hands out.
+meet the in-process moto of other tests in the same pytest worker. The callers are
+infra/local/callers.py's (the demo seeding uses the same), with what tests read besides the API.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -21,22 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-
+from infra.local import callers
+from infra.local.callers import session
 from tests.support.api import NEW_ORDER
+
+__all__ = ["Portal", "RunningStack", "Warehouse", "new_seller", "order_body", "session", "start_stack", "wait_for"]
 
 ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(r"^Ready in (?P<seconds>[\d.]+) s: API (?P<api>http://\S+), AWS (?P<aws>http://\S+)\.", re.M)
 LOCAL_ORIGIN = "http://localhost:5173"
-
-
-def session() -> requests.Session:
-    http = requests.Session()
-    http.trust_env = False  # loopback only, whatever proxy the environment names
-    return http
 
 
 @dataclass
@@ -93,20 +84,8 @@ def order_body(reference: str | None = None) -> dict[str, Any]:
     return {"reference": reference or f"REF-{uuid.uuid4().hex[:8]}", **NEW_ORDER}
 
 
-class Portal:
-    """A seller in the portal: every request carries the raw ID token, as the browser sends it."""
-
-    def __init__(self, api_url: str, seller_id: str):
-        self.api_url = api_url
-        self.seller_id = seller_id
-        self.http = session()
-        answer = self.http.post(f"{api_url}/_local/tokens", json={"seller_id": seller_id}, timeout=10)
-        answer.raise_for_status()
-        self.token = answer.json()["id_token"]
-
-    def request(self, method: str, path: str, body: Any = None, **headers: str) -> requests.Response:
-        headers = {"Authorization": self.token, **headers}
-        return self.http.request(method, f"{self.api_url}{path}", json=body, headers=headers, timeout=10)
+class Portal(callers.Portal):
+    """A seller in the portal, with what the tests read besides the API: the local notifications."""
 
     def create_order(self) -> dict[str, Any]:
         answer = self.request("POST", "/orders", order_body())
@@ -123,36 +102,7 @@ class Portal:
         return wait_for(lambda: self.notifications(), lambda found: len(found) >= count, timeout)
 
 
-class Warehouse:
-    """The warehouse system: SigV4 (service execute-api) with the credentials the stack hands out."""
-
-    def __init__(self, api_url: str, credentials: Credentials | None = None, region: str | None = None):
-        self.api_url = api_url
-        self.http = session()
-        if credentials is None:
-            issued = self.http.post(f"{api_url}/_local/warehouse-credentials", timeout=10).json()
-            credentials = Credentials(issued["access_key_id"], issued["secret_access_key"])
-            region = issued["region"]
-        self.credentials = credentials
-        self.region = region or "eu-west-2"
-
-    def signed(self, path: str, body: Any, **headers: str) -> tuple[str, bytes, dict[str, str]]:
-        """The URL, body and headers of a signed POST, to send as they are or to tamper with."""
-        url, data = f"{self.api_url}{path}", json.dumps(body).encode()
-        request = AWSRequest(method="POST", url=url, data=data, headers={"Content-Type": "application/json", **headers})
-        SigV4Auth(self.credentials, "execute-api", self.region).add_auth(request)
-        return url, data, dict(request.headers)
-
-    def post(self, path: str, body: Any) -> requests.Response:
-        url, data, headers = self.signed(path, body)
-        return self.http.post(url, data=data, headers=headers, timeout=10)
-
-    def move(self, order_id: str, status: str) -> requests.Response:
-        return self.post(f"/warehouse/orders/{order_id}/status", {"status": status})
-
-    def decide(self, order_id: str, decision: str, reason_code: str | None = None) -> requests.Response:
-        body = {"decision": decision, **({"reason_code": reason_code} if reason_code else {})}
-        return self.post(f"/warehouse/orders/{order_id}/cancellation-decision", body)
+Warehouse = callers.Warehouse
 
 
 def wait_for(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float) -> Any:

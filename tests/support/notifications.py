@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 
-from infra.stream_poller import MappingSettings, StreamPoller
+from infra.local.stream_poller import MappingSettings, StreamPoller
 from infra.template import resources
 from orders.domain import Event
 from orders.stored import to_order

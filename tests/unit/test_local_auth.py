@@ -17,7 +17,6 @@ from tests.support.local_auth import (
     HOST,
     ISSUER,
     KEY,
-    POOL_KEY,
     STAGE,
     STATUS,
     WAREHOUSE,
@@ -29,11 +28,6 @@ from tests.support.local_auth import (
 )
 
 # -- Cognito -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def pool_key() -> rsa.RSAPrivateKey:
-    return POOL_KEY
 
 
 @pytest.fixture(scope="module")
@@ -132,10 +126,12 @@ def test_a_query_string_is_signed_and_checked():
 
 def test_the_wrong_secret_other_keys_and_other_regions_are_refused():
     cases = {
-        "InvalidSignatureException": [signed("POST", STATUS, credentials=Credentials(KEY.access_key, "guess")),
-                                      signed("POST", STATUS, region="us-east-1")],
+        "InvalidSignatureException": [
+            signed("POST", STATUS, credentials=Credentials(KEY.access_key, "guess")),
+            signed("POST", STATUS, region="us-east-1"),
+        ],
         "UnrecognizedClientException": [signed("POST", STATUS, credentials=Credentials("AKIAOTHER", "x"))],
-    }  # fmt: skip
+    }
     for error_type, requests in cases.items():
         for request in requests:
             denied = authorizer().authorize(request)

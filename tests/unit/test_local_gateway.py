@@ -12,7 +12,7 @@ from werkzeug.test import Client
 from infra.local.functions import InvocationFailed
 from infra.local.gateway import CorsPolicy, Gateway
 from infra.template import routes
-from tests.support.local_auth import POOL_KEY, STATUS, WAREHOUSE, authorizer, cognito_authorizer, id_token, signed
+from tests.support.local_auth import STATUS, WAREHOUSE, authorizer, cognito_authorizer, id_token, signed
 
 ORDER_ID = "ord_aaaaaaaaaaaaaaaaaaaaaaaaaa"
 
@@ -37,26 +37,24 @@ def functions() -> RecordingFunctions:
 
 
 @pytest.fixture
-def pool_key():
-    return POOL_KEY
-
-
-@pytest.fixture
 def client(functions) -> Client:
     gateway = Gateway(
         routes=routes(),
         functions=functions,
         cognito=cognito_authorizer(),
         sigv4=authorizer(),
-        cors=CorsPolicy({"AllowOrigin": "https://portal.example.com", "AllowMethods": "GET,POST,OPTIONS"},
-                        allow_localhost=True),
-        gateway_response_headers={"DEFAULT_4XX": {"Access-Control-Allow-Origin": "https://portal.example.com"},
-                                  "DEFAULT_5XX": {"Access-Control-Allow-Origin": "https://portal.example.com"}},
+        cors=CorsPolicy(
+            {"AllowOrigin": "https://portal.example.com", "AllowMethods": "GET,POST,OPTIONS"}, allow_localhost=True
+        ),
+        gateway_response_headers={
+            "DEFAULT_4XX": {"Access-Control-Allow-Origin": "https://portal.example.com"},
+            "DEFAULT_5XX": {"Access-Control-Allow-Origin": "https://portal.example.com"},
+        },
         local_routes=None,
         account_id="123456789012",
         api_id="local",
         stage="v1",
-    )  # fmt: skip
+    )
     return Client(gateway)
 
 
@@ -90,14 +88,20 @@ def test_a_seller_request_becomes_the_rest_proxy_event(client, functions, pool_k
 
 def test_a_warehouse_request_carries_the_iam_identity(client, functions):
     request = signed("POST", STATUS, b'{"status": "PICKED"}', **{"Content-Type": "application/json"})
-    answer = client.post(STATUS, data=request.body, headers=[h for h in request.headers if h[0] != "Host"],
-                         environ_overrides={"HTTP_HOST": "127.0.0.1:3000"})  # fmt: skip
+    answer = client.post(
+        STATUS,
+        data=request.body,
+        headers=[h for h in request.headers if h[0] != "Host"],
+        environ_overrides={"HTTP_HOST": "127.0.0.1:3000"},
+    )
     assert answer.status_code == 200, answer.text
     [(function, event)] = functions.events
     assert function == "WarehouseStatusFunction"
     identity = event["requestContext"]["identity"]
     assert (identity["accessKey"], identity["userArn"], identity["caller"]) == (
-        WAREHOUSE.access_key_id, WAREHOUSE.arn, WAREHOUSE.user_id
+        WAREHOUSE.access_key_id,
+        WAREHOUSE.arn,
+        WAREHOUSE.user_id,
     )
     assert event["requestContext"]["authorizer"] is None
     assert json.loads(event["body"]) == {"status": "PICKED"}
@@ -111,8 +115,11 @@ def test_a_body_that_is_not_utf8_arrives_base64_encoded(client, functions, pool_
 
 
 def test_a_percent_encoded_path_parameter_arrives_decoded(client, functions, pool_key):
-    client.get("/orders/ord%5Fx", headers={"Authorization": id_token(pool_key)},
-               environ_overrides={"RAW_URI": "/orders/ord%5Fx"})  # fmt: skip
+    client.get(
+        "/orders/ord%5Fx",
+        headers={"Authorization": id_token(pool_key)},
+        environ_overrides={"RAW_URI": "/orders/ord%5Fx"},
+    )
     [(_, event)] = functions.events
     assert event["pathParameters"] == {"order_id": "ord_x"}
 
@@ -134,8 +141,16 @@ def test_the_functions_answer_becomes_the_http_response(client, functions, pool_
     assert answer.headers["Content-Type"] == "application/json"
 
 
-@pytest.mark.parametrize("answer", [None, {"body": "x"}, {"statusCode": "200"}, {"statusCode": 200, "body": 5},
-                                    InvocationFailed("ReadOrdersFunction")])  # fmt: skip
+@pytest.mark.parametrize(
+    "answer",
+    [
+        None,
+        {"body": "x"},
+        {"statusCode": "200"},
+        {"statusCode": 200, "body": 5},
+        InvocationFailed("ReadOrdersFunction"),
+    ],
+)
 def test_a_failed_or_malformed_answer_is_api_gateways_502(client, functions, pool_key, answer):
     functions.answer = answer
     response = client.get("/orders", headers={"Authorization": id_token(pool_key), "Origin": "http://localhost:3001"})

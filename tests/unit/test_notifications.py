@@ -32,7 +32,12 @@ def item_in(state: State, *, version: int = 4) -> dict[str, Any]:
     """A stored item in `state`, shaped as orders.store writes it."""
     history = [{"at": CREATED_AT, "event": "ORDER_CREATED", "by": "seller:S-1", "to_status": "PENDING"}]
     history += [
-        {"at": f"2026-11-26T10:0{n}:00.000000Z", "event": "STATUS_CHANGED", "by": "warehouse", "to_status": state.status.value}
+        {
+            "at": f"2026-11-26T10:0{n}:00.000000Z",
+            "event": "STATUS_CHANGED",
+            "by": "warehouse",
+            "to_status": state.status.value,
+        }
         for n in range(1, version)
     ]
     item = {
@@ -82,7 +87,9 @@ def after(old: dict[str, Any], transition: Transition, at: str = "2026-11-26T11:
         new["cancellation_request"] = {
             **old["cancellation_request"],
             "status": transition.request.value,
-            "decision_reason_code": transition.decision_reason.value if transition.decision_reason else "ALREADY_PACKED",
+            "decision_reason_code": transition.decision_reason.value
+            if transition.decision_reason
+            else "ALREADY_PACKED",
             "decided_at": at,
         }
     return new

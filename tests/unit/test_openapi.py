@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from infra import openapi
+from infra.generate import openapi
 from infra.template import ROOT, routes
 
 COMMITTED = ROOT / "openapi.json"

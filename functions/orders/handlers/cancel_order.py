@@ -5,8 +5,8 @@ from http import HTTPStatus
 from aws_lambda_powertools.event_handler import Response
 
 from orders.api import OrderId, app, command_response, documented, handler, order_store, seller
-from orders.models import Order
 from orders.domain import Action
+from orders.models import Order
 
 __all__ = ["handler"]
 

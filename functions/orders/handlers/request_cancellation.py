@@ -5,9 +5,8 @@ from http import HTTPStatus
 from aws_lambda_powertools.event_handler import Response
 
 from orders.api import OrderId, app, command_response, documented, handler, order_store, seller
-from orders.domain import Action
+from orders.domain import Action, Details
 from orders.models import CancellationRequestBody, Order
-from orders.domain import Details
 
 __all__ = ["handler"]
 

@@ -5,8 +5,8 @@ from http import HTTPStatus
 from aws_lambda_powertools.event_handler import Response
 
 from orders.api import OrderId, app, command_response, documented, handler, order_store
-from orders.models import CancellationDecisionBody, Order
 from orders.domain import WAREHOUSE, Details
+from orders.models import CancellationDecisionBody, Order
 
 __all__ = ["handler"]
 

@@ -5,9 +5,8 @@ from http import HTTPStatus
 from aws_lambda_powertools.event_handler import Response
 
 from orders.api import OrderId, app, command_response, documented, handler, order_store
-from orders.domain import Action, OrderStatus
+from orders.domain import WAREHOUSE, Action, Details, OrderStatus
 from orders.models import Order, StatusUpdateBody
-from orders.domain import WAREHOUSE, Details
 
 __all__ = ["handler"]
 

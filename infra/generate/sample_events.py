@@ -3,8 +3,8 @@
 The API events are built by the local stack's own API Gateway emulation (infra.local.gateway),
 for the demo seller S-1 and the deployed stage, so they have the shape the handlers get in AWS.
 The notifier's is a DynamoDB stream batch of one real change (a cancellation request), read
-from moto's stream and shaped as the event source mapping sends it (infra.stream_poller).
-Fixed ids and times keep the files stable; `python -m infra.sample_events` writes them again.
+from moto's stream and shaped as the event source mapping sends it (infra.local.stream_poller).
+Fixed ids and times keep the files stable; `python -m infra.generate.sample_events` writes them again.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from unittest import mock
 from typing import Any
+from unittest import mock
 
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
@@ -71,28 +71,38 @@ def api_samples() -> dict[str, tuple[str, str, str, Any]]:
         "reference": REFERENCE,
         "items": [{"sku": "TSHIRT-RED-M", "quantity": 2}],
         "recipient": {
-            "name": "Ada Lovelace", "address_line1": "12 St James's Square", "city": "London",
-            "postcode": "SW1Y 4JH", "country": "GB",
+            "name": "Ada Lovelace",
+            "address_line1": "12 St James's Square",
+            "city": "London",
+            "postcode": "SW1Y 4JH",
+            "country": "GB",
         },
         "courier_service": "ROYAL_MAIL_48",
-    }  # fmt: skip
+    }
     return {
         "create_order": ("CreateOrderFunction", "POST", "/orders", new_order),
         "list_orders": ("ReadOrdersFunction", "GET", "/orders?status=PENDING&limit=10", None),
         "get_order": ("ReadOrdersFunction", "GET", f"/orders/{oid}", None),
         "cancel_order": ("CancelOrderFunction", "POST", f"/orders/{oid}/cancel", None),
         "request_cancellation": (
-            "RequestCancellationFunction", "POST", f"/orders/{oid}/cancellation-request",
+            "RequestCancellationFunction",
+            "POST",
+            f"/orders/{oid}/cancellation-request",
             {"reason_code": "CUSTOMER_REQUEST", "note": "Ordered the wrong size"},
         ),
         "warehouse_status": (
-            "WarehouseStatusFunction", "POST", f"/warehouse/orders/{oid}/status", {"status": "SENT_TO_WAREHOUSE"},
+            "WarehouseStatusFunction",
+            "POST",
+            f"/warehouse/orders/{oid}/status",
+            {"status": "SENT_TO_WAREHOUSE"},
         ),
         "warehouse_decision": (
-            "WarehouseDecisionFunction", "POST", f"/warehouse/orders/{oid}/cancellation-decision",
+            "WarehouseDecisionFunction",
+            "POST",
+            f"/warehouse/orders/{oid}/cancellation-decision",
             {"decision": "REJECTED", "reason_code": "ALREADY_PACKED", "note": "In the courier's cage"},
         ),
-    }  # fmt: skip
+    }
 
 
 def api_event(function: str, method: str, target: str, body: Any) -> dict[str, Any]:
@@ -108,9 +118,13 @@ def api_event(function: str, method: str, target: str, body: Any) -> dict[str, A
     if data:
         headers["Content-Type"] = "application/json"
     environ = EnvironBuilder(
-        path=path, query_string=query, method=method, headers=headers, data=data,
+        path=path,
+        query_string=query,
+        method=method,
+        headers=headers,
+        data=data,
         environ_overrides={"REMOTE_ADDR": "203.0.113.10", "SERVER_PORT": "443", "RAW_URI": target},
-    ).get_environ()  # fmt: skip
+    ).get_environ()
     stage = template.parameters().get("StageName", "v1")
     events = ProxyEvents(account_id=ACCOUNT, api_id=API_ID, stage=stage)
     claims, principal = (None, WAREHOUSE) if route.authorizer == "AWS_IAM" else (seller_claims(), None)
@@ -137,9 +151,11 @@ def _deployed(event: dict[str, Any], stage: str) -> dict[str, Any]:
     )
     for headers in (event["headers"], event["multiValueHeaders"]):
         for name, value in {
-            "X-Forwarded-Proto": "https", "X-Forwarded-Port": "443", "X-Forwarded-For": "203.0.113.10",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Port": "443",
+            "X-Forwarded-For": "203.0.113.10",
             "X-Amzn-Trace-Id": "Root=1-6926b380-4d3b2a6c0c3f4b1e8a7d9e0f",
-        }.items():  # fmt: skip
+        }.items():
             headers[name] = value if headers is event["headers"] else [value]
     return event
 
@@ -149,10 +165,9 @@ def stream_event() -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from infra.stream_poller import _lambda_record
-    from orders.domain import Action
+    from infra.local.stream_poller import _lambda_record
     from orders.domain import WAREHOUSE as WAREHOUSE_CALLER
-    from orders.domain import Caller, Details
+    from orders.domain import Action, Caller, Details
     from orders.store import OrderStore
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-2")
@@ -189,10 +204,13 @@ def environment() -> dict[str, dict[str, str]]:
     """--env-vars for `sam local invoke` against a running `make run` (its moto, from inside Docker)."""
     endpoint = "http://host.docker.internal:5000"
     shared = {
-        "TABLE_NAME": "orders-local-OrdersTable", "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+        "TABLE_NAME": "orders-local-OrdersTable",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
         "POWERTOOLS_TRACE_DISABLED": "true",
-    }  # fmt: skip
+    }
     variables = {function: dict(shared) for function in template.handlers()}
     for function, values in variables.items():
         if "TOPIC_ARN" in template.function_environment(function):

@@ -5,7 +5,7 @@ resolver, which writes the document. The template then adds what API Gateway doe
 of the handlers: each route's authorization (a Cognito ID token or a SigV4 signature), the
 401/403 the gateway answers itself, and the 413 of its 10 MB limit.
 
-    python -m infra.openapi > openapi.json      (make openapi)
+    python -m infra.generate.openapi > openapi.json      (make openapi)
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def document() -> dict[str, Any]:
         COGNITO: APIKey(
             name="Authorization",
             in_=APIKeyIn.header,
-            description="The seller's Cognito ID token, raw (no `Bearer` prefix); the seller is its custom:seller_id claim.",
+            description="The seller's Cognito ID token, raw (no `Bearer` prefix); the seller is its "
+            "custom:seller_id claim.",
             **{"x-amazon-apigateway-authtype": "cognito_user_pools"},
         ),
         SIGV4: APIKey(

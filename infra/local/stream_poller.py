@@ -35,6 +35,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from infra import template
+from infra.local.lambda_context import LambdaContext
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,11 @@ class StreamPoller:
 
     def _invoke(self, stream_arn: str, records: list[dict[str, Any]]) -> _Result:
         event = {"Records": [_lambda_record(stream_arn, record) for record in records]}
-        context = _Context.for_invocation(self.settings, stream_arn)
+        context = LambdaContext(
+            function_name=self.settings.function_name,
+            invoked_function_arn=_function_arn(self.settings, stream_arn),
+            timeout_seconds=self.settings.timeout_seconds,
+        )
         try:
             response = self.handler(event, context)
         except Exception:
@@ -303,32 +308,6 @@ class StreamPoller:
 
 
 # -- what Lambda sends and writes ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Context:
-    """The Lambda context, with what Powertools and handlers read from it."""
-
-    function_name: str
-    invoked_function_arn: str
-    timeout_seconds: int
-    started: float
-    aws_request_id: str
-    memory_limit_in_mb: int = 512
-    function_version: str = "$LATEST"
-
-    @classmethod
-    def for_invocation(cls, settings: MappingSettings, stream_arn: str) -> _Context:
-        return cls(
-            function_name=settings.function_name,
-            invoked_function_arn=_function_arn(settings, stream_arn),
-            timeout_seconds=settings.timeout_seconds,
-            started=time.monotonic(),
-            aws_request_id=str(uuid.uuid4()),
-        )
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
 
 
 def _lambda_record(stream_arn: str, record: dict[str, Any]) -> dict[str, Any]:
