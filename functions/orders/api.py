@@ -63,25 +63,42 @@ class PortalCors(CORSConfig):
         }
 
 
+# ASCII digits only: str.isdigit() also takes "²", which int() then refuses.
+_LOCALHOST_ORIGIN = re.compile(r"http://(?:localhost|127\.0\.0\.1):(?P<port>[0-9]{1,5})", re.ASCII)
+
+
 def _is_localhost(origin: str) -> bool:
-    for prefix in ("http://localhost:", "http://127.0.0.1:"):
-        if origin.startswith(prefix):
-            port = origin.removeprefix(prefix)
-            return port.isdigit() and 0 < int(port) < 65536
-    return False
+    found = _LOCALHOST_ORIGIN.fullmatch(origin)
+    return found is not None and 0 < int(found["port"]) < 65536
 
 
 def _json_body(text: str) -> Any:
-    """The body as JSON. Whatever json.loads cannot read is malformed JSON (400), never a 500:
+    """The body as JSON. Whatever json.loads cannot read, or an object with a key twice, is malformed
+    JSON (400), never a 500 and never a guess:
     Powertools turns only JSONDecodeError into a validation error, and json.loads also raises
     ValueError (an integer of more than 4300 digits) and RecursionError (nesting too deep)."""
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_object_without_duplicate_keys)
     except json.JSONDecodeError:
         raise
+    except DuplicateKey as error:
+        raise json.JSONDecodeError(str(error), text, 0) from None
     except (ValueError, RecursionError) as error:
         reason = "nesting too deep" if isinstance(error, RecursionError) else "number too long"
         raise json.JSONDecodeError(reason, text, 0) from None
+
+
+class DuplicateKey(ValueError):
+    """A JSON object names a key twice: which one should count is anybody's guess, so neither does."""
+
+
+def _object_without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        twice = next(name for name, _ in pairs if name in seen or seen.add(name))
+        raise DuplicateKey(f"duplicate key {json.dumps(twice)}")
+    return found
 
 
 cors = PortalCors()
@@ -234,12 +251,23 @@ def _refusal_before_routing(event: dict[str, Any]) -> dict[str, Any] | None:
     """
     if _body_size(event) > MAX_BODY_BYTES:
         return _early_problem(event, problems.too_large(MAX_BODY_BYTES))
+    media_type = _media_type(event)
+    if event.get("body") and media_type is not None and media_type != "application/json":
+        # Form bodies and malformed types (multipart without a boundary) never reach a parser.
+        return _early_problem(event, problems.unsupported_media_type())
     order_id = (event.get("pathParameters") or {}).get("order_id")
     if order_id is not None and not _ORDER_ID.fullmatch(order_id):
         return _early_problem(
             event, problems.invalid_field("order_id", f"String should match pattern '{ORDER_ID_PATTERN}'")
         )
     return None
+
+
+def _media_type(event: dict[str, Any]) -> str | None:
+    """The Content-Type's media type, in lower case, without parameters; None when there is no header."""
+    headers = event.get("headers") or {}
+    value = next((value for name, value in headers.items() if name.lower() == "content-type"), None)
+    return None if value is None else value.partition(";")[0].strip().lower()
 
 
 def _with_lowercase_media_type(event: dict[str, Any]) -> dict[str, Any]:

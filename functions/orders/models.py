@@ -5,11 +5,25 @@ The OpenAPI document (openapi.json) is generated from these models and the route
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from orders import domain
+from orders.countries import ALPHA_2
 from orders.domain import (
     CancellationOption,
     Event,
@@ -21,11 +35,39 @@ from orders.domain import (
 )
 
 ORDER_ID_PATTERN = r"^ord_[a-z2-7]{26}$"
-# Text fields: no control characters; notes may also hold tabs and line breaks.
-Text = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
-Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# Text fields: no control characters and not only white space; notes may also hold tabs and line breaks.
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_PRINTABLE)]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_PRINTABLE)]
 Note = Annotated[str, StringConstraints(max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+_COUNTRIES = frozenset(ALPHA_2)
+
+
+def _iso_country(code: str) -> str:
+    if code not in _COUNTRIES:
+        raise PydanticCustomError("country", "Not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+Country = Annotated[
+    str,
+    AfterValidator(_iso_country),
+    WithJsonSchema({"type": "string", "enum": list(ALPHA_2), "description": "ISO 3166-1 alpha-2 country code"}),
+]
+Postcode = Annotated[
+    str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]([A-Za-z0-9 \-]*[A-Za-z0-9])?$")
+]
+
+
+def _plain_digits(value: Any) -> Any:
+    """A query string's number as written by people: digits only, no sign, space, underscore or leading zero."""
+    if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value):
+        raise PydanticCustomError("int_parsing", "Input should be a whole number written with digits only")
+    return value
+
+
+_PLAIN_NUMBER = re.compile(r"[1-9][0-9]{0,5}|0", re.ASCII)
+PageLimit = Annotated[int, BeforeValidator(_plain_digits), Field(ge=1, le=100)]
 
 
 class Model(BaseModel):
@@ -48,7 +90,7 @@ class Recipient(Body):
     address_line1: Text
     address_line2: Text | None = None
     city: Text
-    postcode: Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9 \-]+$")]
+    postcode: Postcode
     country: Country = Field(description="ISO 3166-1 alpha-2 country code")
 
 
@@ -66,14 +108,17 @@ class CancellationRequestBody(Body):
 
 class CancellationDecisionBody(Body):
     decision: Literal["APPROVED", "REJECTED"]
-    reason_code: WarehouseReason | None = None
+    reason_code: WarehouseReason | None = Field(None, validate_default=True, description="Required to reject")
     note: Note | None = None
 
-    @model_validator(mode="after")
-    def _rejection_needs_a_reason(self) -> CancellationDecisionBody:
-        if self.decision == "REJECTED" and self.reason_code is None:
-            raise ValueError("reason_code is required when the decision is REJECTED")
-        return self
+    @field_validator("reason_code", mode="after")
+    @classmethod
+    def _rejection_needs_a_reason(
+        cls, reason_code: WarehouseReason | None, info: ValidationInfo
+    ) -> WarehouseReason | None:
+        if reason_code is None and info.data.get("decision") == "REJECTED":
+            raise PydanticCustomError("missing", "Field required when the decision is REJECTED")
+        return reason_code
 
     @property
     def action(self) -> domain.Action:

@@ -26,6 +26,9 @@ from orders.dynamodb_json import from_item, to_item
 from orders.settings import dynamodb, settings
 
 SELLER_INDEX = "by-seller"
+STATUS_INDEX = "by-status"
+# A page is one Query; a second only when DynamoDB's 1 MB limit cut the first short (API.md §10).
+MAX_REQUESTS_PER_PAGE = 2
 THROTTLING_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -104,32 +107,55 @@ class OrderStore:
     def list_for_seller(
         self, seller_id: str, *, status: str | None, limit: int, page_token: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """A page of a seller's orders, newest first, and the token of the next page (None at the end)."""
-        query: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": SELLER_INDEX,
-            "KeyConditionExpression": "seller_id = :seller",
-            "ExpressionAttributeValues": {":seller": {"S": seller_id}},
-            "ScanIndexForward": False,
-        }
-        if status:
-            query["FilterExpression"] = "#status = :status"
-            query["ExpressionAttributeNames"] = {"#status": "status"}
-            query["ExpressionAttributeValues"][":status"] = {"S": status}
-        if page_token:
-            query["ExclusiveStartKey"] = _decode_page_token(page_token, seller_id)
+        """A page of a seller's orders, newest first, and the token of the next page (None at the end).
 
-        # One more than asked for tells whether another page exists, so the last page has no token.
+        One Query, with no filter, on the index keyed for the listing: by-seller, or by-status for
+        `?status=`. It asks for one order more than the page holds, to know whether another page
+        exists; a second Query is made only when DynamoDB's 1 MB response limit cut the first short.
+        """
+        if status:
+            query: dict[str, Any] = {
+                "IndexName": STATUS_INDEX,
+                "KeyConditionExpression": "#status = :status AND begins_with(seller_created, :seller)",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":status": {"S": status},
+                    ":seller": {"S": stored.seller_prefix(seller_id)},
+                },
+            }
+        else:
+            query = {
+                "IndexName": SELLER_INDEX,
+                "KeyConditionExpression": "seller_id = :seller",
+                "ExpressionAttributeValues": {":seller": {"S": seller_id}},
+            }
+        if page_token:
+            order_id, created_at = _decode_page_token(page_token)
+            start = {"order_id": order_id, "seller_id": seller_id, "created_at": created_at}
+            if status:
+                start = {
+                    "order_id": order_id,
+                    "status": status,
+                    "seller_created": stored.seller_created(seller_id, created_at),
+                }
+            query["ExclusiveStartKey"] = to_item(start)
+
         found: list[dict[str, Any]] = []
-        while len(found) <= limit:
-            page = self._call(self.client.query, Limit=limit + 1 - len(found), **query)
+        for _ in range(MAX_REQUESTS_PER_PAGE):
+            page = self._call(
+                self.client.query,
+                TableName=self.table_name,
+                ScanIndexForward=False,
+                Limit=limit + 1 - len(found),
+                **query,
+            )
             found.extend(from_item(item) for item in page["Items"])
-            if "LastEvaluatedKey" not in page:
+            if len(found) > limit or "LastEvaluatedKey" not in page:
                 break
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         orders = found[:limit]
-        next_token = _encode_page_token(orders[-1]) if len(found) > limit else None
-        return orders, next_token
+        more = len(found) > limit or "LastEvaluatedKey" in page
+        return orders, _encode_page_token(orders[-1]) if more and orders else None
 
     # -- writes --------------------------------------------------------------------------
 
@@ -276,7 +302,8 @@ def _encode_page_token(order: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _decode_page_token(token: str, seller_id: str) -> dict[str, Any]:
+def _decode_page_token(token: str) -> tuple[str, str]:
+    """(order_id, created_at) of the last order of the page before."""
     try:
         position = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         order_id, created_at = position["order_id"], position["created_at"]
@@ -284,4 +311,4 @@ def _decode_page_token(token: str, seller_id: str) -> dict[str, Any]:
             raise TypeError  # DynamoDB refuses an empty key attribute in ExclusiveStartKey
     except (binascii.Error, ValueError, TypeError, KeyError) as error:
         raise InvalidPageToken("next_token is not a token this API issued") from error
-    return {"order_id": {"S": order_id}, "seller_id": {"S": seller_id}, "created_at": {"S": created_at}}
+    return order_id, created_at

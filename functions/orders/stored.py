@@ -22,6 +22,8 @@ STATUS = "status"
 REQUEST = "cancellation_request"
 HISTORY = "history"
 VERSION = "version"
+CREATED = "created_at"
+SELLER_CREATED = "seller_created"  # the by-status index's sort key
 
 # The order's own fields, shown to callers as they are stored.
 ORDER_FIELDS = (
@@ -47,6 +49,19 @@ def order_id_for(seller_id: str, reference: str) -> str:
     return "ord_" + base64.b32encode(digest).decode().lower()[:26]
 
 
+def seller_created(seller_id: str, created_at: str) -> str:
+    """The by-status index's sort key: the seller's orders newest first within a status.
+
+    The seller id is prefixed with its length, so that one seller's prefix (`3:S-1#`) never matches
+    another seller whose id merely starts the same way (`5:S-1#2`).
+    """
+    return f"{seller_prefix(seller_id)}{created_at}"
+
+
+def seller_prefix(seller_id: str) -> str:
+    return f"{len(seller_id)}:{seller_id}#"
+
+
 def new_item(seller_id: str, draft: dict[str, Any], at: str) -> dict[str, Any]:
     """A new order's item: the seller's draft (reference, items, recipient, courier) as received at `at`."""
     return {
@@ -56,6 +71,7 @@ def new_item(seller_id: str, draft: dict[str, Any], at: str) -> dict[str, Any]:
         "status": OrderStatus.PENDING.value,
         "tracking_number": None,
         "created_at": at,
+        SELLER_CREATED: seller_created(seller_id, at),
         "updated_at": at,
         "version": 1,
         "history": [history_entry(at, Event.ORDER_CREATED, Caller(seller_id), OrderStatus.PENDING)],

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from orders import settings
 from orders.settings import dynamodb
 from tests.support.api import NEW_ORDER, SellerPortal, invoke
 
@@ -119,8 +120,36 @@ def test_a_body_sent_as_another_media_type_is_refused(portal):
     assert text.status == 415 and text.body["code"] == "UNSUPPORTED_MEDIA_TYPE"
     form_headers = {"Content-Type": "application/x-www-form-urlencoded"}
     form = invoke("POST", "/orders", raw_body="reference=A", seller_id="S-1", headers=form_headers)
-    assert_validation_error(form)
+    assert form.status == 415 and form.body["code"] == "UNSUPPORTED_MEDIA_TYPE"
     assert table_items() == []
+
+
+@pytest.mark.parametrize(
+    "media_type",
+    [
+        "multipart/form-data",
+        "multipart/form-data; boundary=",
+        "application/json-patch",
+        ";",
+        "  ",
+        'a/b; c="',
+        "\u00e9/x",
+    ],
+)
+def test_a_malformed_or_other_media_type_is_415_before_any_parser(portal, media_type):
+    # Given an order, and a request body sent with a media type that is not application/json
+    order = portal.order_in("SENT_TO_WAREHOUSE/-", reference=f"MT-{media_type!r}")
+    reply = invoke(
+        "POST",
+        "/orders/{order_id}/cancellation-request",
+        path_parameters={"order_id": order["order_id"]},
+        raw_body='{"reason_code": "OTHER"}',
+        seller_id="S-1",
+        headers={"Content-Type": media_type},
+    )
+    # Then 415, and the order is as it was
+    assert reply.status == 415 and reply.body["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert portal.get(order["order_id"]).body == order
 
 
 def test_a_body_over_64_kib_is_413_and_changes_nothing(portal):
@@ -292,3 +321,101 @@ def test_an_unknown_route_is_a_problem_404(portal):
 
     response = handler(rest_event("DELETE", "/orders", seller_id="S-1"), LambdaContext())
     assert response["statusCode"] == 404 and json.loads(response["body"])["code"] == "NOT_FOUND"
+
+
+# -- findings of the outside review (issue 10): each refused with a field error, nothing written --
+
+
+@pytest.mark.parametrize("limit", ["1_0", "+5", " 7", "0010", "7 ", "٣", "1e1", "0", "101"])
+def test_a_limit_not_written_as_plain_digits_in_range_is_refused(portal, limit):
+    reply = portal.list(limit=limit)
+    assert_validation_error(reply, "limit")
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"reference": "   "}, "reference"),
+        ({"reference": "\u00a0\u2003"}, "reference"),
+        ({"items": [{"sku": " \t ".replace("\t", " "), "quantity": 1}]}, "items[0].sku"),
+        ({"courier_service": "  "}, "courier_service"),
+        ({"recipient": {**NEW_ORDER["recipient"], "country": "XX"}}, "recipient.country"),
+        ({"recipient": {**NEW_ORDER["recipient"], "country": "gb"}}, "recipient.country"),
+        ({"recipient": {**NEW_ORDER["recipient"], "name": "   "}}, "recipient.name"),
+        ({"recipient": {**NEW_ORDER["recipient"], "postcode": "   "}}, "recipient.postcode"),
+    ],
+)
+def test_blank_text_and_unknown_countries_are_refused(portal, change, field):
+    reply = (
+        portal.create("WS-1", **change)
+        if "reference" not in change
+        else invoke("POST", "/orders", body={**NEW_ORDER, **change}, seller_id="S-1")
+    )
+    assert_validation_error(reply, field)
+    assert table_items() == []
+
+
+def test_a_country_is_refused_in_our_words_not_with_the_whole_list(portal):
+    reply = portal.create("C-XX", recipient={**NEW_ORDER["recipient"], "country": "XX"})
+    [error] = reply.body["errors"]
+    assert error == {"field": "recipient.country", "message": "Not an ISO 3166-1 alpha-2 country code"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"reference": "D-1", "reference": "D-2", "items": [{"sku": "A", "quantity": 1}]}',
+        '{"reason_code": "OTHER", "reason_code": "CUSTOMER_REQUEST"}',
+        '{"a": {"x": 1, "x": 2}}',
+    ],
+)
+def test_a_json_object_with_a_key_twice_is_malformed(portal, raw):
+    order = portal.order_in("SENT_TO_WAREHOUSE/-", reference=f"DUP-{hash(raw)}")
+    created = invoke("POST", "/orders", raw_body=raw, seller_id="S-1")
+    requested = invoke(
+        "POST",
+        "/orders/{order_id}/cancellation-request",
+        path_parameters={"order_id": order["order_id"]},
+        raw_body=raw,
+        seller_id="S-1",
+    )
+    for reply in (created, requested):
+        assert_validation_error(reply, "body")
+        assert "duplicate key" in reply.body["errors"][0]["message"]
+    assert portal.get(order["order_id"]).body == order
+
+
+def test_a_rejection_without_a_reason_names_reason_code_in_our_words(portal):
+    order = portal.order_in("PACKED/REQUESTED", reference="NO-REASON")
+    reply = invoke(
+        "POST",
+        "/warehouse/orders/{order_id}/cancellation-decision",
+        path_parameters={"order_id": order["order_id"]},
+        body={"decision": "REJECTED"},
+        warehouse=True,
+    )
+    assert_validation_error(reply, "reason_code")
+    assert reply.body["errors"] == [{"field": "reason_code", "message": "Field required when the decision is REJECTED"}]
+    assert portal.get(order["order_id"]).body == order
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:\u00b2", "http://localhost:\u0663000", "http://127.0.0.1:99999"])
+def test_an_odd_origin_never_fails_a_committed_write(portal, origin, monkeypatch):
+    # Given localhost origins allowed (as locally) and a pending order
+    monkeypatch.setenv("ALLOW_LOCALHOST_ORIGINS", "true")
+    settings.reset()
+    order = portal.create(f"ORIGIN-{origin!r}").body
+    # When the seller cancels it with an Origin that only looks like a local one
+    reply = invoke(
+        "POST",
+        "/orders/{order_id}/cancel",
+        path_parameters={"order_id": order["order_id"]},
+        seller_id="S-1",
+        headers={"Origin": origin},
+    )
+    # Then the cancellation is answered (200, not an error), with no CORS grant for that origin
+    assert reply.status == 200 and reply.body["status"] == "CANCELLED"
+    assert "Access-Control-Allow-Origin" not in reply.headers
+    allowed = invoke("GET", "/orders", seller_id="S-1", headers={"Origin": "http://localhost:5173"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    settings.reset()

@@ -149,3 +149,54 @@ def test_a_page_token_that_was_not_issued_is_refused(store):
     for token in ("not-base64!", "e30", "eyJvcmRlcl9pZCI6IDF9", empty_fields):
         with pytest.raises(InvalidPageToken):
             store.list_for_seller("S-1", status=None, limit=5, page_token=token)
+
+
+@pytest.fixture
+def two_thousand_orders(store):
+    """Seller S-1 with 2,000 orders, all pending but for three of each other status; S-10 and S-1#x close by."""
+    moved = {
+        "CANCELLED": ["cancel"],
+        "SENT_TO_WAREHOUSE": ["SENT_TO_WAREHOUSE"],
+        "PICKED": ["SENT_TO_WAREHOUSE", "PICKED"],
+        "PACKED": ["SENT_TO_WAREHOUSE", "PACKED"],
+    }
+    ids = [new_order(store, f"BULK-{n:04}")["order_id"] for n in range(2000)]
+    by_status: dict[str, list[str]] = {status: [] for status in moved}
+    for group, (status, commands) in enumerate(moved.items()):
+        for order_id in ids[40 + 3 * group : 43 + 3 * group]:
+            for command in commands:
+                store.apply(order_id, ACTIONS[command], SELLER if command in SELLER_COMMANDS else WAREHOUSE)
+            by_status[status].append(order_id)
+    for lookalike in ("S-10", "S-1#x"):
+        new_order(store, "LOOKALIKE", seller=lookalike)
+        cancelled = store.create(lookalike, {"reference": "LOOKALIKE-2", **NEW_ORDER})[0]
+        store.apply(cancelled["order_id"], Action.CANCEL, Caller(lookalike))
+    return ids, by_status
+
+
+def test_a_page_of_2000_orders_is_one_query_with_or_without_a_status(store, dynamodb_calls, two_thousand_orders):
+    ids, by_status = two_thousand_orders
+    pending = [i for i in ids if not any(i in moved for moved in by_status.values())]
+    matching = {None: ids, "PENDING": pending, **by_status}
+    for status in [None, *OrderStatus]:
+        for limit in (1, 25):
+            expected = matching.get(status, [])
+            dynamodb_calls.clear()
+
+            # When the seller lists the first page, then follows next_token (at most 4 pages)
+            pages, seen, token = 0, [], None
+            while pages < 4:
+                page, token = store.list_for_seller("S-1", status=status, limit=limit, page_token=token)
+                pages += 1
+                # Then each page is exactly one Query, holding only this seller's orders in that status
+                assert dynamodb_calls == {"Query": pages}, (status, limit)
+                assert {order["seller_id"] for order in page} <= {"S-1"}
+                assert all(order["status"] == status for order in page) if status else True
+                seen += [order["order_id"] for order in page]
+                if token is None:
+                    break
+
+            # And the pages are newest first, full, and the last one has no token
+            newest_first = sorted(expected, key=ids.index, reverse=True)
+            assert seen == newest_first[: 4 * limit], (status, limit)
+            assert (token is None) == (len(expected) <= 4 * limit), (status, limit)

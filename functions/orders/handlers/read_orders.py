@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from orders import stored
 from orders.api import OrderId, app, documented, handler, order_response, order_store, seller
 from orders.domain import OrderStatus
-from orders.models import Order, OrderPage
+from orders.models import Order, OrderPage, PageLimit
 
 __all__ = ["handler"]
 
@@ -22,7 +22,7 @@ __all__ = ["handler"]
 )
 def list_orders(
     status: Annotated[OrderStatus | None, Query(description="Only orders in this status")] = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Orders per page")] = 25,
+    limit: Annotated[PageLimit, Query(description="Orders per page")] = 25,
     next_token: Annotated[str | None, Query(min_length=1, max_length=512)] = None,
 ) -> Response[OrderPage]:
     found, token = order_store().list_for_seller(seller().seller_id, status=status, limit=limit, page_token=next_token)
