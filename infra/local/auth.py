@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import jwt
 from botocore.auth import SigV4Auth
@@ -137,11 +137,16 @@ class SigV4Authorizer:
         return f"{self._resource_prefix}/{method}{path}"
 
     def authorize(self, request: SignedRequest, now: datetime | None = None) -> Principal | Denied:
-        """The principal that signed `request`, or why API Gateway would refuse it."""
+        """The principal that signed `request` (in its Authorization header or, presigned, in its query
+        string), or why API Gateway would refuse it."""
+        now = now or datetime.now(UTC)
         headers = HTTPHeaders()
         for name, value in request.headers:
             headers[name.lower()] = value
         authorization = headers.get("authorization")
+        query = dict(parse_qsl(request.raw_query, keep_blank_values=True))
+        if not authorization and "X-Amz-Signature" in query:
+            return self._presigned(request, headers, query, now)
         if not authorization:
             return Denied("Missing Authentication Token", "MissingAuthenticationTokenException")
         match = _AUTHORIZATION.match(authorization.strip())
@@ -153,39 +158,96 @@ class SigV4Authorizer:
                 "existence of either a 'X-Amz-Date' or a 'Date' header.",
                 "IncompleteSignatureException",
             )
-        access_key, _, scope = match["credential"].partition("/")
-        signed_headers = match["signed"].split(";")
-        if "host" not in signed_headers:
+        content_sha = headers.get("x-amz-content-sha256")
+        if content_sha is not None and content_sha != hashlib.sha256(request.body).hexdigest():
+            return Denied(_SIGNATURE_MISMATCH, "InvalidSignatureException")
+        signature = _Signature(
+            match["credential"],
+            match["signed"].split(";"),
+            match["signature"],
+            amz_date,
+            headers.get("x-amz-security-token"),
+        )
+        return (
+            self._verify(request, headers, signature, request.raw_query, now)
+            or _skew(amz_date, now)
+            or self._allowed(request, signature)
+        )
+
+    def _presigned(
+        self, request: SignedRequest, headers: HTTPHeaders, query: dict[str, str], now: datetime
+    ) -> Principal | Denied:
+        """Query-string SigV4: the signature, its scope and its expiry in X-Amz-* parameters."""
+        missing = [name for name in _PRESIGNED_PARAMETERS if not query.get(name)]
+        if (
+            missing
+            or query["X-Amz-Algorithm"] != ALGORITHM
+            or not re.fullmatch(r"[0-9a-f]{64}", query["X-Amz-Signature"])
+        ):
+            return Denied(
+                "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', "
+                "'X-Amz-Expires', 'X-Amz-SignedHeaders' and 'X-Amz-Signature'.",
+                "IncompleteSignatureException",
+            )
+        expires = query["X-Amz-Expires"]
+        if not re.fullmatch(r"[0-9]{1,6}", expires, re.ASCII) or not 1 <= int(expires) <= MAX_PRESIGNED_SECONDS:
+            return Denied(
+                f"X-Amz-Expires must be a whole number of seconds from 1 to {MAX_PRESIGNED_SECONDS}.",
+                "IncompleteSignatureException",
+            )
+        signature = _Signature(
+            query["X-Amz-Credential"],
+            query["X-Amz-SignedHeaders"].split(";"),
+            query["X-Amz-Signature"],
+            query["X-Amz-Date"],
+            query.get("X-Amz-Security-Token"),
+        )
+        # The canonical query string holds every parameter but the signature itself.
+        signed_query = "&".join(
+            pair for pair in request.raw_query.split("&") if pair.partition("=")[0] != "X-Amz-Signature"
+        )
+        return (
+            self._verify(request, headers, signature, signed_query, now)
+            or _expiry(signature.amz_date, int(expires), now)
+            or self._allowed(request, signature)
+        )
+
+    def _verify(
+        self, request: SignedRequest, headers: HTTPHeaders, signature: _Signature, signed_query: str, now: datetime
+    ) -> Denied | None:
+        """Whose key signed it, in which scope, and whether the signature is that key's over this request."""
+        access_key, _, scope = signature.credential.partition("/")
+        if "host" not in signature.signed_headers:
             return Denied(
                 "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
                 "IncompleteSignatureException",
             )
         principal = self._principals.get(access_key)
-        if principal is None:
+        # Every local principal is an IAM user with a long-term key: a session token beside one is invalid.
+        if principal is None or signature.security_token is not None:
             return Denied("The security token included in the request is invalid.", "UnrecognizedClientException")
         scope_date, _, rest = scope.partition("/")
-        if rest != f"{self.region}/{SERVICE}/aws4_request" or scope_date != amz_date[:8]:
+        if rest != f"{self.region}/{SERVICE}/aws4_request" or scope_date != signature.amz_date[:8]:
             return Denied(
                 f"Credential should be scoped to a valid region and to the service '{SERVICE}'.",
                 "InvalidSignatureException",
             )
-        content_sha = headers.get("x-amz-content-sha256")
-        if content_sha is not None and content_sha != hashlib.sha256(request.body).hexdigest():
-            return Denied(_SIGNATURE_MISMATCH, "InvalidSignatureException")
-
-        aws_request = AWSRequest(method=request.method, url=_url(headers, request))
+        query = f"?{signed_query}" if signed_query else ""
+        aws_request = AWSRequest(
+            method=request.method, url=f"http://{headers.get('host', 'localhost')}{request.raw_path}{query}"
+        )
         aws_request.headers = headers
-        aws_request.context["timestamp"] = amz_date
+        aws_request.context["timestamp"] = signature.amz_date
         credentials = Credentials(principal.access_key_id, principal.secret_access_key)
-        signer = _Recompute(credentials, self.region, signed_headers, request.body)
+        signer = _Recompute(credentials, self.region, signature.signed_headers, request.body)
         string_to_sign = signer.string_to_sign(aws_request, signer.canonical_request(aws_request))
-        expected = signer.signature(string_to_sign, aws_request)
-        if not hmac.compare_digest(expected, match["signature"]):
+        if not hmac.compare_digest(signer.signature(string_to_sign, aws_request), signature.signature):
             return Denied(_SIGNATURE_MISMATCH, "InvalidSignatureException")
+        return None
 
-        denied = _skew(amz_date, now or datetime.now(UTC))
-        if denied:
-            return denied
+    def _allowed(self, request: SignedRequest, signature: _Signature) -> Principal | Denied:
+        """The signer, if its IAM policies allow it to invoke this route."""
+        principal = self._principals[signature.credential.partition("/")[0]]
         resource = self.resource_arn(request.method, urlsplit(request.raw_path).path)
         if not allows(principal.policies, "execute-api:Invoke", resource):
             return Denied(
@@ -195,15 +257,60 @@ class SigV4Authorizer:
         return principal
 
 
+@dataclass(frozen=True)
+class _Signature:
+    """A SigV4 signature as the caller sent it, from the Authorization header or the query string."""
+
+    credential: str  # <access key>/<date>/<region>/<service>/aws4_request
+    signed_headers: list[str]
+    signature: str
+    amz_date: str
+    security_token: str | None
+
+
+_PRESIGNED_PARAMETERS = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+)
+# SigV4 allows a presigned request to live at most 7 days.
+MAX_PRESIGNED_SECONDS = 7 * 24 * 3600
+
+
 _SIGNATURE_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
     "Access Key and signing method. Consult the service documentation for details."
 )
 
 
-def _url(headers: HTTPHeaders, request: SignedRequest) -> str:
-    query = f"?{request.raw_query}" if request.raw_query else ""
-    return f"http://{headers.get('host', 'localhost')}{request.raw_path}{query}"
+def _expiry(amz_date: str, expires: int, now: datetime) -> Denied | None:
+    """A presigned request: refused once `expires` seconds have passed since it was signed (or before it was)."""
+    signed_at = _parse_amz_date(amz_date)
+    if signed_at is None:
+        return Denied(f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'.", "IncompleteSignatureException")
+    stamp = "%Y%m%dT%H%M%SZ"
+    if now > signed_at + timedelta(seconds=expires):
+        return Denied(
+            f"Signature expired: {amz_date} is now earlier than {(now - timedelta(seconds=expires)).strftime(stamp)} "
+            f"({now.strftime(stamp)} - {expires} sec.)",
+            "InvalidSignatureException",
+        )
+    if signed_at > now + MAX_CLOCK_SKEW:
+        return Denied(
+            f"Signature not yet current: {amz_date} is still later than {now.strftime(stamp)}",
+            "InvalidSignatureException",
+        )
+    return None
+
+
+def _parse_amz_date(amz_date: str) -> datetime | None:
+    try:
+        return datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _skew(amz_date: str, now: datetime) -> Denied | None:

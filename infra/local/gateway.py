@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from werkzeug.datastructures import Headers
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wrappers import Request, Response
 
 from infra.local.auth import CognitoAuthorizer, Denied, SignedRequest, SigV4Authorizer
@@ -62,15 +63,15 @@ class CorsPolicy:
             "Access-Control-Allow-Headers": self.allow_headers,
             "Access-Control-Allow-Methods": self.allow_methods,
             "Access-Control-Max-Age": self.max_age,
+            "Vary": "Origin",  # the allowed origin is the caller's own, locally
         }
         return {name: value for name, value in headers.items() if value}
 
 
 def is_localhost_origin(origin: str) -> bool:
-    return (
-        re.fullmatch(r"http://(localhost|127\.0\.0\.1):(\d{1,5})", origin) is not None
-        and 0 < int(origin.rsplit(":", 1)[1]) < 65536
-    )
+    """`http://localhost:<port>` or `http://127.0.0.1:<port>`, the port in ASCII digits."""
+    found = re.fullmatch(r"http://(?:localhost|127\.0\.0\.1):([0-9]{1,5})", origin, re.ASCII)
+    return found is not None and 0 < int(found[1]) < 65536
 
 
 @dataclass(frozen=True)
@@ -170,10 +171,11 @@ class Gateway:
             if request.method == "OPTIONS":
                 return self._preflight(request)
             body = self._read_body(request)
-            if body is None:
-                return self.gateway_response(413, "Request Too Long", "RequestTooLarge", request)
+            if isinstance(body, Response):
+                return body
             response = self._local_routes(request, body)
             response.headers["Access-Control-Allow-Origin"] = self._cors.origin_for(request.headers.get("Origin"))
+            response.headers["Vary"] = "Origin"
             return response
 
         resource = self._match(raw_path)
@@ -186,8 +188,8 @@ class Gateway:
         if route is None:
             return self._missing_token(request)
         body = self._read_body(request)
-        if body is None:
-            return self.gateway_response(413, "Request Too Long", "RequestTooLarge", request)
+        if isinstance(body, Response):
+            return body
 
         principal, claims = None, None
         if route.authorizer == "AWS_IAM":
@@ -230,6 +232,8 @@ class Gateway:
             if name.lower() == "access-control-allow-origin":
                 value = self._cors.origin_for(request.headers.get("Origin"))
             headers[name] = value
+        if "Access-Control-Allow-Origin" in headers:
+            headers["Vary"] = "Origin"
         headers["x-amzn-RequestId"] = str(uuid.uuid4())
         return Response(json.dumps({"message": message}), status=status, headers=headers)
 
@@ -249,22 +253,28 @@ class Gateway:
     def _match(self, raw_path: str) -> _Resource | None:
         return next((resource for resource in self._resources if resource.pattern.fullmatch(raw_path)), None)
 
-    def _read_body(self, request: Request) -> bytes | None:
-        """The body, or None when it is over API Gateway's limit (read off and dropped)."""
+    def _read_body(self, request: Request) -> bytes | Response:
+        """The body; or API Gateway's own answer when it is over the limit (read off and dropped: 413)
+        or shorter than its Content-Length because the client hung up (400)."""
+        too_long = self.gateway_response(413, "Request Too Long", "RequestTooLarge", request)
         stream = request.stream
-        if request.content_length is not None and request.content_length > MAX_PAYLOAD_BYTES:
-            _drain(stream)
-            return None
-        chunks, size = [], 0
-        while size <= MAX_PAYLOAD_BYTES:
-            chunk = stream.read(min(65536, MAX_PAYLOAD_BYTES + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > MAX_PAYLOAD_BYTES:
-            _drain(stream)
-            return None
+        try:
+            if request.content_length is not None and request.content_length > MAX_PAYLOAD_BYTES:
+                _drain(stream)
+                return too_long
+            chunks, size = [], 0
+            while size <= MAX_PAYLOAD_BYTES:
+                chunk = stream.read(min(65536, MAX_PAYLOAD_BYTES + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            if size > MAX_PAYLOAD_BYTES:
+                _drain(stream)
+                return too_long
+        except ClientDisconnected:
+            ended = "The body ended before its Content-Length"
+            return self.gateway_response(400, ended, "BadRequestException", request)
         return b"".join(chunks)
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import urlencode, urlsplit
 
 import jwt
-from botocore.auth import SigV4Auth
+from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -90,3 +91,16 @@ def signed(method: str, target: str, body: bytes = b"", credentials=KEY, region=
 
 
 STATUS = "/warehouse/orders/ord_aaaaaaaaaaaaaaaaaaaaaaaaaa/status"
+
+
+def presigned(
+    method: str, target: str, body: bytes = b"", credentials=KEY, expires: int = 300, **extra
+) -> SignedRequest:
+    """`target` signed in its query string (SigV4QueryAuth, as a presigned URL is made), `extra` added unsigned."""
+    request = AWSRequest(method=method, url=f"http://{HOST}{target}", headers={"Host": HOST})
+    SigV4QueryAuth(credentials, "execute-api", REGION, expires=expires).add_auth(request)
+    url = urlsplit(request.url)
+    path, query = url.path, url.query
+    if extra:
+        query += "&" + urlencode(extra)
+    return SignedRequest(method=method, raw_path=path, raw_query=query, headers=[("Host", HOST)], body=body)

@@ -23,6 +23,7 @@ from tests.support.local_auth import (
     authorizer,
     cognito_authorizer,
     id_token,
+    presigned,
     signed,
     warehouse_policy,
 )
@@ -161,3 +162,58 @@ def test_a_signature_more_than_five_minutes_off_is_refused():
     early = authorizer().authorize(request, now=now - timedelta(minutes=6))
     assert late.message.startswith("Signature expired")
     assert early.message.startswith("Signature not yet current")
+
+
+# -- SigV4 as IAM checks it: session tokens, presigned requests (issue 10) -------------------------
+
+
+def test_a_session_token_beside_a_long_term_key_is_refused():
+    # Given the warehouse's long-term key, and a request that also carries a (made-up) session token
+    with_token = Credentials(KEY.access_key, KEY.secret_key, token="FwoGZXIvYXdzEBogus")
+    request = signed("POST", STATUS, b'{"status":"PICKED"}', credentials=with_token)
+    assert ("X-Amz-Security-Token", "FwoGZXIvYXdzEBogus") in request.headers
+    # Then IAM refuses it, as AWS does: a long-term key has no session
+    denied = authorizer().authorize(request)
+    assert isinstance(denied, Denied) and denied.error_type == "UnrecognizedClientException"
+
+
+def test_a_presigned_request_is_the_warehouse_until_it_expires():
+    request = presigned("POST", STATUS, expires=60)
+    assert authorizer().authorize(request) == WAREHOUSE
+    later = datetime.now(UTC) + timedelta(seconds=61)
+    expired = authorizer().authorize(request, now=later)
+    assert isinstance(expired, Denied) and expired.message.startswith("Signature expired")
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda r: SignedRequest(r.method, r.raw_path.replace("ord_a", "ord_b"), r.raw_query, r.headers, r.body),
+        lambda r: SignedRequest("GET", r.raw_path, r.raw_query, r.headers, r.body),
+        lambda r: SignedRequest(
+            r.method, r.raw_path, r.raw_query.replace("X-Amz-Expires=60", "X-Amz-Expires=600"), r.headers, r.body
+        ),
+        lambda r: SignedRequest(r.method, r.raw_path, r.raw_query + "&extra=1", r.headers, r.body),
+        lambda r: SignedRequest(r.method, r.raw_path, r.raw_query, r.headers, b'{"status":"DESPATCHED"}'),
+    ],
+    ids=["path", "method", "expiry", "added parameter", "body"],
+)
+def test_a_presigned_request_changed_after_signing_is_refused(tamper):
+    denied = authorizer().authorize(tamper(presigned("POST", STATUS, expires=60)))
+    assert isinstance(denied, Denied) and denied.error_type == "InvalidSignatureException"
+
+
+@pytest.mark.parametrize("drop", ["X-Amz-Credential", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Algorithm"])
+def test_a_presigned_request_missing_a_parameter_is_incomplete(drop):
+    request = presigned("POST", STATUS)
+    query = "&".join(pair for pair in request.raw_query.split("&") if not pair.startswith(f"{drop}="))
+    denied = authorizer().authorize(SignedRequest(request.method, request.raw_path, query, request.headers, b""))
+    assert isinstance(denied, Denied) and denied.error_type == "IncompleteSignatureException"
+
+
+def test_a_presigned_request_with_a_session_token_or_another_key_is_refused():
+    stranger = presigned("POST", STATUS, credentials=Credentials("AKIASTRANGER00000000", "secret"))
+    tokened = presigned("POST", STATUS, credentials=Credentials(KEY.access_key, KEY.secret_key, token="bogus"))
+    for request in (stranger, tokened):
+        denied = authorizer().authorize(request)
+        assert isinstance(denied, Denied) and denied.error_type == "UnrecognizedClientException"

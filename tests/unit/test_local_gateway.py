@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from werkzeug.test import Client
 
 from infra.local.functions import InvocationFailed
-from infra.local.gateway import CorsPolicy, Gateway
+from infra.local.gateway import CorsPolicy, Gateway, is_localhost_origin
 from infra.template import routes
 from tests.support.local_auth import STATUS, WAREHOUSE, authorizer, cognito_authorizer, id_token, signed
 
@@ -165,3 +166,38 @@ def test_nothing_reaches_a_function_without_authorization(client, functions):
     assert client.get("/elsewhere").status_code == 403
     assert client.options("/orders", headers={"Origin": "http://localhost:1"}).status_code == 200
     assert functions.events == []
+
+
+# -- findings of the outside review (issue 10) ----------------------------------------------------
+
+
+def test_a_body_shorter_than_its_content_length_is_400_and_reaches_no_function(client, functions, pool_key):
+    # Given a client that announces 100 bytes and hangs up after 12
+    environ = {"CONTENT_LENGTH": "100", "wsgi.input": io.BytesIO(b'{"reference"'), "CONTENT_TYPE": "application/json"}
+    answer = client.post("/orders", headers={"Authorization": id_token(pool_key)}, environ_overrides=environ)
+    # Then the gateway answers 400 itself
+    assert answer.status_code == 400
+    assert answer.json == {"message": "The body ended before its Content-Length"}
+    assert functions.events == []
+
+
+@pytest.mark.parametrize("origin", ["http://localhost:5173", "http://127.0.0.1:8080"])
+def test_every_answer_that_names_a_local_origin_says_vary_origin(client, pool_key, origin):
+    preflight = client.options("/orders", headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
+    unauthorized = client.get("/orders", headers={"Origin": origin})
+    forbidden = client.post(STATUS, headers={"Origin": origin}, json={"status": "PICKED"})
+    missing = client.get("/nowhere", headers={"Origin": origin})
+    for answer, status in ((preflight, 200), (unauthorized, 401), (forbidden, 403), (missing, 403)):
+        assert answer.status_code == status
+        assert answer.headers["Access-Control-Allow-Origin"] == origin
+        assert answer.headers["Vary"] == "Origin"
+
+
+@pytest.mark.parametrize(
+    "origin", ["http://localhost:\u00b2", "http://localhost:\u0663\u0660\u0660\u0660", "http://localhost:0"]
+)
+def test_an_origin_with_a_port_in_other_digits_is_not_local(client, origin):
+    assert not is_localhost_origin(origin)
+    preflight = client.options("/orders", headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://portal.example.com"
