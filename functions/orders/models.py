@@ -67,7 +67,7 @@ def _plain_digits(value: Any) -> Any:
 
 
 _PLAIN_NUMBER = re.compile(r"[1-9][0-9]{0,5}|0", re.ASCII)
-PageLimit = Annotated[int, BeforeValidator(_plain_digits), Field(ge=1, le=100)]
+PageLimit = Annotated[int, Field(ge=1, le=100), BeforeValidator(_plain_digits)]
 
 
 class Model(BaseModel):
@@ -80,9 +80,17 @@ class Body(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _integral(value: Any) -> Any:
+    """JSON Schema's integer: `2.0` is the integer 2 (as a document's client may send it); `2.5`, `"2"`,
+    `true` are not integers."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class LineItem(Body):
     sku: Code
-    quantity: Annotated[StrictInt, Field(ge=1, le=10_000)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=10_000), BeforeValidator(_integral)]
 
 
 class Recipient(Body):
@@ -107,6 +115,17 @@ class CancellationRequestBody(Body):
 
 
 class CancellationDecisionBody(Body):
+    # The document says what the validator below checks: a rejection names its reason.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"decision": {"const": "REJECTED"}}},
+            "then": {
+                "required": ["reason_code"],
+                "properties": {"reason_code": {"$ref": "#/components/schemas/WarehouseReason"}},
+            },
+        }
+    )
+
     decision: Literal["APPROVED", "REJECTED"]
     reason_code: WarehouseReason | None = Field(None, validate_default=True, description="Required to reject")
     note: Note | None = None

@@ -101,20 +101,7 @@ def _with_gateway(doc: dict[str, Any]) -> dict[str, Any]:
             }
             responses["415"] = {"description": "The body is not application/json", "content": problem}
     _drop_unreferenced(doc)
-    _json_schema_bounds(doc)
     return doc
-
-
-def _json_schema_bounds(doc: dict[str, Any]) -> None:
-    """Powertools copies a parameter's pydantic bounds (`ge`, `le`) into its schema as they are: JSON
-    Schema calls them `minimum` and `maximum`."""
-    for item in doc["paths"].values():
-        for operation in item.values():
-            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
-                schema = parameter.get("schema", {})
-                for pydantic_name, json_name in (("ge", "minimum"), ("le", "maximum")):
-                    if pydantic_name in schema:
-                        schema[json_name] = schema.pop(pydantic_name)
 
 
 def _drop_unreferenced(doc: dict[str, Any]) -> None:
