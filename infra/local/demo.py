@@ -15,6 +15,8 @@ import requests
 from infra.local.callers import Portal, Warehouse, session
 
 DEMO_SELLERS = ("S-1", "S-2")
+REGION = "eu-west-2"
+STATUS_LINE = "\\n-> HTTP "  # what the banner's curl commands print before each status code
 
 
 @dataclass(frozen=True)
@@ -124,15 +126,25 @@ def story_commands(api_url: str, order_id_for: Any) -> list[str]:
     """The help-centre article's story as shell lines that work exactly as printed."""
     pending = order_id_for("S-1", "SHOP-1001")
     in_warehouse = order_id_for("S-1", "SHOP-1002")
+    show = f"-w '{STATUS_LINE}%{{http_code}}\\n'"  # each answer, then its status code on a line of its own
     return [
         "# 1. Sign in as seller S-1 (an ID token from the local Cognito user pool)",
         f"TOKEN=$(curl -s -X POST {api_url}/_local/tokens -H 'Content-Type: application/json' "
         """-d '{"seller_id": "S-1"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["id_token"])')""",
-        "# 2. Cancel an order that is not yet in the warehouse: it is cancelled at once",
-        f'curl -s -X POST {api_url}/orders/{pending}/cancel -H "Authorization: $TOKEN" | python3 -m json.tool',
-        "# 3. Request the cancellation of an order the warehouse already has: the warehouse decides",
-        f'curl -s -X POST {api_url}/orders/{in_warehouse}/cancellation-request -H "Authorization: $TOKEN" '
-        """-H 'Content-Type: application/json' -d '{"reason_code": "CUSTOMER_REQUEST"}' | python3 -m json.tool""",
+        "# 2. Cancel an order that is not yet in the warehouse: cancelled at once (200)",
+        f'curl -s {show} -X POST {api_url}/orders/{pending}/cancel -H "Authorization: $TOKEN"',
+        "# 3. Request the cancellation of an order the warehouse already has: raised with the warehouse (202)",
+        f'curl -s {show} -X POST {api_url}/orders/{in_warehouse}/cancellation-request -H "Authorization: $TOKEN" '
+        """-H 'Content-Type: application/json' -d '{"reason_code": "CUSTOMER_REQUEST"}'""",
+        "# 4. Cancel it again: in the warehouse, a request is pending (409, the problem says why)",
+        f'curl -s {show} -X POST {api_url}/orders/{in_warehouse}/cancel -H "Authorization: $TOKEN"',
+        "# 5. The warehouse, signing with SigV4 as IAM authorization requires, approves the request (200)",
+        f"read AK SK < <(curl -s -X POST {api_url}/_local/warehouse-credentials | "
+        "python3 -c 'import json, sys; c = json.load(sys.stdin); "
+        """print(c["access_key_id"], c["secret_access_key"])')""",
+        f'curl -s {show} --aws-sigv4 "aws:amz:{REGION}:execute-api" --user "$AK:$SK" -X POST '
+        f"{api_url}/warehouse/orders/{in_warehouse}/cancellation-decision "
+        """-H 'Content-Type: application/json' -d '{"decision": "APPROVED"}'""",
     ]
 
 
@@ -162,6 +174,9 @@ def banner(*, api_url: str, aws_url: str, details: dict[str, str], order_id_for:
         f"Notifications S-1 has received: curl -s '{api_url}/_local/notifications?seller_id=S-1' | "
         f"python3 -m json.tool",
         f"Warehouse SigV4 credentials:    curl -s -X POST {api_url}/_local/warehouse-credentials",
+        f"The table, as DynamoDB holds it (moto takes any credentials): AWS_ACCESS_KEY_ID=testing "
+        f"AWS_SECRET_ACCESS_KEY=testing aws --endpoint-url {aws_url} --region {details['region']} "
+        f"dynamodb scan --table-name {details['Table']}",
         "",
     ]
     return "\n".join(lines)

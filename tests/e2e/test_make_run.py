@@ -24,45 +24,43 @@ def story(output: str) -> list[str]:
     return block
 
 
-def json_documents(text: str) -> list[dict]:
-    decoder, found, position = json.JSONDecoder(), [], 0
-    while position < len(text):
-        if text[position].isspace():
-            position += 1
-            continue
-        document, position = decoder.raw_decode(text, position)
-        found.append(document)
-    return found
-
-
 def test_the_banners_commands_work_exactly_as_printed(stack: RunningStack):
     # Given the banner make run printed
     lines = story(stack.output())
     commands = [line for line in lines if not line.startswith("#")]
-    assert len(commands) == 3
-    assert commands[0].startswith("TOKEN=$(curl ")
-    assert all(command.startswith("curl ") for command in commands[1:])
+    assert len(commands) == 6
+    assert commands[0].startswith("TOKEN=$(curl ") and commands[4].startswith("read AK SK < <(curl ")
+    assert all(command.startswith("curl ") for command in commands[1:4] + commands[5:])
 
     # When a developer pastes them into a shell
     ran = subprocess.run(
         ["bash", "-e", "-o", "pipefail", "-c", "\n".join(lines)], capture_output=True, text=True, timeout=60
     )
 
-    # Then the PENDING order is cancelled at once, and the one in the warehouse has a request
+    # Then each answer is followed by its status: cancelled at once, requested, refused, approved
     assert ran.returncode == 0, ran.stderr
-    cancelled, requested = json_documents(ran.stdout)
+    answers = re.split(r"\n-> HTTP (\d{3})\n", ran.stdout)
+    statuses, documents = [int(code) for code in answers[1::2]], [json.loads(text) for text in answers[0::2][:-1]]
+    assert statuses == [200, 202, 409, 200]
+    cancelled, requested, refused, approved = documents
     assert (cancelled["reference"], cancelled["status"]) == ("SHOP-1001", "CANCELLED")
     assert (requested["reference"], requested["status"]) == ("SHOP-1002", "SENT_TO_WAREHOUSE")
     assert requested["cancellation"]["request"]["status"] == "REQUESTED"
     assert requested["cancellation"]["request"]["reason_code"] == "CUSTOMER_REQUEST"
-    # And S-1 is told of both, after the demo's own notifications
-    expected = [("SHOP-1001", "ORDER_CANCELLED"), ("SHOP-1002", "CANCELLATION_REQUESTED")]
+    assert (refused["code"], refused["order_status"]) == ("CANCELLATION_PENDING", "SENT_TO_WAREHOUSE")
+    assert (approved["status"], approved["cancellation"]["request"]["status"]) == ("CANCELLED", "APPROVED")
+    # And S-1 is told of each outcome, after the demo's own notifications
+    expected = [
+        ("SHOP-1001", "ORDER_CANCELLED"),
+        ("SHOP-1002", "CANCELLATION_REQUESTED"),
+        ("SHOP-1002", "CANCELLATION_APPROVED"),
+    ]
     told = wait_for(
         Portal(stack.api_url, "S-1").notifications,
-        lambda found: [(n["reference"], n["event_type"]) for n in found[-2:]] == expected,
+        lambda found: [(n["reference"], n["event_type"]) for n in found[-3:]] == expected,
         timeout=15,
     )
-    assert [(n["reference"], n["event_type"]) for n in told[-2:]] == expected
+    assert [(n["reference"], n["event_type"]) for n in told[-3:]] == expected
 
 
 def test_the_banner_names_the_urls_and_every_demo_order(stack: RunningStack):
