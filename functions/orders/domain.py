@@ -1,4 +1,4 @@
-"""The order, its statuses and the rules of API.md §2, as data. Pure: no AWS, no I/O.
+"""The order, its statuses and the rules of docs/api.md §2, as data. Pure: no AWS, no I/O.
 
 Every command is looked up in one table keyed by the order's `State` (its status and the
 state of its cancellation request). The answer is an `Outcome`: a `Transition` to write,
@@ -55,7 +55,7 @@ class Event(StrEnum):
     CANCELLATION_REJECTED = "CANCELLATION_REJECTED"
 
 
-# The events of API.md §4: what a seller or the warehouse must be told.
+# The events of docs/api.md §4: what a seller or the warehouse must be told.
 NOTIFIED_EVENTS = frozenset(
     {
         Event.ORDER_CANCELLED,
@@ -202,7 +202,7 @@ Outcome = Transition | Unchanged | Refusal
 
 
 class Row(StrEnum):
-    """The rows of the seller table in API.md §2."""
+    """The rows of the seller table in docs/api.md §2."""
 
     PENDING = "PENDING"
     IN_WAREHOUSE = "IN_WAREHOUSE"
@@ -251,7 +251,7 @@ SELLER_RULES: dict[Row, dict[Action, Outcome]] = {
 
 
 class RequestRow(StrEnum):
-    """The rows of the warehouse table in API.md §2."""
+    """The rows of the warehouse table in docs/api.md §2."""
 
     REQUESTED = "REQUESTED"
     APPROVED = "APPROVED"

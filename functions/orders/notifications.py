@@ -1,4 +1,4 @@
-"""Stream image -> event -> SNS message: what a seller or the warehouse is told of a change (API.md §4).
+"""Stream image -> event -> SNS message: what a seller or the warehouse is told of a change (docs/api.md §4).
 
 A record of the orders table's stream carries exactly one write. The store's every change
 adds one to `version` and appends one history entry in that same write, so the new image's
@@ -24,7 +24,7 @@ from orders.models import Cancellation
 
 
 class OrderEvent(BaseModel):
-    """One notification: the JSON body of the SNS message, field for field as API.md §4 lists it."""
+    """One notification: the JSON body of the SNS message, field for field as docs/api.md §4 lists it."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -27,7 +27,7 @@ from orders.settings import dynamodb, settings
 
 SELLER_INDEX = "by-seller"
 STATUS_INDEX = "by-status"
-# A page is one Query; a second only when DynamoDB's 1 MB limit cut the first short (API.md §10).
+# A page is one Query; a second only when DynamoDB's 1 MB limit cut the first short (docs/api.md §10).
 MAX_REQUESTS_PER_PAGE = 2
 THROTTLING_CODES = frozenset(
     {

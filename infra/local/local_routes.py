@@ -1,4 +1,4 @@
-"""The /_local/ helper routes of API.md §5: tokens, warehouse credentials, notifications, OpenAPI.
+"""The /_local/ helper routes of docs/api.md §5: tokens, warehouse credentials, notifications, OpenAPI.
 
 They exist only in the local stack, never in the template: they stand in for the Cognito
 sign-in page, the IAM console and a seller's notification channel.

@@ -1,4 +1,4 @@
-"""Notifications as subscribers receive them: each seller its own, the warehouse its requests (API.md §4)."""
+"""Notifications as subscribers receive them: each seller its own, the warehouse its requests (docs/api.md §4)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ The routes are template.yaml's own. For each, an order that the route's rightful
 change (so that a refusal means something) is sent the same request by each wrong caller: no
 credentials, a forged token, an expired token, another seller, a seller on a warehouse route,
 the warehouse on a seller route, a forged warehouse signature. Each gets the contract's answer
-(API.md §3: 401 / 403 from the gateway, 404 ORDER_NOT_FOUND for another seller), the order is
+(docs/api.md §3: 401 / 403 from the gateway, 404 ORDER_NOT_FOUND for another seller), the order is
 unchanged afterwards, and then the rightful caller's request does what the contract says.
 """
 

@@ -1,7 +1,7 @@
 """Random command sequences from two sellers and the warehouse, against an independent model.
 
 A hypothesis state machine sends commands through the real functions (REST events in, moto
-behind) and keeps its own model of every order, built only from API.md §2 as
+behind) and keeps its own model of every order, built only from docs/api.md §2 as
 tests/support/contract.py writes it out (CONTRACT and next_state, not orders.domain). After
 every step it checks that the answer, each order as stored, its history, and the events the
 notifier published from the table's stream (through infra/stream_poller, as Lambda would

@@ -3,7 +3,7 @@
 Raw bytes on the wire (not events built in Python): malformed JSON and bad encodings, NUL
 bytes, huge and odd numbers, unknown fields, over-long strings, odd order ids, odd media
 types and query strings, bodies over 64 KiB and over API Gateway's 10 MB. Each gets the
-contract's 4xx (API.md §3 "Errors") as problem+json, or API Gateway's own answer, never a 5xx
+contract's 4xx (docs/api.md §3 "Errors") as problem+json, or API Gateway's own answer, never a 5xx
 or a stack trace, and changes nothing: the order it names and the seller's list are as before.
 (tests/integration/test_handlers.py holds the handler-level cases; these go over the wire.)
 """

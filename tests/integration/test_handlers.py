@@ -419,3 +419,11 @@ def test_an_odd_origin_never_fails_a_committed_write(portal, origin, monkeypatch
     allowed = invoke("GET", "/orders", seller_id="S-1", headers={"Origin": "http://localhost:5173"})
     assert allowed.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
     settings.reset()
+
+
+def test_a_body_without_a_content_type_is_read_as_json(portal):
+    event_headers = {"Content-Type": None}
+    reply = invoke(
+        "POST", "/orders", body={"reference": "NO-TYPE", **NEW_ORDER}, seller_id="S-1", headers=event_headers
+    )
+    assert reply.status == 201 and reply.body["reference"] == "NO-TYPE"

@@ -176,7 +176,7 @@ def test_each_seller_hears_of_their_own_orders_and_the_warehouse_of_cancellation
         expected += [delivery for command in commands if (delivery := told(send(store, order_id, command, seller)))]
     stream_poller(channels, notifier.handler).poll_once()
 
-    # Then each hears exactly their own, with the body and attributes of API.md §4
+    # Then each hears exactly their own, with the body and attributes of docs/api.md §4
     assert [d.body["event_type"] for d in expected] == [
         "ORDER_CANCELLED",
         "CANCELLATION_REQUESTED",

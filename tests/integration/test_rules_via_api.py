@@ -1,4 +1,4 @@
-"""Every cell of API.md §2 through the real functions: REST events in, HTTP answers out, moto behind."""
+"""Every cell of docs/api.md §2 through the real functions: REST events in, HTTP answers out, moto behind."""
 
 import pytest
 

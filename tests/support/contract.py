@@ -1,4 +1,4 @@
-"""API.md §2 written out cell by cell, independently of orders.domain, for the tests to hold it to.
+"""docs/api.md §2 written out cell by cell, independently of orders.domain, for the tests to hold it to.
 
 Each cell is what the contract answers: `200 ORDER_CANCELLED` (status and the event it
 records), `200 -` (success, unchanged, no event), or `409 CODE`.

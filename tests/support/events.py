@@ -22,7 +22,7 @@ def rest_event(
     seller_id: str | None = None,
     warehouse: bool = False,
     query: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str | None] | None = None,
     base64_encoded: bool = False,
 ) -> dict[str, Any]:
     """A REST API (v1) proxy event for `resource` (e.g. /orders/{order_id}/cancel)."""
@@ -31,6 +31,8 @@ def rest_event(
     if raw_body is None and body is not None:
         raw_body = json.dumps(body)
     request_headers = {"Content-Type": "application/json", "Host": "api.example.com", **(headers or {})}
+    # A header given as None is left out (a request that does not send it).
+    request_headers = {name: value for name, value in request_headers.items() if value is not None}
     request_id = str(uuid.uuid4())
     authorizer: dict[str, Any] | None = None
     identity: dict[str, Any] = {"sourceIp": "198.51.100.7", "userAgent": "pytest"}

@@ -96,7 +96,7 @@ def received(queue_url: str) -> list[Delivery]:
 
 
 def expected_delivery(order: dict[str, Any], event: Event) -> Delivery:
-    """What API.md §4 says a subscriber receives for the write that left `order` (the store's returned item)."""
+    """What docs/api.md §4 says a subscriber receives for the write that left `order` (the store's returned item)."""
     public = to_order(order)
     body = {
         "event_id": f"{public.order_id}:{public.version}",

@@ -1,4 +1,4 @@
-"""orders.notifications with plain values: stored items in, the event of API.md §4 (or nothing) out."""
+"""orders.notifications with plain values: stored items in, the event of docs/api.md §4 (or nothing) out."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The rules table of API.md §2, cell by cell, against orders.domain (pure: no AWS)."""
+"""The rules table of docs/api.md §2, cell by cell, against orders.domain (pure: no AWS)."""
 
 import pytest
 
