@@ -9,6 +9,8 @@ from unittest import mock
 
 import jwt
 import pytest
+from botocore.auth import SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -191,3 +193,38 @@ def test_a_sellers_token_is_refused_on_a_warehouse_route(stack: RunningStack, po
     assert_refused(answer, "IncompleteSignatureException")
     order = portal.request("GET", f"/orders/{pending_order}").json()
     assert order["status"] == "SENT_TO_WAREHOUSE"
+
+
+def test_a_session_token_beside_the_warehouses_long_term_key_is_refused(
+    stack: RunningStack, warehouse: Warehouse, pending_order: str
+):
+    # The key is an IAM user's; AWS refuses any session token sent with it, signed or not
+    with_token = Credentials(warehouse.credentials.access_key, warehouse.credentials.secret_key, "bogus-session-token")
+    answer = Warehouse(stack.api_url, with_token, warehouse.region).move(pending_order, "PICKED")
+    assert_refused(answer, "UnrecognizedClientException")
+    assert warehouse.move(pending_order, "SENT_TO_WAREHOUSE").json()["status"] == "SENT_TO_WAREHOUSE"
+
+
+def presigned_url(warehouse: Warehouse, path: str, expires: int, signed_at: datetime | None = None) -> str:
+    request = AWSRequest(method="POST", url=f"{warehouse.api_url}{path}")
+    signer = SigV4QueryAuth(warehouse.credentials, "execute-api", warehouse.region, expires=expires)
+    if signed_at is None:
+        signer.add_auth(request)
+    else:
+        with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at):
+            signer.add_auth(request)
+    return request.url
+
+
+def test_a_presigned_warehouse_request_is_accepted_until_it_expires(warehouse: Warehouse, pending_order: str):
+    # Given a presigned URL for a status move (SigV4 in the query string), and one whose minute has passed
+    path = f"/warehouse/orders/{pending_order}/status"
+    fresh = presigned_url(warehouse, path, expires=300)
+    stale = presigned_url(
+        warehouse, path, expires=60, signed_at=datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=2)
+    )
+    # Then the expired one is refused, and the fresh one is the warehouse's (its body is not signed: empty)
+    assert_refused(warehouse.http.post(stale), "InvalidSignatureException")
+    answer = warehouse.http.post(fresh)
+    assert answer.status_code == 400, answer.text  # past the gateway, to the handler: an empty body is invalid
+    assert answer.json()["code"] == "VALIDATION_ERROR"

@@ -11,6 +11,7 @@ or a stack trace, and changes nothing: the order it names and the seller's list 
 from __future__ import annotations
 
 import json
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +93,7 @@ CASES: dict[str, Bad] = {
     "a 5,000-digit quantity": Bad("create", create_with('"quantity": ' + "9" * 5000), 400),
     "1e400": Bad("create", create_with('"quantity": 1e400'), 400),
     "-0": Bad("create", create_with('"quantity": -0'), 400),
-    "2.0": Bad("create", create_with('"quantity": 2.0'), 400),
+    "2.5": Bad("create", create_with('"quantity": 2.5'), 400),
     "a quantity as text": Bad("create", create_with('"quantity": "2"'), 400),
     "true for a quantity": Bad("create", create_with('"quantity": true'), 400),
     "a negative quantity": Bad("create", create_with('"quantity": -9223372036854775809'), 400),
@@ -125,7 +126,33 @@ CASES: dict[str, Bad] = {
     "dot-dot": Bad("get", None, 403, code=None, order_id=".."),
     # media types
     "text/plain": Bad("create", raw(ORDER), 415, code="UNSUPPORTED_MEDIA_TYPE", headers={"Content-Type": "text/plain"}),
-    "a form": Bad("create", b"reference=A", 400, headers={"Content-Type": "application/x-www-form-urlencoded"}),
+    "a form": Bad(
+        "create",
+        b"reference=A",
+        415,
+        code="UNSUPPORTED_MEDIA_TYPE",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    ),
+    # issue 10's finding: multipart without a boundary was a 500 from the form parser
+    "multipart without a boundary": Bad(
+        "request",
+        raw({"reason_code": "OTHER"}),
+        415,
+        code="UNSUPPORTED_MEDIA_TYPE",
+        headers={"Content-Type": "multipart/form-data"},
+    ),
+    "a media type without a subtype": Bad(
+        "request", raw({}), 415, code="UNSUPPORTED_MEDIA_TYPE", headers={"Content-Type": "application/"}
+    ),
+    # more of issue 10's findings: a key twice, blank text, a made-up country, a sloppy limit
+    "a key twice": Bad("create", raw(ORDER)[:-1] + b', "reference": "WIRE-2"}', 400),
+    "a blank reference": Bad("create", raw({**ORDER, "reference": "   "}), 400),
+    "a blank sku": Bad("create", raw({**ORDER, "items": [{"sku": "  ", "quantity": 1}]}), 400),
+    "country XX": Bad("create", raw({**ORDER, "recipient": {**ORDER["recipient"], "country": "XX"}}), 400),
+    "a limit of 1_0": Bad("list", None, 400, query="limit=1_0"),
+    "a limit of +5": Bad("list", None, 400, query="limit=%2B5"),
+    "a limit of 0010": Bad("list", None, 400, query="limit=0010"),
+    "a rejection without a reason": Bad("decision", raw({"decision": "REJECTED"}), 400),
     "XML": Bad(
         "status",
         b"<status>PICKED</status>",
@@ -206,6 +233,7 @@ def test_bad_input_is_refused_over_the_wire_and_changes_nothing(local_stack, wir
         pytest.param("request", raw({"note": "\U0001f4e6" * 500}), 202, id="a 500-emoji note"),
         pytest.param("request", raw({"note": "line one\r\nline\ttwo"}), 202, id="line breaks and tabs in a note"),
         pytest.param("request", raw({"reason_code": "OTHER", "note": None}), 202, id="an explicit null"),
+        pytest.param("create", create_with('"quantity": 2.0'), 201, id="2.0, the integer 2 in JSON Schema"),
         pytest.param(
             "status", raw({"status": "PICKED", "tracking_number": "T" * 64}), 200, id="a 64-character tracking number"
         ),
@@ -245,3 +273,51 @@ def test_a_media_type_in_capitals_is_json(local_stack, wire):
         headers={"Authorization": portal.token, "Content-Type": "APPLICATION/JSON"},
     )
     assert answer.status_code == 201, answer.text
+
+
+def raw_exchange(api_url: str, request: bytes, *, hang_up: bool = False) -> bytes:
+    """Send `request` as bytes on a socket of its own (half-closed after it when `hang_up`); the reply."""
+    host, port = api_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        if hang_up:
+            connection.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+    return reply
+
+
+def test_a_client_that_hangs_up_mid_body_gets_400_and_changes_nothing(local_stack, wire, figures):
+    # Given a seller, and a create that announces 400 bytes of body but sends 40 and hangs up
+    portal = seller(local_stack.api_url, wire)
+    body = raw(order_body("HANG-UP"))
+    request = (
+        b"POST /orders HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + f"Authorization: {portal.token}\r\nContent-Length: {len(body) + 100}\r\nConnection: close\r\n\r\n".encode()
+        + body[:40]
+    )
+    reply = raw_exchange(local_stack.api_url, request, hang_up=True)
+    # Then API Gateway's own 400, and no order was created
+    assert reply.startswith(b"HTTP/1.1 400 "), reply[:200]
+    assert portal.request("GET", "/orders").json()["orders"] == []
+    figures.add("hand_written_requests")
+
+
+def test_an_origin_with_a_superscript_digit_does_not_fail_a_committed_cancel(local_stack, wire, figures):
+    # Given a pending order
+    portal = seller(local_stack.api_url, wire)
+    order = portal.create_order()
+    # When the seller cancels it with Origin "http://localhost:" and the byte 0xB2 ("²" in Latin-1)
+    request = (
+        f"POST /orders/{order['order_id']}/cancel HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: {portal.token}\r\nContent-Length: 0\r\nConnection: close\r\n".encode()
+        + b"Origin: http://localhost:\xb2\r\n\r\n"
+    )
+    reply = raw_exchange(local_stack.api_url, request)
+    # Then the cancellation is answered 200, granting that origin nothing, and the order is cancelled
+    head = reply.split(b"\r\n\r\n", 1)[0].lower()
+    assert reply.startswith(b"HTTP/1.1 200 "), reply[:300]
+    assert b"access-control-allow-origin: http://localhost:" not in head
+    assert portal.request("GET", f"/orders/{order['order_id']}").json()["status"] == "CANCELLED"
+    figures.add("hand_written_requests")
