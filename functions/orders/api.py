@@ -31,7 +31,15 @@ from orders.models import ORDER_ID_PATTERN, FieldError, Order, Problem
 from orders.observability import logger, metrics, tracer
 from orders.problems import ProblemAnswer
 from orders.settings import settings
-from orders.store import Applied, InvalidPageToken, OrderNotFound, OrderStore, RefusalError, StoreUnavailable
+from orders.store import (
+    Applied,
+    InvalidPageToken,
+    OrderNotFound,
+    OrderStore,
+    PreconditionFailed,
+    RefusalError,
+    StoreUnavailable,
+)
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -59,6 +67,7 @@ class PortalCors(CORSConfig):
             "Access-Control-Allow-Origin": origin,
             "Access-Control-Allow-Headers": ",".join(sorted(self.allow_headers)),
             "Access-Control-Max-Age": str(self.max_age),
+            "Access-Control-Expose-Headers": "ETag",
             "Vary": "Origin",
         }
 
@@ -137,7 +146,43 @@ def command_response(action: Action, applied: Applied, success: HTTPStatus = HTT
 
 def order_response(item: dict[str, Any], status: HTTPStatus = HTTPStatus.OK, state: State | None = None) -> Response:
     logger.append_keys(order_id=item[stored.KEY])
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=stored.to_order(item, state))
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=stored.to_order(item, state),
+        headers={"ETag": etag(item[stored.VERSION])},
+    )
+
+
+def etag(version: int) -> str:
+    """An order's entity tag: its version, quoted (a strong tag: the version changes with every change)."""
+    return f'"{version}"'
+
+
+_ENTITY_TAG = re.compile(r'\s*(?P<weak>W/)?"(?P<tag>[\x21\x23-\x7e]*)"\s*', re.ASCII)
+
+
+class MalformedIfMatch(ValueError):
+    pass
+
+
+def expected_versions(if_match: str | None) -> frozenset[int] | None:
+    """The versions an If-Match header names; None when it names none (`*`, or no header).
+
+    Entity tags are compared strongly (RFC 9110): a weak tag never matches, and a tag that is not
+    one of ours ("abc") matches no version either.
+    """
+    if if_match is None or if_match.strip() == "*":
+        return None
+    versions: set[int] = set()
+    for part in if_match.split(","):
+        found = _ENTITY_TAG.fullmatch(part)
+        if found is None:
+            raise MalformedIfMatch('If-Match should be "<version>" (an ETag this API gave), a list of them, or *')
+        tag = found["tag"]
+        if not found["weak"] and tag.isascii() and tag.isdigit() and len(tag) <= 18:
+            versions.add(int(tag))
+    return frozenset(versions)
 
 
 def documented(
@@ -204,6 +249,16 @@ def _refused(refused: RefusalError) -> Response:
     metrics.add_metric(name=f"{refused.action.value}_REFUSED_{refused.refusal.value}", unit=MetricUnit.Count, value=1)
     logger.info("command refused", extra={"order_id": order[stored.KEY], "code": refused.refusal.value})
     return problem_response(problems.refused(refused.refusal, refused.action, order))
+
+
+@app.exception_handler(PreconditionFailed)
+def _precondition_failed(error: PreconditionFailed) -> Response:
+    return problem_response(problems.precondition_failed(error.order))
+
+
+@app.exception_handler(MalformedIfMatch)
+def _malformed_if_match(error: MalformedIfMatch) -> Response:
+    return problem_response(problems.invalid_field("If-Match", str(error)))
 
 
 @app.exception_handler(StoreUnavailable)

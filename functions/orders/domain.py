@@ -9,9 +9,11 @@ condition of its one DynamoDB write, so the rule that is checked is the rule tha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 
 class OrderStatus(StrEnum):
@@ -53,6 +55,7 @@ class Event(StrEnum):
     CANCELLATION_REQUESTED = "CANCELLATION_REQUESTED"
     CANCELLATION_APPROVED = "CANCELLATION_APPROVED"
     CANCELLATION_REJECTED = "CANCELLATION_REJECTED"
+    ORDER_EDITED = "ORDER_EDITED"
 
 
 # The events of docs/api.md §4: what a seller or the warehouse must be told.
@@ -102,11 +105,17 @@ class CancellationOption(StrEnum):
     NONE = "NONE"
 
 
+class EditingOption(StrEnum):
+    EDIT = "EDIT"
+    NONE = "NONE"
+
+
 class Action(StrEnum):
     """Every command either side can send, as the rules table's column key."""
 
     CANCEL = "CANCEL"
     REQUEST_CANCELLATION = "REQUEST_CANCELLATION"
+    EDIT = "EDIT"
     APPROVE_CANCELLATION = "APPROVE_CANCELLATION"
     REJECT_CANCELLATION = "REJECT_CANCELLATION"
     MOVE_TO_SENT_TO_WAREHOUSE = "MOVE_TO_SENT_TO_WAREHOUSE"
@@ -177,6 +186,9 @@ class Details:
     reason_code: str | None = None
     note: str | None = None
     tracking_number: str | None = None
+    # An edit: the fields it replaces, each whole, and the versions If-Match names (None: any version).
+    changes: Mapping[str, Any] | None = None
+    expected_versions: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -226,26 +238,32 @@ SELLER_RULES: dict[Row, dict[Action, Outcome]] = {
     Row.PENDING: {
         Action.CANCEL: Transition(Event.ORDER_CANCELLED, status=OrderStatus.CANCELLED),
         Action.REQUEST_CANCELLATION: Refusal.ORDER_NOT_IN_WAREHOUSE,
+        Action.EDIT: Transition(Event.ORDER_EDITED),
     },
     Row.IN_WAREHOUSE: {
         Action.CANCEL: Refusal.ORDER_IN_WAREHOUSE,
         Action.REQUEST_CANCELLATION: Transition(Event.CANCELLATION_REQUESTED, request=RequestStatus.REQUESTED),
+        Action.EDIT: Refusal.ORDER_IN_WAREHOUSE,
     },
     Row.CANCELLATION_PENDING: {
         Action.CANCEL: Refusal.CANCELLATION_PENDING,
         Action.REQUEST_CANCELLATION: Unchanged(),
+        Action.EDIT: Refusal.ORDER_IN_WAREHOUSE,
     },
     Row.CANCELLATION_REJECTED: {
         Action.CANCEL: Refusal.CANCELLATION_REJECTED,
         Action.REQUEST_CANCELLATION: Refusal.CANCELLATION_REJECTED,
+        Action.EDIT: Refusal.ORDER_IN_WAREHOUSE,
     },
     Row.DESPATCHED: {
         Action.CANCEL: Refusal.ORDER_DESPATCHED,
         Action.REQUEST_CANCELLATION: Refusal.ORDER_DESPATCHED,
+        Action.EDIT: Refusal.ORDER_DESPATCHED,
     },
     Row.CANCELLED: {
         Action.CANCEL: Unchanged(),
         Action.REQUEST_CANCELLATION: Refusal.ORDER_CANCELLED,
+        Action.EDIT: Refusal.ORDER_CANCELLED,
     },
 }
 
@@ -315,7 +333,7 @@ def _status_update(state: State, target: OrderStatus) -> Outcome:
 @cache
 def decide(state: State, action: Action) -> Outcome:
     """The contract's answer to `action` on an order in `state`."""
-    if action in (Action.CANCEL, Action.REQUEST_CANCELLATION):
+    if action in (Action.CANCEL, Action.REQUEST_CANCELLATION, Action.EDIT):
         return SELLER_RULES[Row.of(state)][action]
     if action in (Action.APPROVE_CANCELLATION, Action.REJECT_CANCELLATION):
         return DECISION_RULES[RequestRow.of(state)][action]
@@ -353,3 +371,12 @@ def cancellation_option(state: State) -> tuple[CancellationOption, Refusal | Non
         return CancellationOption.REQUEST, None
     refused = cancel if isinstance(cancel, Refusal) else request
     return CancellationOption.NONE, refused if isinstance(refused, Refusal) else None
+
+
+@cache
+def editing_option(state: State) -> tuple[EditingOption, Refusal | None]:
+    """What the portal's Edit button does now, read off the same table as PATCH /orders/{order_id}."""
+    edit = decide(state, Action.EDIT)
+    if isinstance(edit, Transition):
+        return EditingOption.EDIT, None
+    return EditingOption.NONE, edit if isinstance(edit, Refusal) else None

@@ -19,13 +19,16 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from orders import domain
 from orders.countries import ALPHA_2
 from orders.domain import (
     CancellationOption,
+    EditingOption,
     Event,
     OrderStatus,
     Refusal,
@@ -109,6 +112,44 @@ class NewOrder(Body):
     courier_service: Code
 
 
+EDITABLE_FIELDS = ("recipient", "courier_service", "items")
+
+
+class OrderEdit(Body):
+    """PATCH /orders/{order_id}: any of these, each replacing the whole field, validated as on create."""
+
+    # Absent, not null: the document offers no null (the validator below refuses one).
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    recipient: Recipient | SkipJsonSchema[None] = None
+    courier_service: Code | SkipJsonSchema[None] = None
+    items: Annotated[list[LineItem], Field(min_length=1, max_length=100)] | SkipJsonSchema[None] = None
+    # Not a field of the document: declared only so that the refusal names it in our words.
+    reference: SkipJsonSchema[Any] = Field(None, exclude=True)
+
+    @field_validator("reference", mode="before")
+    @classmethod
+    def _reference_is_the_orders_name(cls, value: Any) -> Any:
+        raise PydanticCustomError("not_editable", "The reference names the order; it cannot be edited")
+
+    @field_validator(*EDITABLE_FIELDS, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError("null", "An edit replaces a field; it cannot remove one")
+        return value
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> OrderEdit:
+        if not self.model_fields_set:
+            raise PydanticCustomError("empty_edit", "Send at least one of recipient, courier_service, items")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, as they are stored."""
+        return self.model_dump(mode="json", include=self.model_fields_set & set(EDITABLE_FIELDS))
+
+
 class CancellationRequestBody(Body):
     reason_code: SellerReason | None = None
     note: Note | None = None
@@ -169,12 +210,21 @@ class Cancellation(Model):
     request: CancellationRequest | None
 
 
+class Editing(Model):
+    option: EditingOption = Field(description="What the portal's Edit button does now")
+    unavailable_reason: Refusal | None = Field(description="Why the button is greyed out (option NONE)")
+
+
 class HistoryEntry(Model):
     at: str
     event: Event
     from_status: OrderStatus | None
     to_status: OrderStatus
     by: str = Field(description='"seller:<id>" or "warehouse"')
+    # Only an ORDER_EDITED entry has it; the others leave it out rather than say null.
+    changed: list[str] | SkipJsonSchema[None] = Field(
+        None, description="ORDER_EDITED: the fields the edit replaced", exclude_if=lambda changed: changed is None
+    )
 
 
 class Order(Model):
@@ -190,6 +240,7 @@ class Order(Model):
     updated_at: str
     version: int
     cancellation: Cancellation
+    editing: Editing
     history: list[HistoryEntry]
 
 
@@ -212,4 +263,5 @@ class Problem(Model):
     code: str
     detail: str
     order_status: OrderStatus | None = None
+    version: int | None = Field(None, description="412: the order's current version")
     errors: list[FieldError] | None = None

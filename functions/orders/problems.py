@@ -96,6 +96,20 @@ def internal_error() -> ProblemAnswer:
     return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Something went wrong on our side.")
 
 
+def precondition_failed(order: dict[str, Any]) -> ProblemAnswer:
+    """412: the caller's If-Match names another version than the order's."""
+    version = order[stored.VERSION]
+    return problem(
+        HTTPStatus.PRECONDITION_FAILED,
+        "PRECONDITION_FAILED",
+        f"Order {order[stored.KEY]} changed since you read it: it is now at version {version}. "
+        "Read it again, then send your change with its ETag.",
+        title="The order changed meanwhile",
+        order_status=order[stored.STATUS],
+        version=version,
+    )
+
+
 def refused(refusal: Refusal, action: Action, order: dict[str, Any]) -> ProblemAnswer:
     """The 409 of a command the order's state forbids, explained from the order as it stood."""
     return problem(
@@ -117,6 +131,11 @@ def _refusal_detail(refusal: Refusal, action: Action, order: dict[str, Any]) -> 
     match refusal:
         case Refusal.ORDER_NOT_IN_WAREHOUSE:
             return f"Order {order_id} is {status}: it has not been sent to the warehouse, so cancel it directly."
+        case Refusal.ORDER_IN_WAREHOUSE if action == Action.EDIT:
+            return (
+                f"Order {order_id} is {status} in the warehouse; it can no longer be edited. "
+                "Request a cancellation instead, and send the order again as it should be."
+            )
         case Refusal.ORDER_IN_WAREHOUSE:
             return f"Order {order_id} is {status} in the warehouse; it can only be cancelled by request."
         case Refusal.CANCELLATION_PENDING:
@@ -130,9 +149,9 @@ def _refusal_detail(refusal: Refusal, action: Action, order: dict[str, Any]) -> 
                 f"({request.get('decision_reason_code')}); it cannot be requested again."
             )
         case Refusal.ORDER_DESPATCHED:
-            return (
-                f"Order {order_id} was despatched at {reached(OrderStatus.DESPATCHED)}; it can no longer be cancelled."
-            )
+            despatched_at = reached(OrderStatus.DESPATCHED)
+            what = "edited" if action == Action.EDIT else "cancelled"
+            return f"Order {order_id} was despatched at {despatched_at}; it can no longer be {what}."
         case Refusal.ORDER_CANCELLED:
             cancelled_at = reached(OrderStatus.CANCELLED)
             return f"Order {order_id} was cancelled at {cancelled_at}; it must not be changed or shipped."

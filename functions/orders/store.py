@@ -56,6 +56,14 @@ class RefusalError(Exception):
         self.order = order
 
 
+class PreconditionFailed(Exception):
+    """If-Match named another version than the order's; `order` is the item as it stood."""
+
+    def __init__(self, order: dict[str, Any]):
+        super().__init__(order[stored.VERSION])
+        self.order = order
+
+
 class StoreUnavailable(Exception):
     """DynamoDB kept throttling after the SDK's retries; nothing was written."""
 
@@ -176,6 +184,8 @@ class OrderStore:
 
     def apply(self, order_id: str, action: Action, caller: Caller, details: Details = NO_DETAILS) -> Applied:
         """Carry out `action` with the one conditional write the rules allow from the order's state."""
+        if action == Action.EDIT and not details.changes:
+            raise ValueError("an edit names the fields it replaces")
         candidates = domain.transitions(action)
         transition = next(iter(candidates))
         # Each retry follows a state change someone else made, and orders only move forward.
@@ -191,10 +201,14 @@ class OrderStore:
                 current = _refused_item(error)
             if not stored.visible_to(current, caller):
                 raise OrderNotFound(order_id)
+            # If-Match is checked before the rules: the caller's copy of the order is out of date.
+            if details.expected_versions is not None and current[stored.VERSION] not in details.expected_versions:
+                raise PreconditionFailed(current)
             state = stored.state_of(current)
             outcome = domain.decide(state, action)
-            if isinstance(outcome, Unchanged):
-                return Applied(current, outcome, state)
+            # The same transition refused from a state it starts from: only "some field differs" failed.
+            if isinstance(outcome, Unchanged) or outcome == transition:
+                return Applied(current, Unchanged(), state)
             if isinstance(outcome, Refusal):
                 raise RefusalError(action, outcome, current)
             transition = outcome
@@ -210,12 +224,18 @@ class OrderStore:
     ) -> dict[str, Any]:
         at = now()
         names = {"#status": "status", "#request": "cancellation_request", "#request_status": "status"}
+        changes = dict(details.changes or {})
+        changed = sorted(changes) or None
         values: dict[str, Any] = {
             ":one": 1,
             ":now": at,
-            ":entry": [stored.history_entry(at, transition.event, caller, transition.status)],
+            ":entry": [stored.history_entry(at, transition.event, caller, transition.status, changed)],
         }
         updates = ["version = version + :one", "updated_at = :now", "history = list_append(history, :entry)"]
+        for field, value in changes.items():
+            names[f"#edit_{field}"] = field
+            values[f":edit_{field}"] = value
+            updates.append(f"#edit_{field} = :edit_{field}")
         if transition.status:
             updates.append("#status = :new_status")
             values[":new_status"] = transition.status.value
@@ -237,6 +257,14 @@ class OrderStore:
             values[":decision_note"] = None if transition.decision_reason else details.note
 
         conditions = [_states_condition(from_states, values)]
+        if changes:
+            # An edit that changes nothing writes nothing (DynamoDB compares maps and lists by value).
+            conditions.append("(" + " OR ".join(f"#edit_{field} <> :edit_{field}" for field in changes) + ")")
+        if details.expected_versions is not None:
+            versions = sorted(details.expected_versions) or [-1]  # only weak tags: no version can match
+            for index, version in enumerate(versions):
+                values[f":if_match_{index}"] = version
+            conditions.append("version IN ({})".format(", ".join(f":if_match_{i}" for i in range(len(versions)))))
         if caller.seller_id:
             conditions.append("seller_id = :seller")
             values[":seller"] = caller.seller_id

@@ -13,7 +13,16 @@ import base64
 import hashlib
 from typing import Any
 
-from orders.domain import Caller, Details, Event, OrderStatus, RequestStatus, State, cancellation_option
+from orders.domain import (
+    Caller,
+    Details,
+    Event,
+    OrderStatus,
+    RequestStatus,
+    State,
+    cancellation_option,
+    editing_option,
+)
 from orders.models import Order
 
 KEY = "order_id"
@@ -89,11 +98,15 @@ def new_request(details: Details, at: str) -> dict[str, Any]:
     }
 
 
-def history_entry(at: str, event: Event, caller: Caller, to_status: OrderStatus | None) -> dict[str, Any]:
-    """One change's history entry; `to_status` only where the change moves the status."""
-    entry = {"at": at, "event": event.value, "by": caller.label}
+def history_entry(
+    at: str, event: Event, caller: Caller, to_status: OrderStatus | None, changed: list[str] | None = None
+) -> dict[str, Any]:
+    """One change's history entry; `to_status` only where the change moves the status, `changed` for an edit."""
+    entry: dict[str, Any] = {"at": at, "event": event.value, "by": caller.label}
     if to_status:
         entry["to_status"] = to_status.value
+    if changed:
+        entry["changed"] = changed
     return entry
 
 
@@ -134,7 +147,9 @@ def to_order(item: dict[str, Any], state: State | None = None) -> Order:
 
     `state` is the item's state where the caller already knows it (the store does after a command).
     """
-    option, unavailable_reason = cancellation_option(state or state_of(item))
+    state = state or state_of(item)
+    option, unavailable_reason = cancellation_option(state)
+    editing, not_editable = editing_option(state)
     return Order.model_validate(
         {
             **{name: item.get(name) for name in ORDER_FIELDS},
@@ -143,6 +158,7 @@ def to_order(item: dict[str, Any], state: State | None = None) -> Order:
                 "unavailable_reason": unavailable_reason,
                 "request": item.get(REQUEST),
             },
+            "editing": {"option": editing, "unavailable_reason": not_editable},
             "history": _history(item[HISTORY]),
         }
     )

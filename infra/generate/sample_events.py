@@ -84,6 +84,7 @@ def api_samples() -> dict[str, tuple[str, str, str, Any]]:
         "list_orders": ("ReadOrdersFunction", "GET", "/orders?status=PENDING&limit=10", None),
         "get_order": ("ReadOrdersFunction", "GET", f"/orders/{oid}", None),
         "cancel_order": ("CancelOrderFunction", "POST", f"/orders/{oid}/cancel", None),
+        "edit_order": ("EditOrderFunction", "PATCH", f"/orders/{oid}", {"courier_service": "DPD_NEXT_DAY"}),
         "request_cancellation": (
             "RequestCancellationFunction",
             "POST",
@@ -117,6 +118,8 @@ def api_event(function: str, method: str, target: str, body: Any) -> dict[str, A
         headers["Origin"] = "https://portal.example.com"
     if data:
         headers["Content-Type"] = "application/json"
+    if method == "PATCH":
+        headers["If-Match"] = '"1"'  # the ETag of the order as the portal read it
     environ = EnvironBuilder(
         path=path,
         query_string=query,

@@ -25,7 +25,7 @@ import boto3
 from infra.template import template
 from tests.support import build as packaging
 from tests.support.api import NEW_ORDER
-from tests.support.commands import ACTIONS
+from tests.support.commands import ACTIONS, details_for
 from tests.support.contract import PATHS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,12 +159,12 @@ class Aws:
 
     def order_in(self, state: str, reference: str, seller_id: str = SELLER) -> dict[str, Any]:
         """A new order driven to `state` (a contract state name, "PACKED/REQUESTED") through the store."""
-        from orders.domain import WAREHOUSE, Caller, Details
+        from orders.domain import WAREHOUSE, Caller
 
         order, _ = self.store.create(seller_id, {"reference": reference, **NEW_ORDER})
         for command in PATHS[state]:
             caller = Caller(seller_id) if command in ("cancel", "request") else WAREHOUSE
-            details = Details(reason_code="ALREADY_PACKED") if command == "reject" else Details()
+            details = details_for(command)
             order = self.store.apply(order["order_id"], ACTIONS[command], caller, details).order
         return order
 

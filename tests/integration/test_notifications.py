@@ -32,7 +32,7 @@ from orders.domain import NOTIFIED_EVENTS, WAREHOUSE, Caller, Details, OrderStat
 from orders.handlers import notifier
 from orders.store import Applied, OrderStore, RefusalError
 from tests.support.api import NEW_ORDER, SellerPortal
-from tests.support.commands import ACTIONS, SELLER_COMMANDS
+from tests.support.commands import ACTIONS, SELLER_COMMANDS, details_for
 from tests.support.contract import COMMANDS
 from tests.support.notifications import Delivery, expected_delivery, received, stream_poller, subscribe_queue
 
@@ -129,7 +129,7 @@ def send(store: OrderStore, order_id: str, command: str, seller: str = "S-1") ->
     details = {
         "request": Details(reason_code="CUSTOMER_REQUEST", note="Ordered twice"),
         "reject": Details(reason_code="ALREADY_PACKED", note="In the courier cage"),
-    }.get(command, Details())
+    }.get(command) or details_for(command)
     try:
         return store.apply(order_id, ACTIONS[command], caller, details)
     except RefusalError as refusal:

@@ -14,11 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from orders.domain import WAREHOUSE, Caller, Details
+from orders.domain import WAREHOUSE, Caller
 from orders.store import OrderStore, RefusalError
 from tests.support import commands
 from tests.support.api import NEW_ORDER
-from tests.support.commands import ACTIONS, SELLER_COMMANDS
+from tests.support.commands import ACTIONS, SELLER_COMMANDS, details_for
 from tests.support.contract import CONTRACT, PATHS, serially
 
 ORDERS_PER_RACE = 30
@@ -42,7 +42,7 @@ def eager_thread_switching():
 def send(store: OrderStore, order_id: str, command: str):
     """The contract's answer to `command` as (status, code), from the store's own outcome."""
     caller = SELLER if command in SELLER_COMMANDS else WAREHOUSE
-    details = Details(reason_code="ALREADY_PACKED") if command == "reject" else Details()
+    details = details_for(command)
     try:
         applied = store.apply(order_id, ACTIONS[command], caller, details)
     except RefusalError as refusal:

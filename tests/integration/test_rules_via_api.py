@@ -5,7 +5,7 @@ import pytest
 from tests.support import commands
 from tests.support.api import SellerPortal
 from tests.support.commands import SELLER_COMMANDS
-from tests.support.contract import BUTTON, COMMANDS, CONTRACT, STATES, next_state
+from tests.support.contract import BUTTON, COMMANDS, CONTRACT, EDITING, STATES, next_state
 
 
 @pytest.fixture
@@ -20,6 +20,8 @@ def test_every_command_in_this_state_answers_as_the_contract_says(portal, state_
         before = portal.order_in(state_name, reference=f"{state_name}:{command}")
         assert commands.state_name(before) == state_name
         assert (before["cancellation"]["option"], before["cancellation"]["unavailable_reason"]) == BUTTON[state_name]
+        assert (before["editing"]["option"], before["editing"]["unavailable_reason"]) == EDITING[state_name]
+        assert reply_etag(portal.get(before["order_id"])) == f'"{before["version"]}"'
 
         # When the command is sent
         reply = portal.send(command, before["order_id"])
@@ -36,6 +38,7 @@ def test_every_command_in_this_state_answers_as_the_contract_says(portal, state_
             assert after == before
             continue
         assert reply.body == after
+        assert reply_etag(reply) == f'"{after["version"]}"'
         assert commands.state_name(after) == next_state(state_name, command)
         if expected.event is None:
             assert after == before  # "200, unchanged": same order, no new history, same version
@@ -46,3 +49,8 @@ def test_every_command_in_this_state_answers_as_the_contract_says(portal, state_
             assert entry["event"] == expected.event
             assert (entry["from_status"], entry["to_status"]) == (before["status"], after["status"])
             assert entry["by"] == ("seller:S-1" if command in SELLER_COMMANDS else "warehouse")
+            assert entry.get("changed") == (["courier_service"] if command == "edit" else None)
+
+
+def reply_etag(reply) -> str:
+    return reply.headers["ETag"]

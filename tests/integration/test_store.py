@@ -13,7 +13,7 @@ from orders.settings import dynamodb
 from orders.store import InvalidPageToken, OrderNotFound, OrderStore, RefusalError
 from tests.hardening.figures import FIGURES
 from tests.support.api import NEW_ORDER
-from tests.support.commands import ACTIONS, SELLER_COMMANDS
+from tests.support.commands import ACTIONS, SELLER_COMMANDS, details_for
 from tests.support.contract import COMMANDS, CONTRACT, PATHS, STATES
 
 SELLER = Caller("S-1")
@@ -45,7 +45,7 @@ def new_order(store: OrderStore, reference: str, seller: str = "S-1") -> dict:
 def drive(store: OrderStore, order_id: str, state_name: str) -> None:
     for command in PATHS[state_name]:
         caller = SELLER if command in SELLER_COMMANDS else WAREHOUSE
-        details = Details(reason_code="ALREADY_PACKED") if command == "reject" else Details()
+        details = details_for(command)
         store.apply(order_id, ACTIONS[command], caller, details)
 
 
@@ -82,7 +82,7 @@ def test_every_command_makes_one_dynamodb_request(store, dynamodb_calls, state_n
         drive(store, order["order_id"], state_name)
         dynamodb_calls.clear()
         caller = SELLER if command in SELLER_COMMANDS else WAREHOUSE
-        details = Details(reason_code="ALREADY_PACKED") if command == "reject" else Details()
+        details = details_for(command)
         try:
             store.apply(order["order_id"], ACTIONS[command], caller, details)
         except RefusalError as refusal:

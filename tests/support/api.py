@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.template import routes
-from tests.support.commands import http_call
+from tests.support.commands import http_call, method_of
 from tests.support.events import LambdaContext, rest_event
 
 NEW_ORDER = {
@@ -67,10 +67,10 @@ class SellerPortal:
         return invoke("GET", "/orders", query=query or None, seller_id=self.seller_id)
 
     def send(self, command: str, order_id: str) -> Reply:
-        """A command of the contract's table: cancel, request, approve, reject or a status."""
+        """A command of the contract's table: cancel, request, edit, approve, reject or a status."""
         resource, body, caller = http_call(command)
         identity = {"seller_id": self.seller_id} if caller == "seller" else {"warehouse": True}
-        return invoke("POST", resource, path_parameters={"order_id": order_id}, body=body, **identity)
+        return invoke(method_of(command), resource, path_parameters={"order_id": order_id}, body=body, **identity)
 
     def order_in(self, state_name: str, reference: str) -> dict[str, Any]:
         """A new order driven to a state of the contract through the API itself."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from orders.domain import Action, OrderStatus, RequestStatus, State
+import uuid
+
+from orders.domain import Action, Details, OrderStatus, RequestStatus, State
 
 ACTIONS = {
     "cancel": Action.CANCEL,
     "request": Action.REQUEST_CANCELLATION,
     "approve": Action.APPROVE_CANCELLATION,
     "reject": Action.REJECT_CANCELLATION,
+    "edit": Action.EDIT,
     **{
         status: Action.move_to(OrderStatus(status))
         for status in ("SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
@@ -17,7 +20,7 @@ ACTIONS = {
 
 
 # The commands a seller sends; the others are the warehouse's.
-SELLER_COMMANDS = ("cancel", "request")
+SELLER_COMMANDS = ("cancel", "request", "edit")
 
 
 def state(name: str) -> State:
@@ -39,6 +42,8 @@ def http_call(command: str) -> tuple[str, dict | None, str]:
     """(resource, body, caller) of the API call that sends `command`; caller is "seller" or "warehouse"."""
     if command == "cancel":
         return "/orders/{order_id}/cancel", None, "seller"
+    if command == "edit":
+        return "/orders/{order_id}", new_courier(), "seller"
     if command == "request":
         return (
             "/orders/{order_id}/cancellation-request",
@@ -51,3 +56,22 @@ def http_call(command: str) -> tuple[str, dict | None, str]:
         body = {"decision": "REJECTED", "reason_code": "ALREADY_PACKED", "note": "In the courier cage"}
         return "/warehouse/orders/{order_id}/cancellation-decision", body, "warehouse"
     return "/warehouse/orders/{order_id}/status", {"status": command}, "warehouse"
+
+
+def method_of(command: str) -> str:
+    """The HTTP method that sends `command`: an edit is a PATCH, every other command a POST."""
+    return "PATCH" if command == "edit" else "POST"
+
+
+def new_courier() -> dict:
+    """An edit that always changes something: a courier service no order has yet."""
+    return {"courier_service": f"COURIER-{uuid.uuid4().hex[:12]}"}
+
+
+def details_for(command: str) -> Details:
+    """What the store is handed with `command` when the test sends it straight to the store."""
+    if command == "reject":
+        return Details(reason_code="ALREADY_PACKED")
+    if command == "edit":
+        return Details(changes=new_courier())
+    return Details()

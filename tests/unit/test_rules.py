@@ -5,7 +5,7 @@ import pytest
 from orders import domain
 from orders.domain import Transition, Unchanged
 from tests.support.commands import ACTIONS, name_of, state
-from tests.support.contract import BUTTON, COMMANDS, CONTRACT, STATES, next_state
+from tests.support.contract import BUTTON, COMMANDS, CONTRACT, EDITING, STATES, next_state
 
 
 def test_the_domain_knows_exactly_the_contracts_states():
@@ -33,6 +33,12 @@ def test_every_cell_of_the_rules_table(state_name, command):
 def test_the_cancel_button_is_read_off_the_same_table(state_name):
     option, reason = domain.cancellation_option(state(state_name))
     assert (option.value, reason.value if reason else None) == BUTTON[state_name]
+
+
+@pytest.mark.parametrize("state_name", STATES)
+def test_the_edit_button_is_read_off_the_same_table(state_name):
+    option, reason = domain.editing_option(state(state_name))
+    assert (option.value, reason.value if reason else None) == EDITING[state_name]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -12,7 +12,8 @@ import json, importlib, sys
 importlib.import_module(sys.argv[1])
 from orders.api import app
 paths = app.get_openapi_schema().paths
-routes = [[method.upper(), path] for path, item in paths.items() for method in ("get", "post") if getattr(item, method)]
+methods = ("get", "post", "patch")
+routes = [[method.upper(), path] for path, item in paths.items() for method in methods if getattr(item, method)]
 print(json.dumps(sorted(routes)))
 """
 

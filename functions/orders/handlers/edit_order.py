@@ -1,0 +1,37 @@
+"""PATCH /orders/{order_id}: a seller edits an order not yet sent to the warehouse."""
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header
+
+from orders.api import OrderId, app, command_response, documented, expected_versions, handler, order_store, seller
+from orders.domain import Action, Details
+from orders.models import Order, OrderEdit
+
+__all__ = ["handler"]
+
+
+@app.patch(
+    "/orders/<order_id>",
+    summary="Edit an order that is not yet in the warehouse",
+    responses=documented(
+        HTTPStatus.OK,
+        "Edited (or already as sent)",
+        HTTPStatus.NOT_FOUND,
+        HTTPStatus.CONFLICT,
+        HTTPStatus.PRECONDITION_FAILED,
+    ),
+    tags=["seller"],
+)
+def edit_order(
+    order_id: OrderId,
+    edit: OrderEdit,
+    if_match: Annotated[
+        str | None,
+        Header(alias="If-Match", description='The ETag of the order as read ("<version>"): 412 if it changed since'),
+    ] = None,
+) -> Response[Order]:
+    details = Details(changes=edit.changes(), expected_versions=expected_versions(if_match))
+    return command_response(Action.EDIT, order_store().apply(order_id, Action.EDIT, seller(), details))
