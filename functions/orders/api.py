@@ -159,7 +159,13 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-_ENTITY_TAG = re.compile(r'\s*(?P<weak>W/)?"(?P<tag>[\x21\x23-\x7e]*)"\s*', re.ASCII)
+# An entity tag (RFC 9110 §8.8.3, without a comma inside, which would make a list ambiguous here).
+_TAG = r'(W/)?"[\x21\x23-\x2b\x2d-\x7e]*"'
+IF_MATCH_PATTERN = rf"^[ \t]*(\*|{_TAG}([ \t]*,[ \t]*{_TAG})*)[ \t]*$"
+_ENTITY_TAG = re.compile(r'[ \t]*(?P<weak>W/)?"(?P<tag>[\x21\x23-\x2b\x2d-\x7e]*)"[ \t]*', re.ASCII)
+
+
+IF_MATCH_MESSAGE = 'If-Match should be "<version>" (an ETag this API gave), a list of them, or *'
 
 
 class MalformedIfMatch(ValueError):
@@ -178,7 +184,7 @@ def expected_versions(if_match: str | None) -> frozenset[int] | None:
     for part in if_match.split(","):
         found = _ENTITY_TAG.fullmatch(part)
         if found is None:
-            raise MalformedIfMatch('If-Match should be "<version>" (an ETag this API gave), a list of them, or *')
+            raise MalformedIfMatch(IF_MATCH_MESSAGE)
         tag = found["tag"]
         if not found["weak"] and tag.isascii() and tag.isdigit() and len(tag) <= 18:
             versions.add(int(tag))
@@ -212,6 +218,8 @@ def _field_error(error: dict[str, Any]) -> FieldError:
     location = tuple(error.get("loc") or ("body",))
     if error.get("type") == "json_invalid":
         return FieldError(field="body", message=f"Malformed JSON: {error.get('ctx', {}).get('error', 'invalid')}")
+    if location[:2] == ("header", "if-match"):
+        return FieldError(field="If-Match", message=IF_MATCH_MESSAGE)
     field = ""
     for part in location[1:]:
         field += f"[{part}]" if isinstance(part, int) else f".{part}"
@@ -220,7 +228,9 @@ def _field_error(error: dict[str, Any]) -> FieldError:
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response:
-    return problem_response(problems.invalid([_field_error(e) for e in error.errors()]))
+    errors = [_field_error(e) for e in error.errors()]
+    # A value refused by each branch of a union (`str | None`) is one error to the caller, not two.
+    return problem_response(problems.invalid(list({(e.field, e.message): e for e in errors}.values())))
 
 
 @app.exception_handler(RequestUnsupportedContentType)

@@ -29,13 +29,23 @@ from tests.bench.environment import (
 from tests.bench.report import table
 
 MISSING_ORDER = "ord_" + "a" * 26
-COMMAND_ORDER = ("cancel", "request", "approve", "reject", "SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
+COMMAND_ORDER = (
+    "cancel",
+    "request",
+    "edit",
+    "approve",
+    "reject",
+    "SENT_TO_WAREHOUSE",
+    "PICKED",
+    "PACKED",
+    "DESPATCHED",
+)
 
 
 def _child(spec_path: str, result_path: str) -> None:
     from orders.settings import dynamodb
     from tests.support.api import NEW_ORDER
-    from tests.support.commands import http_call
+    from tests.support.commands import http_call, method_of
     from tests.support.contract import COMMANDS, CONTRACT, STATES
     from tests.support.events import LambdaContext, rest_event
 
@@ -69,9 +79,8 @@ def _child(spec_path: str, result_path: str) -> None:
             order = aws.order_in(state, f"CALLS-{state}-{command}")
             resource, body, caller = http_call(command)
             identity: dict[str, Any] = {"seller_id": SELLER} if caller == "seller" else {"warehouse": True}
-            send(
-                command, state, "POST", resource, path_parameters={"order_id": order["order_id"]}, body=body, **identity
-            )
+            path = {"order_id": order["order_id"]}
+            send(command, state, method_of(command), resource, path_parameters=path, body=body, **identity)
             answer = CONTRACT[state, command]
             got = rows[-1]["outcome"]
             expected = f"409 {answer.code}" if answer.code else str(answer.http_status)
@@ -112,6 +121,21 @@ def _child(spec_path: str, result_path: str) -> None:
         )
     resource, body, _ = http_call("cancel")
     send("cancel", "another seller's", "POST", resource, path_parameters=path, body=body, seller_id="S-OTHER")
+    pending = {"order_id": aws.order_in("PENDING/-", "CALLS-EDIT")["order_id"]}
+    edit = {"courier_service": NEW_ORDER["courier_service"]}
+    send("edit", "nothing differs", "PATCH", "/orders/{order_id}", path_parameters=pending, body=edit, seller_id=SELLER)
+    stale = {"If-Match": '"7"'}
+    moved = {"courier_service": "DPD_NEXT_DAY"}
+    send(
+        "edit",
+        "stale If-Match",
+        "PATCH",
+        "/orders/{order_id}",
+        path_parameters=pending,
+        body=moved,
+        seller_id=SELLER,
+        headers=stale,
+    )
     for number in range(30):
         aws.order_in("PENDING/-", f"CALLS-LIST-{number}", seller_id="S-LIST")
     send("list", "page of 25 (30 orders)", "GET", "/orders", seller_id="S-LIST")

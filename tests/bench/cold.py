@@ -38,7 +38,7 @@ from tests.bench.environment import (
 from tests.bench.report import median, ms, ratio, table
 from tests.support.api import NEW_ORDER
 from tests.support.build import python_version, runtime_directory
-from tests.support.commands import http_call
+from tests.support.commands import http_call, method_of
 from tests.support.events import rest_event
 
 COLDSTART = Path(__file__).with_name("coldstart.py")
@@ -46,6 +46,7 @@ COLDSTART = Path(__file__).with_name("coldstart.py")
 # The command each command function's first event sends, and the state of the order it meets.
 COMMANDS = {
     "CancelOrderFunction": ("cancel", "PENDING/-"),
+    "EditOrderFunction": ("edit", "PENDING/-"),
     "RequestCancellationFunction": ("request", "SENT_TO_WAREHOUSE/-"),
     "WarehouseDecisionFunction": ("approve", "SENT_TO_WAREHOUSE/REQUESTED"),
     "WarehouseStatusFunction": ("PICKED", "SENT_TO_WAREHOUSE/-"),
@@ -54,6 +55,7 @@ EXPECTED = {
     "CreateOrderFunction": 201,
     "ReadOrdersFunction": 200,
     "CancelOrderFunction": 200,
+    "EditOrderFunction": 200,
     "RequestCancellationFunction": 202,
     "WarehouseDecisionFunction": 200,
     "WarehouseStatusFunction": 200,
@@ -107,7 +109,8 @@ def first_call(function: str, aws: Aws, tag: str) -> FirstCall:
         order = aws.order_in(state, f"COLD-{function}-{tag}")
         resource, body, caller = http_call(command)
         identity: dict[str, Any] = {"seller_id": SELLER} if caller == "seller" else {"warehouse": True}
-        event = rest_event("POST", resource, path_parameters={"order_id": order["order_id"]}, body=body, **identity)
+        path = {"order_id": order["order_id"]}
+        event = rest_event(method_of(command), resource, path_parameters=path, body=body, **identity)
         floor_order = aws.order_in(state, f"COLD-FLOOR-{function}-{tag}")
         update = _dynamodb(
             "update_item",

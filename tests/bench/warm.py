@@ -50,6 +50,8 @@ SCENARIOS = (
     Scenario("list, page of 25", "ReadOrdersFunction", "GET /orders", None, None, 200),
     Scenario("cancel", "CancelOrderFunction", "POST .../cancel", "PENDING/-", "cancel", 200),
     Scenario("cancel, refused", "CancelOrderFunction", "POST .../cancel", "PACKED/-", "cancel", 409),
+    Scenario("edit", "EditOrderFunction", "PATCH /orders/{order_id}", "PENDING/-", "edit", 200),
+    Scenario("edit, refused", "EditOrderFunction", "PATCH /orders/{order_id}", "PACKED/-", "edit", 409),
     Scenario("request", "RequestCancellationFunction", "POST .../cancellation-request", "PACKED/-", "request", 202),
     Scenario(
         "approve", "WarehouseDecisionFunction", "POST .../cancellation-decision", "PACKED/REQUESTED", "approve", 200
@@ -75,6 +77,7 @@ HANDLERS = {
     "CreateOrderFunction": "orders.handlers.create_order",
     "ReadOrdersFunction": "orders.handlers.read_orders",
     "CancelOrderFunction": "orders.handlers.cancel_order",
+    "EditOrderFunction": "orders.handlers.edit_order",
     "RequestCancellationFunction": "orders.handlers.request_cancellation",
     "WarehouseDecisionFunction": "orders.handlers.warehouse_decision",
     "WarehouseStatusFunction": "orders.handlers.warehouse_status",
@@ -127,7 +130,7 @@ class Bench:
 
     def event(self, scenario_or_command: Scenario | str, order: dict[str, Any] | None) -> dict[str, Any]:
         from tests.support.api import NEW_ORDER
-        from tests.support.commands import http_call
+        from tests.support.commands import http_call, method_of
         from tests.support.events import rest_event
 
         scenario = scenario_or_command if isinstance(scenario_or_command, Scenario) else None
@@ -137,7 +140,8 @@ class Bench:
         if command:
             resource, body, caller = http_call(command)
             identity: dict[str, Any] = {"seller_id": SELLER} if caller == "seller" else {"warehouse": True}
-            return rest_event("POST", resource, path_parameters={"order_id": order["order_id"]}, body=body, **identity)
+            path = {"order_id": order["order_id"]}
+            return rest_event(method_of(command), resource, path_parameters=path, body=body, **identity)
         assert scenario is not None
         if scenario.name == "create":
             return rest_event("POST", "/orders", body={"reference": f"WARM-{self.tag}", **NEW_ORDER}, seller_id=SELLER)

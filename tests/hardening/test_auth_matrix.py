@@ -27,6 +27,7 @@ SETUP = {
     ("GET", "/orders"): ([], None, 200),
     ("GET", "/orders/{order_id}"): ([], None, 200),
     ("POST", "/orders/{order_id}/cancel"): ([], None, 200),
+    ("PATCH", "/orders/{order_id}"): ([], {"courier_service": "DPD_NEXT_DAY"}, 200),
     ("POST", "/orders/{order_id}/cancellation-request"): (
         ["SENT_TO_WAREHOUSE"],
         {"reason_code": "CUSTOMER_REQUEST"},

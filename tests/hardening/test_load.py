@@ -32,7 +32,7 @@ import pytest
 
 from tests.hardening.harness import SCALE
 from tests.hardening.wire import Wire, seller, warehouse
-from tests.support.commands import SELLER_COMMANDS, http_call, state_name
+from tests.support.commands import SELLER_COMMANDS, http_call, method_of, state_name
 from tests.support.contract import COMMANDS, CONTRACT, PATHS, next_state, serially
 from tests.support.local_stack import order_body
 
@@ -109,7 +109,7 @@ def send(portal, depot, order_id: str, command: str) -> Any:
     """A contract command over HTTP, as its rightful caller sends it."""
     if command in SELLER_COMMANDS:
         resource, body, _ = http_call(command)
-        return portal.request("POST", resource.replace("{order_id}", order_id), body)
+        return portal.request(method_of(command), resource.replace("{order_id}", order_id), body)
     if command in ("approve", "reject"):
         return depot.decide(order_id, "APPROVED" if command == "approve" else "REJECTED", "ALREADY_PACKED")
     return depot.move(order_id, command)

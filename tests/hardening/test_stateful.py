@@ -32,9 +32,10 @@ from hypothesis.stateful import (
 
 from tests.hardening.harness import SCALE, Notifications
 from tests.support.api import NEW_ORDER, Reply, invoke
-from tests.support.commands import SELLER_COMMANDS, http_call, state_name
-from tests.support.contract import BUTTON, CONTRACT, PATHS, STATES, next_state
+from tests.support.commands import SELLER_COMMANDS, http_call, method_of, state_name
+from tests.support.contract import BUTTON, CONTRACT, EDITING, PATHS, STATES, next_state
 
+COURIERS = (NEW_ORDER["courier_service"], "DPD_NEXT_DAY", "EVRI_48")
 SELLERS = ("S-1", "S-2")  # each example has its own two sellers: S-1.<n> and S-2.<n>
 WAREHOUSE_COMMANDS = ("approve", "reject", "SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
 NOTIFIED = {"ORDER_CANCELLED", "CANCELLATION_REQUESTED", "CANCELLATION_APPROVED", "CANCELLATION_REJECTED"}
@@ -47,6 +48,7 @@ class Change:
     event: str
     by: str
     to_status: str
+    changed: list[str] | None = None  # an edit's fields
 
 
 @dataclass
@@ -59,6 +61,7 @@ class ModelOrder:
     state: str = "PENDING/-"
     changes: list[Change] = field(default_factory=list)
     tracking_number: str | None = None
+    courier_service: str = NEW_ORDER["courier_service"]
 
     @property
     def status(self) -> str:
@@ -102,7 +105,7 @@ class OrdersMachine(RuleBasedStateMachine):
     def send(self, command: str, order_id: str, seller: str | None, body: dict | None) -> Reply:
         resource, _, caller = http_call(command)
         identity = {"seller_id": self.seller_id(seller)} if caller == "seller" else {"warehouse": True}
-        return self.call("POST", resource, path_parameters={"order_id": order_id}, body=body, **identity)
+        return self.call(method_of(command), resource, path_parameters={"order_id": order_id}, body=body, **identity)
 
     # -- rules -------------------------------------------------------------------------------
 
@@ -150,9 +153,12 @@ class OrdersMachine(RuleBasedStateMachine):
         seller=st.sampled_from(SELLERS),
         command=st.sampled_from(SELLER_COMMANDS),
         reason=st.sampled_from([None, "CUSTOMER_REQUEST", "ADDRESS_ERROR", "OTHER"]),
+        courier=st.sampled_from(COURIERS),
     )
-    def seller_command(self, order_id: str, seller: str, command: str, reason: str | None) -> None:
+    def seller_command(self, order_id: str, seller: str, command: str, reason: str | None, courier: str) -> None:
         body = {"reason_code": reason, "note": "from the model"} if command == "request" and reason else None
+        if command == "edit":
+            body = {"courier_service": courier}  # a few couriers: an edit to the current one changes nothing
         self.command(command, order_id, seller, body)
 
     @rule(
@@ -227,6 +233,8 @@ class OrdersMachine(RuleBasedStateMachine):
     def command(self, command: str, order_id: str, seller: str | None, body: dict | None) -> Reply:
         order = self.model[order_id]
         self.touched.add(order_id)
+        if command == "edit" and body is None:
+            body = http_call("edit")[1]
         reply = self.send(command, order_id, seller, body)
         self.last = (command, order_id, seller, body, reply)
         if seller is not None and self.seller_id(seller) != order.owner:
@@ -240,7 +248,13 @@ class OrdersMachine(RuleBasedStateMachine):
             assert reply.headers["Content-Type"] == "application/problem+json"
             assert (reply.body["code"], reply.body["order_status"]) == (expected.code, order.status)
             return reply
-        if expected.changes:
+        if command == "edit" and expected.changes and body["courier_service"] == order.courier_service:
+            pass  # §8: an edit that changes nothing is "200, unchanged" and writes nothing
+        elif command == "edit" and expected.changes:
+            order.courier_service = body["courier_service"]
+            by = f"seller:{self.seller_id(seller)}"
+            order.changes.append(Change(expected.event, by, order.status, ["courier_service"]))
+        elif expected.changes:
             by = f"seller:{self.seller_id(seller)}" if seller else "warehouse"
             order.state = next_state(order.state, command)
             order.changes.append(Change(expected.event, by, order.status))
@@ -266,11 +280,13 @@ class OrdersMachine(RuleBasedStateMachine):
         )
         assert state_name(body) == order.state
         assert (body["cancellation"]["option"], body["cancellation"]["unavailable_reason"]) == BUTTON[order.state]
+        assert (body["editing"]["option"], body["editing"]["unavailable_reason"]) == EDITING[order.state]
+        assert body["courier_service"] == order.courier_service
         assert body["version"] == len(order.changes)
         assert body["tracking_number"] == order.tracking_number
         history = body["history"]
-        assert [(e["event"], e["by"], e["to_status"]) for e in history] == [
-            (c.event, c.by, c.to_status) for c in order.changes
+        assert [(e["event"], e["by"], e["to_status"], e.get("changed")) for e in history] == [
+            (c.event, c.by, c.to_status, c.changed) for c in order.changes
         ]
         assert [e["from_status"] for e in history] == [None] + [c.to_status for c in order.changes[:-1]]
         assert body["updated_at"] == history[-1]["at"] and body["created_at"] == history[0]["at"]

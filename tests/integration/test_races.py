@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from orders.domain import WAREHOUSE, Caller
-from orders.store import OrderStore, RefusalError
+from orders.domain import WAREHOUSE, Action, Caller, Details
+from orders.store import OrderStore, PreconditionFailed, RefusalError
 from tests.support import commands
 from tests.support.api import NEW_ORDER
 from tests.support.commands import ACTIONS, SELLER_COMMANDS, details_for
@@ -108,6 +108,8 @@ def linearise(state_name: str, first: str, second: str, answers: list[tuple]) ->
         ("PICKED/REQUESTED", "approve", "reject"),
         ("SENT_TO_WAREHOUSE/-", "request", "DESPATCHED"),
         ("PACKED/REQUESTED", "reject", "DESPATCHED"),
+        ("PENDING/-", "edit", "SENT_TO_WAREHOUSE"),
+        ("PENDING/-", "edit", "cancel"),
     ],
 )
 def test_racing_commands_act_as_if_one_came_first(store, state_name, first, second):
@@ -133,3 +135,30 @@ def test_duplicate_commands_change_the_order_once(store, state_name, command):
         assert [status for status, _ in answers] == [expected.http_status] * 2
         history = history_after(store, order_id)
         assert history[len(PATHS[state_name]) + 1 :] == [expected.event]
+
+
+def test_two_edits_of_the_same_version_have_one_winner_and_one_412(store):
+    """Two tabs edit what they both read as version 1: one edit is written, the other is told to read again."""
+    outcomes = {"edited": 0, "precondition failed": 0}
+    for number in range(ORDERS_PER_RACE):
+        order_id = order_in(store, "PENDING/-", f"TWO-TABS-{number}")
+        start = threading.Barrier(2)
+
+        def edit(courier: str, order_id: str = order_id, start: threading.Barrier = start) -> str:
+            details = Details(changes={"courier_service": courier}, expected_versions=frozenset({1}))
+            start.wait()
+            try:
+                store.apply(order_id, Action.EDIT, SELLER, details)
+            except PreconditionFailed as failed:
+                assert failed.order["version"] == 2  # the winner's version
+                return "precondition failed"
+            return "edited"
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = sorted(pool.map(edit, ["DPD_NEXT_DAY", "EVRI_48"]))
+        assert answers == ["edited", "precondition failed"]
+        stored = store.get(order_id, WAREHOUSE)
+        assert stored["version"] == 2 and [entry["event"] for entry in stored["history"]][-1] == "ORDER_EDITED"
+        for answer in answers:
+            outcomes[answer] += 1
+    assert outcomes == {"edited": ORDERS_PER_RACE, "precondition failed": ORDERS_PER_RACE}

@@ -10,7 +10,7 @@ import pytest
 
 from orders.domain import WAREHOUSE, Action, Caller, Details, OrderStatus, Refusal
 from orders.settings import dynamodb
-from orders.store import InvalidPageToken, OrderNotFound, OrderStore, RefusalError
+from orders.store import InvalidPageToken, OrderNotFound, OrderStore, PreconditionFailed, RefusalError
 from tests.hardening.figures import FIGURES
 from tests.support.api import NEW_ORDER
 from tests.support.commands import ACTIONS, SELLER_COMMANDS, details_for
@@ -207,3 +207,38 @@ def test_a_page_of_2000_orders_is_one_query_with_or_without_a_status(store, dyna
         "listing, 2,000 orders: DynamoDB requests per page",
         f"1 Query on each of {pages_read} pages (no filter and 6 status filters, limit 1 and 25)",
     )
+
+
+def test_an_edit_is_one_request_whether_written_unchanged_refused_or_stale(store, dynamodb_calls):
+    order = new_order(store, "EDIT-1")
+    courier = {"courier_service": "DPD_NEXT_DAY"}
+
+    def edit(details: Details) -> str:
+        dynamodb_calls.clear()
+        try:
+            outcome = type(store.apply(order["order_id"], Action.EDIT, SELLER, details).outcome).__name__
+        except (PreconditionFailed, RefusalError) as refused:
+            outcome = type(refused).__name__
+        assert dynamodb_calls == {"UpdateItem": 1}, outcome
+        return outcome
+
+    assert edit(Details(changes=courier, expected_versions=frozenset({1}))) == "Transition"
+    assert edit(Details(changes=courier)) == "Unchanged"  # nothing differs: nothing written
+    assert (
+        edit(Details(changes={"courier_service": "EVRI_48"}, expected_versions=frozenset({1}))) == "PreconditionFailed"
+    )
+    store.apply(order["order_id"], Action.move_to(OrderStatus.SENT_TO_WAREHOUSE), WAREHOUSE)
+    assert edit(Details(changes={"courier_service": "EVRI_48"})) == "RefusalError"
+    stored = store.get(order["order_id"], SELLER)
+    assert (stored["version"], stored["courier_service"]) == (3, "DPD_NEXT_DAY")
+    assert [entry.get("changed") for entry in stored["history"]] == [None, ["courier_service"], None]
+
+
+def test_an_edit_that_only_reorders_lines_is_an_edit(store):
+    order, _ = store.create(
+        "S-1",
+        {"reference": "REORDER", **NEW_ORDER, "items": [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 2}]},
+    )
+    reordered = {"items": [{"sku": "B", "quantity": 2}, {"sku": "A", "quantity": 1}]}
+    applied = store.apply(order["order_id"], Action.EDIT, SELLER, Details(changes=reordered))
+    assert applied.order["items"] == reordered["items"] and applied.order["version"] == 2

@@ -5,8 +5,20 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header
+from pydantic import StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
-from orders.api import OrderId, app, command_response, documented, expected_versions, handler, order_store, seller
+from orders.api import (
+    IF_MATCH_PATTERN,
+    OrderId,
+    app,
+    command_response,
+    documented,
+    expected_versions,
+    handler,
+    order_store,
+    seller,
+)
 from orders.domain import Action, Details
 from orders.models import Order, OrderEdit
 
@@ -29,7 +41,7 @@ def edit_order(
     order_id: OrderId,
     edit: OrderEdit,
     if_match: Annotated[
-        str | None,
+        Annotated[str, StringConstraints(pattern=IF_MATCH_PATTERN)] | SkipJsonSchema[None],
         Header(alias="If-Match", description='The ETag of the order as read ("<version>"): 412 if it changed since'),
     ] = None,
 ) -> Response[Order]:
