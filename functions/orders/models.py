@@ -115,15 +115,26 @@ class NewOrder(Body):
 EDITABLE_FIELDS = ("recipient", "courier_service", "items")
 
 
+def _absent_not_null(schema: dict[str, Any]) -> None:
+    """The edit's document: each field may be left out but never null (the validator refuses a null), and
+    at least one is sent. The fields stay `X | None` for validation, so that errors name them plainly."""
+    schema["minProperties"] = 1
+    for name in EDITABLE_FIELDS:
+        field = schema["properties"][name]
+        kinds = [kind for kind in field.pop("anyOf", []) if kind != {"type": "null"}]
+        field.pop("default", None)
+        if kinds:
+            field.update(kinds[0])
+
+
 class OrderEdit(Body):
     """PATCH /orders/{order_id}: any of these, each replacing the whole field, validated as on create."""
 
-    # Absent, not null: the document offers no null (the validator below refuses one).
-    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+    model_config = ConfigDict(json_schema_extra=lambda schema: _absent_not_null(schema))
 
-    recipient: Recipient | SkipJsonSchema[None] = None
-    courier_service: Code | SkipJsonSchema[None] = None
-    items: Annotated[list[LineItem], Field(min_length=1, max_length=100)] | SkipJsonSchema[None] = None
+    recipient: Recipient | None = None
+    courier_service: Code | None = None
+    items: Annotated[list[LineItem], Field(min_length=1, max_length=100)] | None = None
     # Not a field of the document: declared only so that the refusal names it in our words.
     reference: SkipJsonSchema[Any] = Field(None, exclude=True)
 

@@ -427,3 +427,120 @@ def test_a_body_without_a_content_type_is_read_as_json(portal):
         "POST", "/orders", body={"reference": "NO-TYPE", **NEW_ORDER}, seller_id="S-1", headers=event_headers
     )
     assert reply.status == 201 and reply.body["reference"] == "NO-TYPE"
+
+
+# -- PATCH /orders/{order_id} (docs/api.md §8) --------------------------------------------------
+
+
+def edit(order_id: str, body, **headers):
+    return invoke(
+        "PATCH",
+        "/orders/{order_id}",
+        path_parameters={"order_id": order_id},
+        body=body,
+        seller_id="S-1",
+        headers=headers or None,
+    )
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "body"),
+        ({"reference": "NEW-REF"}, "reference"),
+        ({"courier_service": "DPD", "reference": "NEW-REF"}, "reference"),
+        ({"priority": "HIGH"}, "priority"),
+        ({"seller_id": "S-2"}, "seller_id"),
+        ({"courier_service": None}, "courier_service"),
+        ({"courier_service": "   "}, "courier_service"),
+        ({"items": []}, "items"),
+        ({"items": [{"sku": "A", "quantity": 0}]}, "items[0].quantity"),
+        ({"recipient": {"name": "Only a name"}}, "recipient.city"),
+        ({"recipient": {**NEW_ORDER["recipient"], "country": "XX"}}, "recipient.country"),
+        ({"status": "CANCELLED"}, "status"),
+    ],
+)
+def test_an_edit_is_validated_as_create_is_and_changes_nothing(portal, body, field):
+    order = portal.create(f"EDIT-BAD-{field}-{len(body)}").body
+    reply = edit(order["order_id"], body)
+    assert_validation_error(reply, field)
+    assert portal.get(order["order_id"]).body == order
+
+
+@pytest.mark.parametrize(
+    "if_match, status",
+    [
+        ('"1"', 200),
+        ('"7", "1"', 200),
+        ("*", 200),
+        (' "1" ', 200),
+        ('W/"1"', 412),
+        ('"2"', 412),
+        ('"abc"', 412),
+        ("1", 400),
+        ('"1', 400),
+        ('"1",', 400),
+        ("", 400),
+    ],
+)
+def test_if_match_names_the_version_edited(portal, if_match, status):
+    order = portal.create(f"IF-MATCH-{if_match!r}").body
+    reply = edit(order["order_id"], {"courier_service": "DPD_NEXT_DAY"}, **{"If-Match": if_match})
+    assert reply.status == status, reply.body
+    if status == 412:
+        assert (reply.body["code"], reply.body["order_status"], reply.body["version"]) == (
+            "PRECONDITION_FAILED",
+            "PENDING",
+            1,
+        )
+        assert reply.body["detail"] and reply.headers["Content-Type"] == "application/problem+json"
+    if status == 400:
+        assert_validation_error(reply, "If-Match")
+    if status != 200:
+        assert portal.get(order["order_id"]).body == order
+
+
+def test_a_stale_if_match_is_412_before_the_status_rule(portal):
+    order = portal.order_in("PACKED/-", reference="STALE-IN-WAREHOUSE")
+    reply = edit(order["order_id"], {"courier_service": "DPD_NEXT_DAY"}, **{"If-Match": '"1"'})
+    assert (reply.status, reply.body["code"], reply.body["version"]) == (412, "PRECONDITION_FAILED", order["version"])
+    current = edit(order["order_id"], {"courier_service": "DPD_NEXT_DAY"}, **{"If-Match": f'"{order["version"]}"'})
+    assert (current.status, current.body["code"]) == (409, "ORDER_IN_WAREHOUSE")
+    assert "request a cancellation" in current.body["detail"].lower()
+
+
+def test_an_edit_replaces_whole_fields_and_names_them(portal):
+    order = portal.create("EDIT-WHOLE").body
+    recipient = {
+        "name": "Grace Hopper",
+        "address_line1": "1 Navy Way",
+        "city": "Arlington",
+        "postcode": "22202",
+        "country": "US",
+    }
+    items = [{"sku": "MUG", "quantity": 1}]
+    reply = edit(order["order_id"], {"recipient": recipient, "items": items}, **{"If-Match": '"1"'})
+    assert reply.status == 200 and reply.headers["ETag"] == '"2"'
+    assert reply.body["recipient"] == {**recipient, "address_line2": None}  # the whole object, replaced
+    assert reply.body["items"] == items and reply.body["courier_service"] == order["courier_service"]
+    assert reply.body["history"][-1]["changed"] == ["items", "recipient"]
+    assert reply.body["editing"] == {"option": "EDIT", "unavailable_reason": None}
+    again = edit(order["order_id"], {"recipient": recipient, "items": items})
+    assert (again.status, again.body) == (200, reply.body)  # nothing differs: 200, unchanged, nothing written
+
+
+def test_every_answer_that_carries_one_order_has_its_etag(portal):
+    order = portal.create("ETAG-1").body
+    assert portal.create("ETAG-1").headers["ETag"] == '"1"'
+    assert portal.get(order["order_id"]).headers["ETag"] == '"1"'
+    moved = portal.send("SENT_TO_WAREHOUSE", order["order_id"])
+    assert moved.headers["ETag"] == '"2"'
+    requested = portal.send("request", order["order_id"])
+    assert requested.headers["ETag"] == '"3"'
+    assert portal.send("approve", order["order_id"]).headers["ETag"] == '"4"'
+    assert "ETag" not in portal.list().headers  # a page of orders is no one order
+
+
+def test_cors_exposes_the_etag_to_the_portal(portal):
+    reply = invoke("GET", "/orders", seller_id="S-1", headers={"Origin": "https://portal.example.com"})
+    assert reply.headers["Access-Control-Expose-Headers"] == "ETag"
