@@ -29,17 +29,6 @@ from tests.bench.environment import (
 from tests.bench.report import table
 
 MISSING_ORDER = "ord_" + "a" * 26
-COMMAND_ORDER = (
-    "cancel",
-    "request",
-    "edit",
-    "approve",
-    "reject",
-    "SENT_TO_WAREHOUSE",
-    "PICKED",
-    "PACKED",
-    "DESPATCHED",
-)
 
 
 def _child(spec_path: str, result_path: str) -> None:
@@ -156,7 +145,9 @@ def measure(code: Path = FUNCTIONS) -> tuple[str, dict[str, Any]]:
         requests = " + ".join(f"{count} {name}" if count > 1 else name for name, count in client.items()) or "none"
         agreed = "yes" if client == server else f"no: server saw {dict(server)}"
         grouped[row["command"], row["outcome"], f"{len(row['client'])} ({requests})", agreed].append(row["state"])
-    order = [*COMMAND_ORDER, "create", "get", "list"]
+    from tests.support.contract import COMMANDS
+
+    order = [*COMMANDS, "create", "get", "list"]
     lines = []
     for (command, outcome, requests, agreed), states in sorted(
         grouped.items(), key=lambda entry: (order.index(entry[0][0]), entry[0][1])

@@ -237,8 +237,9 @@ def latency(stack: Stack, samples: int) -> tuple[str, dict[str, Any]]:
     ]
     notes = [
         f"{samples} cancellations one after another; lost (none within 10 s): {lost}.",
-        "Locally the stream poller reads each shard every 0.2 s (infra/stream_poller.py), as Lambda's event source "
-        "mapping polls a DynamoDB stream shard about four times a second; SQS stamps SentTimestamp in milliseconds.",
+        "Locally the stream poller reads each shard every 0.2 s (infra/local/stream_poller.py), as Lambda's event "
+        "source mapping polls a DynamoDB stream shard about four times a second; SQS stamps SentTimestamp in "
+        "milliseconds.",
     ]
     return table(
         "Notification latency: command answered → message in a subscribed SQS queue",

@@ -1,7 +1,7 @@
 """What the in-process hardening tests stand on: notifications read back, and a faulty network.
 
 - `Notifications`: the topic and a subscribed queue in moto, the table's stream delivered to
-  the real notifier by infra/stream_poller.StreamPoller (the event source mapping as built),
+  the real notifier by infra/local/stream_poller.StreamPoller (the event source mapping as built),
   and every message the queue received, read back as JSON.
 - `FaultyEndpoint`: a loopback HTTP endpoint in front of in-process moto. The functions' own
   clients are pointed at it (AWS_ENDPOINT_URL_<SERVICE>) and it answers each request as a

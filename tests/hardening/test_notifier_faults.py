@@ -1,7 +1,7 @@
 """The notifier when things break: its runtime dies mid-batch, SNS is down or drops its answers.
 
 The notifier and the stream poller are used as built (orders/handlers/notifier.py,
-infra/stream_poller.py with template.yaml's mapping settings). The promise (docs/api.md §4): a
+infra/local/stream_poller.py with template.yaml's mapping settings). The promise (docs/api.md §4): a
 write that succeeded is always told, even if SNS was down at the time; a change may be told
 more than once, and then every copy carries the same event_id (and the same body), so that a
 subscriber drops the repeats.

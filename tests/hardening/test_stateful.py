@@ -4,7 +4,7 @@ A hypothesis state machine sends commands through the real functions (REST event
 behind) and keeps its own model of every order, built only from docs/api.md §2 as
 tests/support/contract.py writes it out (CONTRACT and next_state, not orders.domain). After
 every step it checks that the answer, each order as stored, its history, and the events the
-notifier published from the table's stream (through infra/stream_poller, as Lambda would
+notifier published from the table's stream (through infra/local/stream_poller, as Lambda would
 deliver them) are exactly what the model says.
 """
 

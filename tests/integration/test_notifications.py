@@ -1,7 +1,7 @@
 """Notifications end to end in moto: store writes -> the table's stream -> the notifier -> SNS -> SQS subscribers.
 
 Every record is a real one: written through orders.store.OrderStore, read back from moto's
-stream and delivered by infra/stream_poller.py as the template's event source mapping would.
+stream and delivered by infra/local/stream_poller.py as the template's event source mapping would.
 The topic, the warehouse queue and its filter policy are template.yaml's own. When SNS has to
 fail, it fails inside the notifier's real boto3 client, through botocore's event hooks.
 """

@@ -1,4 +1,4 @@
-"""infra/stream_poller.py against moto: the table's real stream, delivered as Lambda's event source mapping does.
+"""infra/local/stream_poller.py against moto: the table's real stream, delivered as Lambda's event source mapping does.
 
 The handlers here are plain recording functions, so each test shows one rule of the mapping:
 batching, checkpoints, partial batch responses, bisection, retries, record age, the
