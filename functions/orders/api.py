@@ -165,6 +165,7 @@ IF_MATCH_PATTERN = rf"^[ \t]*(\*|{_TAG}([ \t]*,[ \t]*{_TAG})*)[ \t]*$"
 _ENTITY_TAG = re.compile(r'[ \t]*(?P<weak>W/)?"(?P<tag>[\x21\x23-\x2b\x2d-\x7e]*)"[ \t]*', re.ASCII)
 
 
+MAX_IF_MATCH_TAGS = 20
 IF_MATCH_MESSAGE = 'If-Match should be "<version>" (an ETag this API gave), a list of them, or *'
 
 
@@ -180,8 +181,12 @@ def expected_versions(if_match: str | None) -> frozenset[int] | None:
     """
     if if_match is None or if_match.strip() == "*":
         return None
+    parts = if_match.split(",")
+    if len(parts) > MAX_IF_MATCH_TAGS:
+        # DynamoDB takes at most 100 operands in one IN; a client never needs more than a few.
+        raise MalformedIfMatch(f"If-Match names at most {MAX_IF_MATCH_TAGS} ETags")
     versions: set[int] = set()
-    for part in if_match.split(","):
+    for part in parts:
         found = _ENTITY_TAG.fullmatch(part)
         if found is None:
             raise MalformedIfMatch(IF_MATCH_MESSAGE)
