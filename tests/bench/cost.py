@@ -64,10 +64,13 @@ def _value_size(value: Any) -> int:
 
 
 def write_units(before: dict[str, Any], after: dict[str, Any]) -> int:
-    """WRUs of an UpdateItem: the larger of the two images on the table, plus the by-seller index
-    (projection ALL, so every change of the item is rewritten there at its new size)."""
+    """WRUs of an UpdateItem: the larger of the two images on the table, plus each index (projection
+    ALL, so every change of the item is rewritten there at its new size). by-seller is rewritten once;
+    by-status, keyed on the status, is a delete and a put when the status changes, else one rewrite."""
     table_units = math.ceil(max(item_size(before), item_size(after)) / 1024)
-    return table_units + math.ceil(item_size(after) / 1024)
+    index_units = math.ceil(item_size(after) / 1024)
+    status_units = index_units + (math.ceil(item_size(before) / 1024) if before["status"] != after["status"] else 0)
+    return table_units + index_units + status_units
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ def lines(figures: dict[str, Any], memory: dict[str, int] | None = None) -> dict
                 f"1 × {durations[name].at(mb):.0f} ms billed",
                 _lambda(durations[name], mb),
             ),
-            ("DynamoDB UpdateItem", f"{units} WRU (table + by-seller index)", units * DYNAMODB_WRITE_UNIT),
+            ("DynamoDB UpdateItem", f"{units} WRU (table + by-seller + by-status)", units * DYNAMODB_WRITE_UNIT),
             ("DynamoDB Streams → Lambda", "free", 0.0),
             (
                 f"Lambda NotifierFunction ({notify_mb} MB)",
