@@ -160,9 +160,10 @@ def etag(version: int) -> str:
 
 
 # An entity tag (RFC 9110 §8.8.3, without a comma inside, which would make a list ambiguous here).
-_TAG = r'(W/)?"[\x21\x23-\x2b\x2d-\x7e]*"'
+_TAG_CHARACTERS = r"[\x21\x23-\x2b\x2d-\x7e]*"
+_TAG = rf'(W/)?"{_TAG_CHARACTERS}"'
 IF_MATCH_PATTERN = rf"^[ \t]*(\*|{_TAG}([ \t]*,[ \t]*{_TAG})*)[ \t]*$"
-_ENTITY_TAG = re.compile(r'[ \t]*(?P<weak>W/)?"(?P<tag>[\x21\x23-\x2b\x2d-\x7e]*)"[ \t]*', re.ASCII)
+_ENTITY_TAG = re.compile(rf'[ \t]*(?P<weak>W/)?"(?P<tag>{_TAG_CHARACTERS})"[ \t]*', re.ASCII)
 
 
 MAX_IF_MATCH_TAGS = 20

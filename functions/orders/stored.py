@@ -31,7 +31,6 @@ STATUS = "status"
 REQUEST = "cancellation_request"
 HISTORY = "history"
 VERSION = "version"
-CREATED = "created_at"
 SELLER_CREATED = "seller_created"  # the by-status index's sort key
 
 # The order's own fields, shown to callers as they are stored.
