@@ -142,6 +142,60 @@ def stream_subscriptions() -> list[StreamSubscription]:
     return found
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """A function's Schedule event: EventBridge invokes it every `rate_seconds`."""
+
+    function: str
+    event: str
+    expression: str
+    rate_seconds: int
+
+
+_RATE = re.compile(r"rate\((?P<value>[1-9][0-9]*) (?P<unit>minutes?|hours?|days?)\)")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def schedules() -> list[Schedule]:
+    """Every Schedule event of every function; a cron() expression is not run locally, and says so."""
+    found = []
+    for name, function in resources("AWS::Serverless::Function").items():
+        for event_name, event in function["Properties"].get("Events", {}).items():
+            if event["Type"] != "Schedule":
+                continue
+            expression = event["Properties"]["Schedule"]
+            rate = _RATE.fullmatch(expression)
+            if rate is None:
+                raise Unresolvable(
+                    f"{name}.{event_name}: {expression} is not a rate(); the local stack runs rates only"
+                )
+            seconds = int(rate["value"]) * _UNIT_SECONDS[rate["unit"].rstrip("s")]
+            found.append(Schedule(name, event_name, expression, seconds))
+    return found
+
+
+def parameter_error(name: str, value: str) -> str | None:
+    """Why CloudFormation would refuse `value` for parameter `name` (None: it would take it)."""
+    declared = template().get("Parameters", {})
+    if name not in declared:
+        return f"the template has no parameter {name} (it has {', '.join(sorted(declared))})"
+    body = declared[name]
+    if "AllowedValues" in body and value not in [str(allowed) for allowed in body["AllowedValues"]]:
+        return f"{name} must be one of {', '.join(str(allowed) for allowed in body['AllowedValues'])}"
+    if "AllowedPattern" in body and not re.fullmatch(body["AllowedPattern"], value):
+        return f"{name} must match {body['AllowedPattern']}"
+    if body.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            return f"{name} must be a number"
+        if "MinValue" in body and number < float(body["MinValue"]):
+            return f"{name} must be at least {body['MinValue']}"
+        if "MaxValue" in body and number > float(body["MaxValue"]):
+            return f"{name} must be at most {body['MaxValue']}"
+    return None
+
+
 NO_VALUE = object()  # what !Ref AWS::NoValue resolves to: the property is dropped
 
 

@@ -56,6 +56,8 @@ class Event(StrEnum):
     CANCELLATION_APPROVED = "CANCELLATION_APPROVED"
     CANCELLATION_REJECTED = "CANCELLATION_REJECTED"
     ORDER_EDITED = "ORDER_EDITED"
+    # Not a command: the escalation sweep's mark on a request still pending after its due time.
+    CANCELLATION_REQUEST_OVERDUE = "CANCELLATION_REQUEST_OVERDUE"
 
 
 # The events of docs/api.md §4: what a seller or the warehouse must be told.
@@ -65,6 +67,7 @@ NOTIFIED_EVENTS = frozenset(
         Event.CANCELLATION_REQUESTED,
         Event.CANCELLATION_APPROVED,
         Event.CANCELLATION_REJECTED,
+        Event.CANCELLATION_REQUEST_OVERDUE,
     }
 )
 
@@ -162,14 +165,17 @@ ALL_STATES = (
 
 @dataclass(frozen=True)
 class Caller:
-    """Who sends a command: a seller (who may only touch their own orders) or the warehouse."""
+    """Who sends a command: a seller (who may only touch their own orders), the warehouse, or the system."""
 
     seller_id: str | None = None
+    system: bool = False
 
     @property
     def label(self) -> str:
-        """The history's `by`: "seller:<id>" or "warehouse"."""
-        return f"seller:{self.seller_id}" if self.seller_id else "warehouse"
+        """The history's `by`: "seller:<id>", "warehouse" or "system" (the escalation sweep)."""
+        if self.seller_id:
+            return f"seller:{self.seller_id}"
+        return "system" if self.system else "warehouse"
 
     def may_see(self, seller_id: str | None) -> bool:
         """Whether an order of `seller_id` exists for this caller (another seller's is absent)."""
@@ -177,6 +183,7 @@ class Caller:
 
 
 WAREHOUSE = Caller()
+SYSTEM = Caller(system=True)
 
 
 @dataclass(frozen=True)

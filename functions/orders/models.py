@@ -210,6 +210,9 @@ class CancellationRequest(Model):
     reason_code: SellerReason | None = None
     note: str | None = None
     requested_at: str
+    # Requests made before the time limit existed have neither.
+    due_at: str | None = Field(None, description="When the warehouse should have decided by")
+    escalated_at: str | None = Field(None, description="When the request was escalated as overdue; null until then")
     decision_reason_code: WarehouseReason | None = None
     decision_note: str | None = None
     decided_at: str | None = None
@@ -231,7 +234,7 @@ class HistoryEntry(Model):
     event: Event
     from_status: OrderStatus | None
     to_status: OrderStatus
-    by: str = Field(description='"seller:<id>" or "warehouse"')
+    by: str = Field(description='"seller:<id>", "warehouse" or "system"')
     # Only an ORDER_EDITED entry has it; the others leave it out rather than say null.
     changed: list[str] | SkipJsonSchema[None] = Field(
         None, description="ORDER_EDITED: the fields the edit replaced", exclude_if=lambda changed: changed is None
@@ -257,6 +260,11 @@ class Order(Model):
 
 class OrderPage(Model):
     orders: list[Order]
+    next_token: str | None = Field(description="Pass as ?next_token= for the next page; null on the last")
+
+
+class RequestPage(Model):
+    requests: list[Order] = Field(description="Orders whose cancellation request is pending, most urgent first")
     next_token: str | None = Field(description="Pass as ?next_token= for the next page; null on the last")
 
 

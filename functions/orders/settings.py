@@ -27,6 +27,8 @@ class Settings(BaseModel):
     # How long the notifier waits after a failed SNS publish before it reports the failure. Lambda
     # retries a failed stream batch back to back: this paces the retries, so that the stream
     # mapping's MaximumRetryAttempts covers a known stretch of SNS outage (see template.yaml).
+    # docs/api.md §6: a cancellation request's time limit (template parameter CancellationRequestSlaSeconds).
+    cancellation_request_sla_seconds: int = Field(7200, ge=1, le=9_999_999, alias="CANCELLATION_REQUEST_SLA_SECONDS")
     publish_retry_pause_seconds: float = Field(10, ge=0, le=60, alias="PUBLISH_RETRY_PAUSE_SECONDS")
 
 

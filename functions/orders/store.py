@@ -15,18 +15,32 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from orders import domain, stored
-from orders.domain import Action, Caller, Details, Outcome, Refusal, RequestStatus, State, Transition, Unchanged
+from orders.domain import (
+    SYSTEM,
+    Action,
+    Caller,
+    Details,
+    Event,
+    Outcome,
+    Refusal,
+    RequestStatus,
+    State,
+    Transition,
+    Unchanged,
+)
 from orders.dynamodb_json import from_item, to_item
 from orders.settings import dynamodb, settings
 
 SELLER_INDEX = "by-seller"
 STATUS_INDEX = "by-status"
+QUEUE_INDEX = "warehouse-queue"  # pending requests, most urgent first (projects the whole order)
+ESCALATION_INDEX = "escalation-due"  # pending requests not yet escalated (keys only)
 # A page is one Query; a second only when DynamoDB's 1 MB limit cut the first short (docs/api.md §10).
 MAX_REQUESTS_PER_PAGE = 2
 THROTTLING_CODES = frozenset(
@@ -82,7 +96,32 @@ class Applied:
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return timestamp(datetime.now(UTC))
+
+
+def timestamp(moment: datetime) -> str:
+    """The stored form of a time: ISO 8601 in UTC with microseconds, so that strings sort as times."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _seconds_after(at: str, seconds: int) -> str:
+    return timestamp(datetime.fromisoformat(at.replace("Z", "+00:00")) + timedelta(seconds=seconds))
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """A page of the warehouse's queue: the orders, and the token of the next page (None at the end)."""
+
+    orders: list[dict[str, Any]]
+    next_token: str | None
+
+
+@dataclass(frozen=True)
+class OverduePage:
+    """Order ids of pending, not yet escalated requests due by the sweep's time, and where to go on from."""
+
+    order_ids: list[str]
+    last_key: dict[str, Any] | None
 
 
 NO_DETAILS = Details()
@@ -165,6 +204,88 @@ class OrderStore:
         more = len(found) > limit or "LastEvaluatedKey" in page
         return orders, _encode_page_token(orders[-1]) if more and orders else None
 
+    def pending_requests(
+        self, *, overdue: bool | None, limit: int, page_token: str | None, at: str | None = None
+    ) -> QueuePage:
+        """A page of the warehouse's queue (docs/api.md §6): one Query on the sparse `warehouse-queue` index.
+
+        `overdue` is a key condition on the due time (passed by `at`, or not). The page token is the
+        last order's position, and a page goes on after it through the key condition alone where
+        time has moved the position out of the range asked for (a not-yet-overdue page whose last
+        order is overdue now), since DynamoDB refuses a start key outside its key condition.
+        Whatever 1 MB of index data holds is a page: it may be short, never a second request.
+        """
+        bound = stored.due_by(at or now())
+        position = _decode_queue_token(page_token) if page_token else None
+        condition, values = "#queue = :queue", {":queue": {"S": stored.QUEUE_PARTITION}}
+        start = position
+        if overdue is True:
+            if position is not None and position >= bound:
+                return QueuePage([], None)  # a token from a clock ahead of this one: nothing is left
+            condition += " AND queue_due < :bound"
+            values[":bound"] = {"S": bound}
+        elif overdue is False:
+            if position is not None and position < bound:
+                start = None  # the rest of the not-overdue part starts at the bound
+            condition += " AND queue_due > :bound"
+            values[":bound"] = {"S": bound}
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": QUEUE_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#queue": stored.QUEUE},
+            "ExpressionAttributeValues": values,
+            "Limit": limit + 1,
+        }
+        if start is not None:
+            query["ExclusiveStartKey"] = to_item(
+                {"order_id": start.rsplit("#", 1)[1], stored.QUEUE: stored.QUEUE_PARTITION, stored.QUEUE_DUE: start}
+            )
+        page = self._call(self.client.query, **query)
+        found = [from_item(item) for item in page["Items"]]
+        orders = found[:limit]
+        more = len(found) > limit or "LastEvaluatedKey" in page
+        return QueuePage(orders, _encode_queue_token(orders[-1]) if more and orders else None)
+
+    def due_for_escalation(self, at: str, *, limit: int, start_key: dict[str, Any] | None = None) -> OverduePage:
+        """One Query on the `escalation-due` index: pending requests due by `at` that nobody escalated yet."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": ESCALATION_INDEX,
+            "KeyConditionExpression": "#queue = :queue AND escalation_due < :bound",
+            "ExpressionAttributeNames": {"#queue": stored.QUEUE},
+            "ExpressionAttributeValues": {
+                ":queue": {"S": stored.QUEUE_PARTITION},
+                ":bound": {"S": stored.due_by(at)},
+            },
+            "Limit": limit,
+        }
+        if start_key:
+            query["ExclusiveStartKey"] = start_key
+        page = self._call(self.client.query, **query)
+        return OverduePage([item["order_id"]["S"] for item in page["Items"]], page.get("LastEvaluatedKey"))
+
+    def count_overdue(self, at: str) -> int:
+        """How many pending requests are due by `at`, escalated or not: COUNT queries of `warehouse-queue`.
+
+        One request per 1 MB of the overdue part of the index, for the sweep's metric only.
+        """
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": QUEUE_INDEX,
+            "KeyConditionExpression": "#queue = :queue AND queue_due < :bound",
+            "ExpressionAttributeNames": {"#queue": stored.QUEUE},
+            "ExpressionAttributeValues": {":queue": {"S": stored.QUEUE_PARTITION}, ":bound": {"S": stored.due_by(at)}},
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            page = self._call(self.client.query, **query)
+            total += page["Count"]
+            if "LastEvaluatedKey" not in page:
+                return total
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     # -- writes --------------------------------------------------------------------------
 
     def create(self, seller_id: str, draft: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -214,6 +335,39 @@ class OrderStore:
             transition = outcome
         raise RuntimeError(f"{action} on {order_id} did not settle")  # unreachable: states form a DAG
 
+    def escalate(self, order_id: str, at: str | None = None) -> bool:
+        """Mark a pending request overdue, with one conditional write; False when it is not to be escalated.
+
+        The condition is the rule of docs/api.md §6: the request is still REQUESTED, due by now, and
+        not yet escalated (its `escalation_due` key is there). Two sweeps racing, a retried
+        invocation or a decision that came first: the write fails, and nothing changes.
+        """
+        at = at or now()
+        entry = stored.history_entry(at, Event.CANCELLATION_REQUEST_OVERDUE, SYSTEM, None)
+        try:
+            self._call(
+                self.client.update_item,
+                TableName=self.table_name,
+                Key=_key(order_id),
+                UpdateExpression=(
+                    "SET #request.escalated_at = :now, version = version + :one, updated_at = :now, "
+                    "history = list_append(history, :entry) REMOVE escalation_due"
+                ),
+                ConditionExpression=(
+                    "attribute_exists(escalation_due) AND #request.#request_status = :requested "
+                    "AND #request.due_at <= :now"
+                ),
+                ExpressionAttributeNames={"#request": stored.REQUEST, "#request_status": "status"},
+                ExpressionAttributeValues=to_item(
+                    {":now": at, ":one": 1, ":entry": [entry], ":requested": RequestStatus.REQUESTED.value}
+                ),
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
     def _transition_write(
         self,
         order_id: str,
@@ -242,10 +396,20 @@ class OrderStore:
         if transition.status and details.tracking_number:
             updates.append("tracking_number = :tracking_number")
             values[":tracking_number"] = details.tracking_number
+        removals: list[str] = []
         if transition.request == RequestStatus.REQUESTED:
+            due_at = _seconds_after(at, settings().cancellation_request_sla_seconds)
             updates.append("#request = :request")
-            values[":request"] = stored.new_request(details, at)
+            values[":request"] = stored.new_request(details, at, due_at)
+            for name, value in stored.queue_keys(due_at, order_id).items():
+                names[f"#{name}"] = name
+                values[f":{name}"] = value
+                updates.append(f"#{name} = :{name}")
         elif transition.request:
+            # Decided (or rejected by the despatch): off the warehouse's queue, in the same write.
+            for name in stored.QUEUE_ATTRIBUTES:
+                names[f"#{name}"] = name
+                removals.append(f"#{name}")
             updates += [
                 "#request.#request_status = :new_request_status",
                 "#request.decision_reason_code = :decision_reason_code",
@@ -270,7 +434,8 @@ class OrderStore:
             values[":seller"] = caller.seller_id
         else:
             conditions.append("attribute_exists(order_id)")
-        update, condition = "SET " + ", ".join(updates), " AND ".join(conditions)
+        update = "SET " + ", ".join(updates) + (" REMOVE " + ", ".join(removals) if removals else "")
+        condition = " AND ".join(conditions)
         return {
             "TableName": self.table_name,
             "Key": _key(order_id),
@@ -328,6 +493,25 @@ def _key(order_id: str) -> dict[str, Any]:
 def _encode_page_token(order: dict[str, Any]) -> str:
     position = {"order_id": order["order_id"], "created_at": order["created_at"]}
     return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _encode_queue_token(order: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(order[stored.QUEUE_DUE].encode()).decode().rstrip("=")
+
+
+def _decode_queue_token(token: str) -> str:
+    """The queue position ("<due_at>#<order_id>") of the last order of the page before."""
+    try:
+        position = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (binascii.Error, ValueError) as error:
+        raise InvalidPageToken("next_token is not a token this API issued") from error
+    due_at, _, order_id = position.rpartition("#")
+    if not (due_at and QUEUE_TOKEN_ORDER_ID.fullmatch(order_id)):
+        raise InvalidPageToken("next_token is not a token this API issued")
+    return position
+
+
+QUEUE_TOKEN_ORDER_ID = re.compile(r"ord_[a-z2-7]{26}")
 
 
 def _decode_page_token(token: str) -> tuple[str, str]:

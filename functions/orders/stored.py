@@ -5,6 +5,11 @@ An item holds the order's own fields (`ORDER_FIELDS`), `cancellation_request` (a
 request is made, then the map `new_request` builds) and `history`: one entry per change,
 `{at, event, by, to_status?}`. `from_status` is not stored: it is the status the entry before
 left, derived when read, so that every write is one update expression that needs no read.
+
+While its request is pending, an order also holds the keys of the warehouse's queue (`QUEUE`,
+`QUEUE_DUE`: the sparse index `warehouse-queue`) and, until it is escalated, `ESCALATION_DUE`
+(the sparse index `escalation-due`, which the sweep reads). The request's write adds them; the
+escalation's removes `ESCALATION_DUE`; the decision's (or the despatch's) removes all three.
 """
 
 from __future__ import annotations
@@ -32,6 +37,12 @@ REQUEST = "cancellation_request"
 HISTORY = "history"
 VERSION = "version"
 SELLER_CREATED = "seller_created"  # the by-status index's sort key
+# The pending-request indexes: one partition, sorted by "<due_at>#<order_id>" (most urgent first).
+QUEUE = "queue"
+QUEUE_DUE = "queue_due"
+ESCALATION_DUE = "escalation_due"
+QUEUE_PARTITION = "CANCELLATION_REQUESTS"
+QUEUE_ATTRIBUTES = (QUEUE, QUEUE_DUE, ESCALATION_DUE)
 
 # The order's own fields, shown to callers as they are stored.
 ORDER_FIELDS = (
@@ -86,15 +97,36 @@ def new_item(seller_id: str, draft: dict[str, Any], at: str) -> dict[str, Any]:
     }
 
 
-def new_request(details: Details, at: str) -> dict[str, Any]:
-    """The `cancellation_request` map a seller's request writes."""
+def new_request(details: Details, at: str, due_at: str) -> dict[str, Any]:
+    """The `cancellation_request` map a seller's request writes: due `due_at`, not escalated yet."""
     return {
         "status": RequestStatus.REQUESTED.value,
         "reason_code": details.reason_code,
         "note": details.note,
         "requested_at": at,
+        "due_at": due_at,
+        "escalated_at": None,
         **dict.fromkeys(DECISION_FIELDS),
     }
+
+
+def queue_position(due_at: str, order_id: str) -> str:
+    """The sort key of both pending-request indexes: by due time, then by order id."""
+    return f"{due_at}#{order_id}"
+
+
+def due_by(at: str) -> str:
+    """The sort key bound below which (exclusive) every request due at or before `at` lies.
+
+    "$" is the character after "#": "<at>#<any id>" < "<at>$", and a later due time is above it.
+    """
+    return f"{at}$"
+
+
+def queue_keys(due_at: str, order_id: str) -> dict[str, str]:
+    """The attributes a pending request adds, putting the order in both pending-request indexes."""
+    position = queue_position(due_at, order_id)
+    return {QUEUE: QUEUE_PARTITION, QUEUE_DUE: position, ESCALATION_DUE: position}
 
 
 def history_entry(

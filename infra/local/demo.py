@@ -148,7 +148,16 @@ def story_commands(api_url: str, order_id_for: Any) -> list[str]:
     ]
 
 
-def banner(*, api_url: str, aws_url: str, details: dict[str, str], order_id_for: Any, seeded: bool) -> str:
+def banner(
+    *,
+    api_url: str,
+    aws_url: str,
+    details: dict[str, str],
+    order_id_for: Any,
+    seeded: bool,
+    parameters: dict[str, str] | None = None,
+    schedules: list[Any] | None = None,
+) -> str:
     lines = [
         "",
         "orders-local: the order-cancellation stack of template.yaml on this machine (moto, no Docker, no AWS)",
@@ -158,6 +167,21 @@ def banner(*, api_url: str, aws_url: str, details: dict[str, str], order_id_for:
         f"  OpenAPI   {api_url}/_local/openapi.json",
     ]
     lines += [f"  {name:<9} {value}" for name, value in details.items() if name not in ("stage", "region")]
+    if parameters:
+        lines += ["", "Template parameters in force (override one with PARAM_<Name>=value make run):"]
+        lines += [f"  {name:<30} {value}" for name, value in parameters.items()]
+    for schedule in schedules or []:
+        lines += [
+            "",
+            f"{schedule.function} runs every {schedule.rate_seconds} s ({schedule.expression}); run it now:",
+            f"  curl -s -X POST {api_url}/_local/schedules/{schedule.function}",
+        ]
+    if schedules and seeded:
+        lines += [
+            "To watch a request escalate: PARAM_CancellationRequestSlaSeconds=5 make run, request a",
+            "cancellation (step 3 below), wait five seconds, run the sweep as above, then:",
+            "  orders-warehouse queue --overdue        (.venv/bin/orders-warehouse outside the venv)",
+        ]
     if seeded:
         lines += [
             "",

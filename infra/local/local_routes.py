@@ -1,4 +1,5 @@
-"""The /_local/ helper routes of docs/api.md §5: tokens, warehouse credentials, notifications, OpenAPI.
+"""The /_local/ helper routes of docs/api.md §5: tokens, warehouse credentials, notifications, OpenAPI,
+and running a scheduled function now.
 
 They exist only in the local stack, never in the template: they stand in for the Cognito
 sign-in page, the IAM console and a seller's notification channel.
@@ -17,11 +18,14 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from infra.local.functions import InvocationFailed
 from infra.local.inbox import Inbox
 from infra.local.resources import Clients, Principal
+from infra.local.schedules import Schedules
 from orders import problems
 from orders.problems import ProblemAnswer
 
+SCHEDULES = "/_local/schedules/"
 SELLER_ID = re.compile(r"^[^\x00-\x1f\x7f]{1,64}$")  # the pool's custom:seller_id allows 1-64 characters
 
 
@@ -81,12 +85,22 @@ class SellerSignIn:
 
 
 class LocalRoutes:
-    def __init__(self, *, sign_in: SellerSignIn, warehouse: Principal | None, region: str, inbox: Inbox, openapi: Path):
+    def __init__(
+        self,
+        *,
+        sign_in: SellerSignIn,
+        warehouse: Principal | None,
+        region: str,
+        inbox: Inbox,
+        openapi: Path,
+        schedules: Schedules | None = None,
+    ):
         self._sign_in = sign_in
         self._warehouse = warehouse
         self._region = region
         self._inbox = inbox
         self._openapi = openapi
+        self._schedules = schedules
 
     def __call__(self, request: Request, body: bytes) -> Response:
         routes = {
@@ -95,6 +109,8 @@ class LocalRoutes:
             "/_local/notifications": ("GET", self._notifications),
             "/_local/openapi.json": ("GET", self._openapi_document),
         }
+        if request.path.startswith(SCHEDULES):
+            routes[request.path] = ("POST", self._run_schedule)
         if request.path not in routes:
             return _problem(problems.no_such_route(f"There is no local route {request.path}."))
         method, answer = routes[request.path]
@@ -130,6 +146,19 @@ class LocalRoutes:
         if not SELLER_ID.match(seller_id):
             return _problem(problems.invalid_field("seller_id", "Pass ?seller_id=<the seller's id>."))
         return _json({"notifications": self._inbox.for_seller(seller_id)})
+
+    def _run_schedule(self, request: Request, body: bytes) -> Response:
+        function = request.path.removeprefix(SCHEDULES)
+        if self._schedules is None or function not in self._schedules.schedules:
+            known = ", ".join(sorted(self._schedules.schedules)) if self._schedules else "none"
+            return _problem(
+                problems.no_such_route(f"No function of the template has a Schedule event named {function!r}: {known}.")
+            )
+        try:
+            result = self._schedules.run_now(function)
+        except InvocationFailed:
+            return _problem(problems.internal_error())
+        return _json({"function": function, "result": result})
 
     def _openapi_document(self, request: Request, body: bytes) -> Response:
         if not self._openapi.is_file():

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ class LocalStack:
         self.seed_demo = seed_demo
         self.parameter_overrides = parameter_overrides or {}
         self.resources: Any = None
+        self.schedules: Any = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pollers: list[Any] = []
@@ -121,12 +122,18 @@ class LocalStack:
         from infra.local.functions import Functions
 
         functions = Functions(self.resources)
+        from infra.local.schedules import Schedules
+
+        self.schedules = Schedules(
+            functions, region=self.region, account_id=self.resources.account_id, stack_name=STACK_NAME
+        )
         gateway = self._gateway(clients, functions)
         self._http = _serve(self.host, self.port, gateway)
         self.port = self._http.server_port
         self._spawn(lambda: self._http.serve_forever(poll_interval=0.1), "api")  # a quick stop
         self._start_stream_pollers(clients, functions)
         self._inbox.start(self._stop)
+        self.schedules.start(self._stop, self._spawn)
         if self.seed_demo:
             from infra.local import demo
             from orders.stored import order_id_for
@@ -203,7 +210,12 @@ class LocalStack:
                 for kind, body in responses.items()
             },
             local_routes=LocalRoutes(
-                sign_in=sign_in, warehouse=resources.warehouse, region=self.region, inbox=self._inbox, openapi=OPENAPI
+                sign_in=sign_in,
+                warehouse=resources.warehouse,
+                region=self.region,
+                inbox=self._inbox,
+                openapi=OPENAPI,
+                schedules=self.schedules,
             ),
             account_id=resources.account_id,
             api_id=resources.api_id,
@@ -277,7 +289,13 @@ class LocalStack:
         }
         if resources.not_emulated:
             details["Not here"] = ", ".join(resources.not_emulated)
+        parameters = {**template.parameters(), **self.parameter_overrides}
         return demo.banner(
+            parameters={
+                name: f"{value} ({PARAMETER_PREFIX}{name})" if name in self.parameter_overrides else value
+                for name, value in parameters.items()
+            },
+            schedules=list(self.schedules.schedules.values()),
             api_url=self.api_url,
             aws_url=self.aws_url,
             details=details,
@@ -413,6 +431,24 @@ def _since_process_start(fallback: float) -> float:
         return time.monotonic() - fallback
 
 
+PARAMETER_PREFIX = "PARAM_"
+
+
+def parameter_overrides(environment: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The template parameters that `PARAM_<ParameterName>=value` variables override, and what is refused."""
+    overrides, refused = {}, []
+    for variable, value in sorted(environment.items()):
+        if not variable.startswith(PARAMETER_PREFIX):
+            continue
+        name = variable.removeprefix(PARAMETER_PREFIX)
+        reason = template.parameter_error(name, value)
+        if reason:
+            refused.append(f"{variable}: {reason}")
+        else:
+            overrides[name] = value
+    return overrides, refused
+
+
 def main() -> int:
     """`orders-local` (make run): start on PORT (3000) and MOTO_PORT (5000), print the banner, run until Ctrl-C."""
     started = time.monotonic()
@@ -420,11 +456,17 @@ def main() -> int:
     logging.getLogger("orders-local").setLevel(logging.INFO)
     # Lambda would log it once per cold start; locally it says nothing about the code.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
+    overrides, refused = parameter_overrides(os.environ)
+    for reason in refused:
+        print(f"orders-local: {reason}", file=sys.stderr)
+    if refused:
+        return 2
     stop = threading.Event()
     with _signals_set(stop):
         stack = LocalStack(
             port=int(os.environ.get("PORT", "3000")),
             moto_port=int(os.environ.get("MOTO_PORT", "5000")),
+            parameter_overrides=overrides,
         )
         try:
             stack.start()
