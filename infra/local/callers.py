@@ -86,6 +86,15 @@ class Warehouse:
         url, data, headers = self.signed(path, body)
         return self.http.post(url, data=data, headers=headers, timeout=TIMEOUT)
 
+    def get(self, path: str) -> requests.Response:
+        """A signed GET of `path` (its query string included, as sent)."""
+        url = f"{self.api_url}{path}"
+        headers = sigv4_headers(self.credentials, self.region, "GET", url, None)
+        return self.http.get(url, headers=headers, timeout=TIMEOUT)
+
+    def request(self, method: str, path: str, body: Any = None) -> requests.Response:
+        return self.get(path) if method == "GET" else self.post(path, body)
+
     def move(self, order_id: str, status: str) -> requests.Response:
         return self.post(f"/warehouse/orders/{order_id}/status", {"status": status})
 

@@ -79,9 +79,11 @@ def fuzz_seller(local_stack):
             assert answer.status_code in (200, 202), answer.text
         order_ids.append(order_id)
     first_page = portal.request("GET", "/orders?limit=1").json()
-    assert first_page["next_token"], first_page
+    first_requests = depot.get("/warehouse/cancellation-requests?limit=1").json()
+    assert first_page["next_token"] and first_requests["next_token"], (first_page, first_requests)
     wire.assert_clean()
-    return portal, depot, order_ids, first_page["next_token"]
+    tokens = {"/orders": first_page["next_token"], "/warehouse/cancellation-requests": first_requests["next_token"]}
+    return portal, depot, order_ids, tokens
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
@@ -89,13 +91,13 @@ def fuzz_seller(local_stack):
 def test_generated_requests_get_documented_answers_and_never_a_server_error(
     local_stack, wire, document, fuzz_seller, route, mode, figures
 ):
-    portal, depot, order_ids, next_token = fuzz_seller
+    portal, depot, order_ids, tokens = fuzz_seller
     operation = document[route.path][route.method]
     statuses: Counter[int] = Counter()
     positive = mode is GenerationMode.POSITIVE
     real_order = st.sampled_from(order_ids) if "{order_id}" in route.path and positive else st.none()
     # next_token is opaque: no client can make one up, so valid requests send one the API issued.
-    real_token = st.sampled_from([next_token]) if positive else st.none()
+    real_token = st.sampled_from([tokens.get(route.path)]) if positive else st.none()
     auth = SigV4(depot.credentials, depot.region) if route.authorizer == "AWS_IAM" else None
 
     @settings(
