@@ -60,6 +60,9 @@ EXPECTED = {
     "WarehouseDecisionFunction": 200,
     "WarehouseStatusFunction": 200,
     "NotifierFunction": {"batchItemFailures": []},
+    "WarehouseReadFunction": 200,
+    # The sweep's answer says what it did; on the bench's table, one request due and escalated.
+    "EscalationFunction": lambda answer: isinstance(answer, dict) and answer.get("complete") is True,
 }
 
 
@@ -121,6 +124,26 @@ def first_call(function: str, aws: Aws, tag: str) -> FirstCall:
             ReturnValues="ALL_NEW",
         )
         return FirstCall(event, update)
+    if function == "WarehouseReadFunction":
+        order = aws.order_in("PACKED/REQUESTED", f"COLD-WAREHOUSE-{tag}")
+        path = {"order_id": order["order_id"]}
+        event = rest_event("GET", "/warehouse/orders/{order_id}", path_parameters=path, warehouse=True)
+        return FirstCall(event, _dynamodb("get_item", TableName=TABLE, Key=_key(order), ConsistentRead=True))
+    if function == "EscalationFunction":
+        # The table holds what the earlier rounds left: escalated requests, off the sweep's index.
+        floor = _dynamodb(
+            "query",
+            TableName=TABLE,
+            IndexName="escalation-due",
+            KeyConditionExpression="#queue = :queue AND escalation_due < :bound",
+            ExpressionAttributeNames={"#queue": "queue"},
+            ExpressionAttributeValues={
+                ":queue": {"S": "CANCELLATION_REQUESTS"},
+                ":bound": {"S": datetime.now(UTC).isoformat()},
+            },
+            Limit=100,
+        )
+        return FirstCall(scheduled_event(), floor)
     if function == "NotifierFunction":
         event = stream_event(aws, tag)
         image = event["Records"][0]["dynamodb"]["NewImage"]
@@ -138,6 +161,26 @@ def first_call(function: str, aws: Aws, tag: str) -> FirstCall:
         }
         return FirstCall(event, publish)
     raise LookupError(f"no first event written for {function}: add it to tests/bench/cold.py")
+
+
+def _as_expected(function: str, answer: Any) -> bool:
+    expected = EXPECTED[function]
+    return expected(answer) if callable(expected) else answer == expected
+
+
+def scheduled_event() -> dict[str, Any]:
+    """What EventBridge sends a function with a Schedule event."""
+    return {
+        "version": "0",
+        "id": "bench",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "eu-west-2",
+        "resources": ["arn:aws:events:eu-west-2:123456789012:rule/bench"],
+        "detail": {},
+    }
 
 
 def stream_event(aws: Aws, tag: str) -> dict[str, Any]:
@@ -276,7 +319,7 @@ def measure(
                     timed[label] = run(spec, environment, python=python)
                     timed[label]["requests"] = ", ".join(moto.recorded()) or "none"
                     moto.stop_recording()
-                    if label not in FLOORS and timed[label]["answer"] != EXPECTED[function]:
+                    if label not in FLOORS and not _as_expected(function, timed[label]["answer"]):
                         raise RuntimeError(f"{function} ({label}) answered {timed[label]['answer']}")
                 for label, result in timed.items():
                     measured = results.setdefault((function, label), Measured())

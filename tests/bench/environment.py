@@ -189,6 +189,10 @@ def lambda_environment(
         "PORTAL_ORIGIN": str(template()["Parameters"]["PortalOrigin"]["Default"]),
         "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
     }
+    parameters = template().get("Parameters", {})
+    for name, value in variables.items():  # a parameter's default, as `sam deploy` without overrides
+        if isinstance(value, dict) and value.get("Ref") in parameters:
+            resolved.setdefault(name, str(parameters[value["Ref"]]["Default"]))
     environment = {name: resolved.get(name, value) for name, value in variables.items()}
     if any(not isinstance(value, str) for value in environment.values()):
         raise ValueError(f"{function}: a template variable the bench cannot resolve: {environment}")

@@ -20,13 +20,13 @@ from infra.local.lambda_context import LambdaContext
 from orders import settings, stored
 from orders.domain import WAREHOUSE, Action, Caller, Event
 from orders.handlers import escalate_overdue, notifier
-from orders.dynamodb_json import to_item
 from orders.settings import dynamodb
 from orders.store import InvalidPageToken, OrderStore, RefusalError, timestamp
 from tests.support.api import NEW_ORDER
 from tests.support.commands import ACTIONS, SELLER_COMMANDS, details_for, state_name
 from tests.support.contract import COMMANDS, PATHS, STATES
 from tests.support.notifications import received, stream_poller, subscribe_queue
+from tests.support.queue import copies
 
 SELLER = Caller("S-1")
 
@@ -65,36 +65,6 @@ def requested(store: OrderStore, reference: str, seller: str = "S-1") -> str:
     order_id = in_warehouse(store, reference, seller)
     store.apply(order_id, Action.REQUEST_CANCELLATION, Caller(seller))
     return order_id
-
-
-def copies(store: OrderStore, order_id: str, count: int, seller_count: int = 7) -> list[str]:
-    """`count` more orders exactly like `order_id` as its request's write left it (ids, sellers, due times apart).
-
-    Written in batches: the store's own writes make the first, and a thousand of them in moto take a minute.
-    """
-    original = store.get(order_id, WAREHOUSE)
-    request = original[stored.REQUEST]
-    made = []
-    for number in range(count):
-        copy_id = stored.order_id_for(f"S-{number % seller_count}", f"COPY-{number}")
-        due_at = timestamp(
-            datetime.fromisoformat(request["due_at"].replace("Z", "+00:00")) + timedelta(milliseconds=number % 97)
-        )
-        made.append(
-            {
-                **original,
-                "order_id": copy_id,
-                "seller_id": f"S-{number % seller_count}",
-                "reference": f"COPY-{number}",
-                stored.REQUEST: {**request, "due_at": due_at},
-                **stored.queue_keys(due_at, copy_id),
-            }
-        )
-    client = dynamodb()
-    for start in range(0, len(made), 25):
-        batch = [{"PutRequest": {"Item": to_item(item)}} for item in made[start : start + 25]]
-        client.batch_write_item(RequestItems={store.table_name: batch})
-    return [item["order_id"] for item in made]
 
 
 def whole_queue(store: OrderStore, *, overdue: bool | None = None, limit: int = 100, at: str | None = None) -> list:

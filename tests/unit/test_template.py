@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.template import handlers, resources, routes, template
+from infra.template import handlers, parameter_error, resources, routes, schedules, table_definition, template
 from tests.support.fresh import import_alone
 
 ROUTE_LISTING = """
@@ -54,6 +54,8 @@ def _actions(function: str) -> set[str]:
 def test_each_api_function_may_do_only_what_it_does():
     assert _actions("CreateOrderFunction") == {"dynamodb:PutItem"}
     assert _actions("ReadOrdersFunction") == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert _actions("WarehouseReadFunction") == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert _actions("EscalationFunction") == {"dynamodb:Query", "dynamodb:UpdateItem"}
     for command in (
         "CancelOrderFunction",
         "RequestCancellationFunction",
@@ -78,3 +80,73 @@ def test_every_function_has_a_log_group_with_retention():
     named = {group["Properties"]["LogGroupName"]["Fn::Sub"] for group in groups}
     assert named == {f"/aws/lambda/${{{function}}}" for function in handlers()}
     assert all("RetentionInDays" in group["Properties"] for group in groups)
+
+
+def _query_resources(function: str) -> set[str]:
+    """The index ARNs (as `${OrdersTable.Arn}/index/<name>` templates) a function may Query."""
+    found = set()
+    for policy in resources("AWS::Serverless::Function")[function]["Properties"]["Policies"]:
+        for statement in policy["Statement"]:
+            if statement["Action"] == "dynamodb:Query":
+                listed = statement["Resource"]
+                found.update(item["Fn::Sub"] for item in (listed if isinstance(listed, list) else [listed]))
+    return found
+
+
+def test_each_reader_may_query_exactly_the_indexes_its_store_calls_use():
+    from orders import store
+
+    def index(name: str) -> str:
+        return f"${{OrdersTable.Arn}}/index/{name}"
+
+    indexes = {definition["IndexName"] for definition in table_definition("t")["GlobalSecondaryIndexes"]}
+    assert indexes == {store.SELLER_INDEX, store.STATUS_INDEX, store.QUEUE_INDEX, store.ESCALATION_INDEX}
+    assert _query_resources("ReadOrdersFunction") == {index(store.SELLER_INDEX), index(store.STATUS_INDEX)}
+    assert _query_resources("WarehouseReadFunction") == {index(store.QUEUE_INDEX)}
+    assert _query_resources("EscalationFunction") == {index(store.ESCALATION_INDEX), index(store.QUEUE_INDEX)}
+
+
+def test_the_queue_indexes_are_sparse_on_attributes_only_a_pending_request_has():
+    from orders import stored
+
+    definitions = {d["IndexName"]: d for d in table_definition("t")["GlobalSecondaryIndexes"]}
+    assert [k["AttributeName"] for k in definitions["warehouse-queue"]["KeySchema"]] == [stored.QUEUE, stored.QUEUE_DUE]
+    assert [k["AttributeName"] for k in definitions["escalation-due"]["KeySchema"]] == [
+        stored.QUEUE,
+        stored.ESCALATION_DUE,
+    ]
+    assert definitions["escalation-due"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+
+
+def test_the_sweep_runs_every_five_minutes_its_alarm_watches_its_metric_and_the_warehouse_hears_of_it():
+    [schedule] = schedules()
+    assert (schedule.function, schedule.expression, schedule.rate_seconds) == (
+        "EscalationFunction",
+        "rate(5 minutes)",
+        300,
+    )
+    alarm = resources("AWS::CloudWatch::Alarm")["OverdueCancellationRequestsAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("OrderCancellations", "OverdueCancellationRequests")
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["Threshold"] == 0
+    policy = resources("AWS::SNS::Subscription")["WarehouseSubscription"]["Properties"]["FilterPolicy"]
+    assert policy == {"event_type": ["CANCELLATION_REQUESTED", "CANCELLATION_REQUEST_OVERDUE"]}
+    environment = resources("AWS::Serverless::Function")["RequestCancellationFunction"]["Properties"]["Environment"]
+    assert environment["Variables"]["CANCELLATION_REQUEST_SLA_SECONDS"] == {"Ref": "CancellationRequestSlaSeconds"}
+    assert template()["Parameters"]["CancellationRequestSlaSeconds"]["Default"] == "7200"
+
+
+@pytest.mark.parametrize(
+    "name, value, refused",
+    [
+        ("CancellationRequestSlaSeconds", "5", None),
+        ("CancellationRequestSlaSeconds", "0", "must match"),
+        ("CancellationRequestSlaSeconds", "1.5", "must match"),
+        ("CancellationRequestSlaSeconds", "5 ", "must match"),
+        ("LogRetentionDays", "8", "must be one of"),
+        ("LogRetentionDays", "14", None),
+        ("NoSuchParameter", "1", "has no parameter"),
+    ],
+)
+def test_a_parameter_override_is_checked_as_cloudformation_would(name, value, refused):
+    reason = parameter_error(name, value)
+    assert (reason is None) if refused is None else (refused in reason)
