@@ -103,7 +103,37 @@ def api_samples() -> dict[str, tuple[str, str, str, Any]]:
             f"/warehouse/orders/{oid}/cancellation-decision",
             {"decision": "REJECTED", "reason_code": "ALREADY_PACKED", "note": "In the courier's cage"},
         ),
+        "warehouse_get_order": ("WarehouseReadFunction", "GET", f"/warehouse/orders/{oid}", None),
+        "cancellation_requests": (
+            "WarehouseReadFunction",
+            "GET",
+            "/warehouse/cancellation-requests?overdue=true",
+            None,
+        ),
     }
+
+
+def schedule_samples() -> dict[str, tuple[str, dict[str, Any]]]:
+    """File name -> (function, the event EventBridge sends it), for each function's Schedule event."""
+    samples = {}
+    for schedule in template.schedules():
+        rule = f"order-cancellations-{schedule.function}-{schedule.event}"
+        event = {
+            "version": "0",
+            "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT,
+            "time": "2026-11-26T08:00:00Z",
+            "region": "eu-west-2",
+            "resources": [f"arn:aws:events:eu-west-2:{ACCOUNT}:rule/{rule}"],
+            "detail": {},
+        }
+        samples[f"{schedule.event.lower()}_schedule"] = (
+            schedule.function,
+            event,
+        )
+    return samples
 
 
 def api_event(function: str, method: str, target: str, body: Any) -> dict[str, Any]:
@@ -226,6 +256,7 @@ def write() -> list[Path]:
     files = {name: api_event(*sample) for name, sample in api_samples().items()}
     if template.stream_subscriptions():
         files["notifier_stream"] = stream_event()
+    files.update({name: event for name, (_, event) in schedule_samples().items()})
     files["env.local"] = environment()
     written = []
     for name, content in files.items():

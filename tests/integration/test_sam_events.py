@@ -23,8 +23,9 @@ def invoke(function: str, event: dict) -> dict:
 
 def test_every_function_has_a_sample_event():
     samples = {function for function, *_ in sample_events.api_samples().values()}
-    assert samples | {s.function for s in template.stream_subscriptions()} == set(template.handlers())
-    for name in [*sample_events.api_samples(), "notifier_stream", "env.local"]:
+    scheduled = {function for function, _ in sample_events.schedule_samples().values()}
+    assert samples | {s.function for s in template.stream_subscriptions()} | scheduled == set(template.handlers())
+    for name in [*sample_events.api_samples(), *sample_events.schedule_samples(), "notifier_stream", "env.local"]:
         assert (EVENTS / f"{name}.json").is_file(), name
 
 
@@ -50,6 +51,8 @@ def test_the_api_samples_walk_an_order_through_the_functions(aws):
         ("warehouse_status", 200, "SENT_TO_WAREHOUSE"),
         ("cancel_order", 409, None),
         ("request_cancellation", 202, "SENT_TO_WAREHOUSE"),
+        ("cancellation_requests", 200, None),
+        ("warehouse_get_order", 200, "SENT_TO_WAREHOUSE"),
         ("warehouse_decision", 200, "SENT_TO_WAREHOUSE"),
     ]
     samples = sample_events.api_samples()
@@ -60,6 +63,11 @@ def test_the_api_samples_walk_an_order_through_the_functions(aws):
         if order_status:
             assert body["status"] == order_status, name
     assert body["cancellation"]["request"]["status"] == "REJECTED"
+
+
+def test_the_schedule_sample_runs_a_sweep(aws):
+    [(name, (function, _))] = sample_events.schedule_samples().items()
+    assert invoke(function, load(name))["complete"] is True
 
 
 def test_the_stream_sample_makes_the_notifier_tell_the_warehouse(notification_channels):
