@@ -47,17 +47,35 @@ def resources(kind: str) -> dict[str, dict[str, Any]]:
     return {name: body for name, body in template()["Resources"].items() if body["Type"] == kind}
 
 
-def table_definition(table_name: str) -> dict[str, Any]:
-    """CreateTable arguments for the orders table, exactly as the template declares it."""
-    [properties] = [body["Properties"] for body in resources("AWS::DynamoDB::Table").values()]
+ORDERS_TABLE = "OrdersTable"
+NOTIFICATIONS_TABLE = "NotificationsTable"
+
+
+def table_definition(table_name: str, logical_id: str = ORDERS_TABLE) -> dict[str, Any]:
+    """CreateTable arguments for a table of the template (the orders table unless named), exactly as declared.
+
+    The TTL is not a CreateTable argument: `time_to_live` gives UpdateTimeToLive's, if the table has one.
+    """
+    properties = resources("AWS::DynamoDB::Table")[logical_id]["Properties"]
     definition = {
         key: properties[key]
-        for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode", "StreamSpecification")
+        for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
         if key in properties
     }
-    definition["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
+    if "StreamSpecification" in properties:
+        definition["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
     definition["SSESpecification"] = {"Enabled": properties["SSESpecification"]["SSEEnabled"]}
     return {"TableName": table_name, **definition}
+
+
+def time_to_live(logical_id: str) -> dict[str, Any] | None:
+    """The table's TTL as UpdateTimeToLive's TimeToLiveSpecification, or None."""
+    specification = resources("AWS::DynamoDB::Table")[logical_id]["Properties"].get("TimeToLiveSpecification")
+    return (
+        {"AttributeName": specification["AttributeName"], "Enabled": specification["Enabled"]}
+        if specification
+        else None
+    )
 
 
 @dataclass(frozen=True)
@@ -130,6 +148,16 @@ class StreamSubscription:
     function: str
     handler: str
     properties: dict[str, Any]
+
+
+def queue_subscriptions() -> list[StreamSubscription]:
+    """Every function's SQS event: the event source mappings that feed it a queue."""
+    return [
+        StreamSubscription(name, function["Properties"]["Handler"], event["Properties"])
+        for name, function in resources("AWS::Serverless::Function").items()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "SQS"
+    ]
 
 
 def stream_subscriptions() -> list[StreamSubscription]:

@@ -15,6 +15,7 @@ os.environ.update(
         "AWS_REGION": "eu-west-2",
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "TABLE_NAME": "orders-test",
+        "NOTIFICATIONS_TABLE_NAME": "notifications-test",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -31,7 +32,7 @@ def aws():
     from moto import mock_aws
 
     from infra.local.moto_atomic import make_dynamodb_writes_atomic
-    from infra.template import table_definition
+    from infra.template import NOTIFICATIONS_TABLE, table_definition
     from orders import settings
 
     make_dynamodb_writes_atomic()
@@ -39,7 +40,9 @@ def aws():
         settings.reset()
         import boto3
 
-        boto3.client("dynamodb").create_table(**table_definition(os.environ["TABLE_NAME"]))
+        client = boto3.client("dynamodb")
+        client.create_table(**table_definition(os.environ["TABLE_NAME"]))
+        client.create_table(**table_definition(os.environ["NOTIFICATIONS_TABLE_NAME"], NOTIFICATIONS_TABLE))
         yield
         settings.reset()
 

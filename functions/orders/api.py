@@ -26,8 +26,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from orders import problems, stored
+from orders.channels import MAX_CHANNELS, ChannelLimit, ChannelNotFound, InvalidFeedToken
 from orders.domain import Action, Caller, State, Transition
-from orders.models import ORDER_ID_PATTERN, FieldError, Order, Problem
+from orders.models import CHANNEL_ID_PATTERN, ORDER_ID_PATTERN, FieldError, Order, Problem
 from orders.observability import logger, metrics, tracer
 from orders.problems import ProblemAnswer
 from orders.settings import settings
@@ -115,6 +116,19 @@ app = APIGatewayRestResolver(enable_validation=True, cors=cors, json_body_deseri
 
 OrderId = Annotated[str, Path(pattern=ORDER_ID_PATTERN, description="An order id, as returned by POST /orders")]
 _ORDER_ID = re.compile(ORDER_ID_PATTERN)
+ChannelId = Annotated[
+    str, Path(pattern=CHANNEL_ID_PATTERN, description="A channel id, as POST /notification-channels gave it")
+]
+_CHANNEL_ID = re.compile(CHANNEL_ID_PATTERN)
+
+
+class FieldRefused(Exception):
+    """A field that passed the model but not a rule beyond it (a webhook URL's host): 400 naming it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
 
 
 class NotASeller(Exception):
@@ -244,8 +258,23 @@ def _unsupported_content_type(error: RequestUnsupportedContentType) -> Response:
     return problem_response(problems.unsupported_media_type())
 
 
-@app.exception_handler(InvalidPageToken)
-def _invalid_page_token(error: InvalidPageToken) -> Response:
+@app.exception_handler(FieldRefused)
+def _field_refused(error: FieldRefused) -> Response:
+    return problem_response(problems.invalid_field(error.field, error.message))
+
+
+@app.exception_handler(ChannelNotFound)
+def _channel_not_found(error: ChannelNotFound) -> Response:
+    return problem_response(problems.channel_not_found(error.channel_id))
+
+
+@app.exception_handler(ChannelLimit)
+def _channel_limit(error: ChannelLimit) -> Response:
+    return problem_response(problems.channel_limit(MAX_CHANNELS))
+
+
+@app.exception_handler([InvalidPageToken, InvalidFeedToken])
+def _invalid_page_token(error: ValueError) -> Response:
     return problem_response(problems.invalid_field("next_token", str(error)))
 
 
@@ -326,11 +355,14 @@ def _refusal_before_routing(event: dict[str, Any]) -> dict[str, Any] | None:
     if event.get("body") and media_type is not None and media_type != "application/json":
         # Form bodies and malformed types (multipart without a boundary) never reach a parser.
         return _early_problem(event, problems.unsupported_media_type())
-    order_id = (event.get("pathParameters") or {}).get("order_id")
-    if order_id is not None and not _ORDER_ID.fullmatch(order_id):
-        return _early_problem(
-            event, problems.invalid_field("order_id", f"String should match pattern '{ORDER_ID_PATTERN}'")
-        )
+    parameters = event.get("pathParameters") or {}
+    for name, pattern, compiled in (
+        ("order_id", ORDER_ID_PATTERN, _ORDER_ID),
+        ("channel_id", CHANNEL_ID_PATTERN, _CHANNEL_ID),
+    ):
+        value = parameters.get(name)
+        if value is not None and not compiled.fullmatch(value):
+            return _early_problem(event, problems.invalid_field(name, f"String should match pattern '{pattern}'"))
     return None
 
 

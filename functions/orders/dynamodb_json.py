@@ -1,4 +1,5 @@
-"""DynamoDB's typed JSON, both ways, for what the store writes: text, whole numbers, flags, nulls, lists, maps.
+"""DynamoDB's typed JSON, both ways, for what the stores write: text, whole numbers, flags, nulls, lists, maps,
+and sets of text (a frozenset: the channels a delivery has reached).
 
 The store encodes its writes and decodes its reads with it, and the notifier decodes the
 stream's images with it, so a value reads back the same whichever way it arrives.
@@ -26,6 +27,8 @@ def to_attribute(value: Any) -> dict[str, Any]:
         return {"L": [to_attribute(inner) for inner in value]}
     if isinstance(value, dict):
         return {"M": {name: to_attribute(inner) for name, inner in value.items()}}
+    if isinstance(value, set | frozenset) and value and all(isinstance(inner, str) for inner in value):
+        return {"SS": sorted(value)}
     raise TypeError(f"the store holds no {type(value).__name__}: {value!r}")
 
 
@@ -45,6 +48,8 @@ def from_attribute(attribute: dict[str, Any]) -> Any:
         return None
     if kind == "BOOL":
         return value
+    if kind == "SS":
+        return frozenset(value)
     raise TypeError(f"the store holds no DynamoDB {kind}")
 
 

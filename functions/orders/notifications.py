@@ -15,28 +15,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from orders import stored
-from orders.domain import NOTIFIED_EVENTS, Event, OrderStatus
+from orders.domain import NOTIFIED_EVENTS, Event
 from orders.dynamodb_json import from_item
-from orders.models import Cancellation
+from orders.models import Notification
 
 
-class OrderEvent(BaseModel):
+class OrderEvent(Notification):
     """One notification: the JSON body of the SNS message, field for field as docs/api.md §4 lists it."""
 
     model_config = ConfigDict(frozen=True)
-
-    event_id: str
-    event_type: Event
-    occurred_at: str
-    order_id: str
-    seller_id: str
-    reference: str
-    order_version: int
-    status: OrderStatus
-    cancellation: Cancellation
 
 
 def event_for_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> OrderEvent | None:

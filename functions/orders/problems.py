@@ -79,6 +79,21 @@ def method_not_allowed(path: str, method: str) -> ProblemAnswer:
     )
 
 
+def channel_not_found(channel_id: str) -> ProblemAnswer:
+    return problem(
+        HTTPStatus.NOT_FOUND, "CHANNEL_NOT_FOUND", f"There is no channel {channel_id}.", title="Channel not found"
+    )
+
+
+def channel_limit(most: int) -> ProblemAnswer:
+    return problem(
+        HTTPStatus.CONFLICT,
+        "CHANNEL_LIMIT",
+        f"A seller has at most {most} notification channels; delete one before adding another.",
+        title="Channel limit reached",
+    )
+
+
 def not_a_seller() -> ProblemAnswer:
     return problem(HTTPStatus.FORBIDDEN, "FORBIDDEN", "The token carries no custom:seller_id claim.")
 

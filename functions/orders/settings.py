@@ -6,11 +6,12 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
 
 
 class Settings(BaseModel):
@@ -29,7 +30,27 @@ class Settings(BaseModel):
     # mapping's MaximumRetryAttempts covers a known stretch of SNS outage (see template.yaml).
     # docs/api.md §6: a cancellation request's time limit (template parameter CancellationRequestSlaSeconds).
     cancellation_request_sla_seconds: int = Field(7200, ge=1, le=9_999_999, alias="CANCELLATION_REQUEST_SLA_SECONDS")
+    # docs/api.md §7: the sellers' channels and feed, and how deliveries are retried.
+    notifications_table_name: str = Field("notifications", alias="NOTIFICATIONS_TABLE_NAME")
+    # The local stack's: webhooks to http://localhost and http://127.0.0.1 are allowed.
+    allow_local_webhooks: bool = Field(False, alias="ALLOW_LOCAL_WEBHOOKS")
+    # The wait before each retry of a delivery (template parameter DeliveryRetryDelaysSeconds).
+    delivery_retry_delays_seconds: tuple[int, ...] = Field(
+        (60, 300, 900, 1800, 3600, 7200, 14400, 21600, 21600, 21600, 21600), alias="DELIVERY_RETRY_DELAYS_SECONDS"
+    )
+    delivery_queue_url: str = Field("", alias="DELIVERY_QUEUE_URL")
+    delivery_dead_letter_queue_url: str = Field("", alias="DELIVERY_DEAD_LETTER_QUEUE_URL")
     publish_retry_pause_seconds: float = Field(10, ge=0, le=60, alias="PUBLISH_RETRY_PAUSE_SECONDS")
+
+    @field_validator("delivery_retry_delays_seconds", mode="before")
+    @classmethod
+    def _delays(cls, value: object) -> object:
+        """ "60,300,900": seconds, each at most SQS's longest visibility timeout (12 hours)."""
+        if isinstance(value, str):
+            value = tuple(int(part) for part in value.split(",") if part.strip())
+        if not value or any(not 0 <= delay <= 43200 for delay in value):  # type: ignore[union-attr]
+            raise ValueError("each delay is 0 to 43200 seconds, and there is at least one")
+        return value
 
 
 @cache
@@ -57,10 +78,17 @@ def sns() -> SNSClient:
     return get_session().create_client("sns")
 
 
+@cache
+def sqs() -> SQSClient:
+    from botocore.session import get_session
+
+    return get_session().create_client("sqs")
+
+
 def reset() -> None:
     """Forget the settings and clients made so far: the next use reads the environment again.
 
     For tests and the local stack, which change the environment (or the endpoint) between uses.
     """
-    for cached in (settings, dynamodb, sns):
+    for cached in (settings, dynamodb, sns, sqs):
         cached.cache_clear()

@@ -95,12 +95,22 @@ def new_order(reference: str, seller_id: str) -> dict[str, Any]:
     }
 
 
-def seed(api_url: str, order_id_for: Any) -> None:
-    """Every demo order of every demo seller, through the API; fails loudly if the API refuses a step."""
+def seed(api_url: str, order_id_for: Any, receiver: Any = None) -> None:
+    """Every demo seller's webhook channel (on `receiver`) and orders, through the API; fails loudly if the
+    API refuses a step."""
     http = session()
     warehouse = Warehouse(api_url, http=http)
     for seller_id in DEMO_SELLERS:
         portal = Portal(api_url, seller_id, http=http)
+        if receiver is not None:
+            path = f"/{seller_id}"
+            answer = portal.request(
+                "POST",
+                "/notification-channels",
+                {"url": receiver.url(path), "description": f"{seller_id}'s own system (the stack's receiver)"},
+            )
+            _expect(answer)
+            receiver.secrets[path] = answer.json()["secret"]
         for order in DEMO_ORDERS:
             _expect(portal.request("POST", "/orders", new_order(order.reference, seller_id)))
             order_id = order_id_for(seller_id, order.reference)

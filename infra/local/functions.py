@@ -60,14 +60,29 @@ class Functions:
     def __contains__(self, name: str) -> bool:
         return name in self._functions
 
-    def serialized(self, name: str) -> Callable[[Any, Any], Any]:
-        """The handler as an event source calls it (with its own context), one invocation at a time."""
-        handler = self._functions[name].handler
+    def serialized(self, name: str, *, exclusive: bool = True, kind: str = "STREAM") -> Callable[[Any, Any], Any]:
+        """The handler as an event source calls it (with its own context), one invocation at a time.
+
+        `exclusive=False` lets it run beside the others: for a function that keeps no per-invocation
+        state in shared modules (the delivery function uses no resolver), so that a webhook taking
+        its full timeout holds up no API request, as in Lambda, where it runs on its own.
+        """
+        function = self._functions[name]
+        handler = function.handler
 
         def invoke(event: Any, context: Any) -> Any:
             started, outcome = time.perf_counter(), "failed"
+            context = context or LambdaContext(
+                function_name=function.physical_name,
+                invoked_function_arn=function.arn,
+                memory_limit_in_mb=function.memory,
+                timeout_seconds=function.timeout,
+            )
             try:
-                with self._lock:
+                if exclusive:
+                    with self._lock:
+                        result = handler(event, context)
+                else:
                     result = handler(event, context)
                 failures = len(result.get("batchItemFailures") or []) if isinstance(result, dict) else 0
                 outcome = f"{failures} reported failed" if failures else "ok"
@@ -76,7 +91,7 @@ class Functions:
                 if self.log_invocations:
                     records = len(event.get("Records", [])) if isinstance(event, dict) else 0
                     elapsed = (time.perf_counter() - started) * 1000
-                    log.info("STREAM %s %d records %s %.1f ms", name, records, outcome, elapsed)
+                    log.info("%s %s %d records %s %.1f ms", kind, name, records, outcome, elapsed)
 
         return invoke
 

@@ -22,6 +22,7 @@ from infra.local.functions import InvocationFailed
 from infra.local.inbox import Inbox
 from infra.local.resources import Clients, Principal
 from infra.local.schedules import Schedules
+from infra.local.webhook_receiver import Receiver
 from orders import problems
 from orders.problems import ProblemAnswer
 
@@ -94,6 +95,7 @@ class LocalRoutes:
         inbox: Inbox,
         openapi: Path,
         schedules: Schedules | None = None,
+        receiver: Receiver | None = None,
     ):
         self._sign_in = sign_in
         self._warehouse = warehouse
@@ -101,12 +103,14 @@ class LocalRoutes:
         self._inbox = inbox
         self._openapi = openapi
         self._schedules = schedules
+        self._receiver = receiver
 
     def __call__(self, request: Request, body: bytes) -> Response:
         routes = {
             "/_local/tokens": ("POST", self._token),
             "/_local/warehouse-credentials": ("POST", self._warehouse_credentials),
             "/_local/notifications": ("GET", self._notifications),
+            "/_local/webhook-deliveries": ("GET", self._webhook_deliveries),
             "/_local/openapi.json": ("GET", self._openapi_document),
         }
         if request.path.startswith(SCHEDULES):
@@ -159,6 +163,13 @@ class LocalRoutes:
         except InvocationFailed:
             return _problem(problems.internal_error())
         return _json({"function": function, "result": result})
+
+    def _webhook_deliveries(self, request: Request, body: bytes) -> Response:
+        seller_id = request.args.get("seller_id", "")
+        if not SELLER_ID.match(seller_id):
+            return _problem(problems.invalid_field("seller_id", "Pass ?seller_id=<the seller's id>."))
+        found = [] if self._receiver is None else self._receiver.of(f"/{seller_id}")
+        return _json({"deliveries": [delivery.as_json() for delivery in found]})
 
     def _openapi_document(self, request: Request, body: bytes) -> Response:
         if not self._openapi.is_file():

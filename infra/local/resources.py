@@ -92,8 +92,9 @@ class LocalResources:
     stage: str
     api_id: str
     resolver: Resolver
-    table_name: str = ""
+    table_name: str = ""  # the orders table's
     stream_arn: str = ""
+    tables: dict[str, str] = field(default_factory=dict)  # logical id -> table name
     topics: dict[str, str] = field(default_factory=dict)  # logical id -> topic ARN
     queues: dict[str, Queue] = field(default_factory=dict)  # logical id -> queue
     user_pools: dict[str, str] = field(default_factory=dict)  # logical id -> pool id
@@ -232,12 +233,16 @@ def _references(value: Any) -> set[str]:
 
 def _table(clients: Clients, found: LocalResources, name: str, properties: dict[str, Any]) -> None:
     table_name = properties.get("TableName") or f"{found.stack_name}-{name}"
-    description = clients.dynamodb.create_table(**template.table_definition(table_name))["TableDescription"]
-    found.table_name, found.stream_arn = table_name, description["LatestStreamArn"]
+    description = clients.dynamodb.create_table(**template.table_definition(table_name, name))["TableDescription"]
+    ttl = template.time_to_live(name)
+    if ttl:
+        clients.dynamodb.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl)
+    found.tables[name] = table_name
     found.resolver.refs[name] = table_name
-    found.resolver.attributes.update(
-        {(name, "Arn"): description["TableArn"], (name, "StreamArn"): description["LatestStreamArn"]}
-    )
+    found.resolver.attributes[(name, "Arn")] = description["TableArn"]
+    if name == template.ORDERS_TABLE:
+        found.table_name, found.stream_arn = table_name, description["LatestStreamArn"]
+        found.resolver.attributes[(name, "StreamArn")] = description["LatestStreamArn"]
 
 
 def _queue(clients: Clients, found: LocalResources, name: str, properties: dict[str, Any]) -> None:

@@ -56,6 +56,8 @@ class LocalStack:
         self.parameter_overrides = parameter_overrides or {}
         self.resources: Any = None
         self.schedules: Any = None
+        self.receiver: Any = None
+        self.queue_pollers: list[Any] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pollers: list[Any] = []
@@ -122,6 +124,9 @@ class LocalStack:
         from infra.local.functions import Functions
 
         functions = Functions(self.resources)
+        from infra.local.webhook_receiver import Receiver
+
+        self.receiver = Receiver(host=self.host).start()  # the demo sellers' own systems
         from infra.local.schedules import Schedules
 
         self.schedules = Schedules(
@@ -132,6 +137,7 @@ class LocalStack:
         self.port = self._http.server_port
         self._spawn(lambda: self._http.serve_forever(poll_interval=0.1), "api")  # a quick stop
         self._start_stream_pollers(clients, functions)
+        self._start_queue_pollers(clients, functions)
         self._inbox.start(self._stop)
         self.schedules.start(self._stop, self._spawn)
         if self.seed_demo:
@@ -140,7 +146,7 @@ class LocalStack:
 
             # The demo's own requests and notifications are not the user's: keep them out of the log.
             gateway.log_requests = functions.log_invocations = False
-            demo.seed(self.api_url, order_id_for)
+            demo.seed(self.api_url, order_id_for, self.receiver)
             for poller in self._pollers:  # ready means the demo's notifications are out too
                 poller.poll_once()
             gateway.log_requests = functions.log_invocations = True
@@ -157,6 +163,7 @@ class LocalStack:
             {
                 "AWS_ENDPOINT_URL": self.aws_url,
                 "ALLOW_LOCALHOST_ORIGINS": "true",
+                "ALLOW_LOCAL_WEBHOOKS": "true",
                 # Quiet but present: the handlers' warnings and errors (all their lines with
                 # POWERTOOLS_LOG_LEVEL=INFO make run); metrics (EMF) and tracing off.
                 "POWERTOOLS_TRACE_DISABLED": "true",
@@ -216,12 +223,30 @@ class LocalStack:
                 inbox=self._inbox,
                 openapi=OPENAPI,
                 schedules=self.schedules,
+                receiver=self.receiver,
             ),
             account_id=resources.account_id,
             api_id=resources.api_id,
             stage=resources.stage,
             identity_header=seller_authorizer.get("Identity", {}).get("Header", "Authorization"),
         )
+
+    def _start_queue_pollers(self, clients: Any, functions: Any) -> None:
+        """One poller per SQS event in the template, as Lambda runs one event source mapping each."""
+        from infra.local.queue_poller import QueuePoller
+
+        for subscription in template.queue_subscriptions():
+            arn = self.resources.resolver(subscription.properties["Queue"])
+            poller = QueuePoller(
+                sqs_client=clients.sqs,
+                queue_url=self.resources.queue_url(arn),
+                queue_arn=arn,
+                region=self.region,
+                handler=functions.serialized(subscription.function, exclusive=False, kind="QUEUE"),
+                batch_size=int(subscription.properties.get("BatchSize", 10)),
+            )
+            self.queue_pollers.append(poller)
+            self._spawn(lambda poller=poller: poller.run(self._stop), f"queue-{subscription.function}")
 
     def _start_stream_pollers(self, clients: Any, functions: Any) -> None:
         """One poller per DynamoDB event in the template, as Lambda runs one event source mapping each."""
@@ -262,6 +287,8 @@ class LocalStack:
             thread.join(timeout=10)
         if self._inbox is not None:
             self._inbox.join()
+        if self.receiver is not None:
+            self.receiver.stop()
         if self._moto is not None:
             self._moto.stop()
         if self._saved_environment is not None:

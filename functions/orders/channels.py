@@ -1,0 +1,286 @@
+"""The notifications table (docs/api.md §7): each seller's webhook channels, their feed, and what
+each delivery has reached, one partition per seller.
+
+    pk SELLER#<seller_id>  sk CHANNELS                             how many channels the seller has
+    pk SELLER#<seller_id>  sk CHANNEL#<channel_id>                 a channel (its URL, event types, secret)
+    pk SELLER#<seller_id>  sk FEED#<occurred_at>#<event_id>        an event in the seller's feed, with
+                                                                   `delivered`: the channels that took it
+
+The rules are conditions: a sixth channel fails the counter's condition in the same transaction
+as the channel's put; a channel that is not the caller's is not under the caller's key; an event
+is recorded once (a put conditioned on its absence), and a retry reads what was delivered off the
+refused put's old item, with no read of its own. A feed item expires after 90 days (the table's
+TTL), and the feed's key condition starts 90 days back, so that an expired item is never served
+even before TTL removes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from orders.dynamodb_json import from_item, to_item
+from orders.settings import dynamodb, settings
+from orders.store import StoreUnavailable, timestamp
+
+MAX_CHANNELS = 5
+FEED_DAYS = 90
+CHANNEL_ID_PATTERN = r"^ch_[a-z2-7]{26}$"
+_CHANNEL_ID = re.compile(CHANNEL_ID_PATTERN)
+_THROTTLING = frozenset(
+    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"}
+)
+
+
+class ChannelLimit(Exception):
+    """The seller already has MAX_CHANNELS channels."""
+
+
+class ChannelNotFound(Exception):
+    def __init__(self, channel_id: str):
+        super().__init__(channel_id)
+        self.channel_id = channel_id
+
+
+class InvalidFeedToken(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An event in a seller's feed: whether this call put it there, and the channels it has reached."""
+
+    new: bool
+    delivered: frozenset[str]
+
+
+def new_channel_id() -> str:
+    return "ch_" + base64.b32encode(secrets.token_bytes(20)).decode().lower()[:26]
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def _seller_key(seller_id: str) -> str:
+    return f"SELLER#{seller_id}"
+
+
+def _feed_key(occurred_at: str, event_id: str) -> str:
+    return f"FEED#{occurred_at}#{event_id}"
+
+
+class NotificationStore:
+    def __init__(self, table_name: str | None = None, client: Any = None):
+        self._table_name = table_name
+        self._client = client
+
+    @property
+    def table_name(self) -> str:
+        return self._table_name or settings().notifications_table_name
+
+    @property
+    def client(self) -> Any:
+        return self._client or dynamodb()
+
+    # -- channels --------------------------------------------------------------------------
+
+    def create_channel(self, seller_id: str, url: str, event_types: list[str], description: str | None) -> dict:
+        """A new channel, with its secret; ChannelLimit when the seller has MAX_CHANNELS already."""
+        channel = {
+            "pk": _seller_key(seller_id),
+            "sk": "",
+            "channel_id": new_channel_id(),
+            "seller_id": seller_id,
+            "url": url,
+            "event_types": event_types,
+            "description": description,
+            "created_at": timestamp(datetime.now(UTC)),
+            "secret": new_secret(),
+        }
+        channel["sk"] = f"CHANNEL#{channel['channel_id']}"
+        try:
+            self._call(
+                self.client.transact_write_items,
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": to_item({"pk": channel["pk"], "sk": "CHANNELS"}),
+                            "UpdateExpression": "SET #count = if_not_exists(#count, :zero) + :one",
+                            "ConditionExpression": "attribute_not_exists(#count) OR #count < :most",
+                            "ExpressionAttributeNames": {"#count": "count"},
+                            "ExpressionAttributeValues": to_item({":zero": 0, ":one": 1, ":most": MAX_CHANNELS}),
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": to_item(channel),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ],
+            )
+        except ClientError as error:
+            if _cancelled_by(error, 0):
+                raise ChannelLimit from error
+            raise
+        return channel
+
+    def channels(self, seller_id: str) -> list[dict]:
+        """The seller's channels, oldest first (at most MAX_CHANNELS: one Query)."""
+        page = self._call(
+            self.client.query,
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :channel)",
+            ExpressionAttributeValues=to_item({":pk": _seller_key(seller_id), ":channel": "CHANNEL#"}),
+            ConsistentRead=True,
+        )
+        return sorted((from_item(item) for item in page["Items"]), key=lambda channel: channel["created_at"])
+
+    def channel(self, seller_id: str, channel_id: str) -> dict:
+        if not _CHANNEL_ID.fullmatch(channel_id):
+            raise ChannelNotFound(channel_id)
+        found = self._call(
+            self.client.get_item,
+            TableName=self.table_name,
+            Key=to_item({"pk": _seller_key(seller_id), "sk": f"CHANNEL#{channel_id}"}),
+            ConsistentRead=True,
+        ).get("Item")
+        if found is None:
+            raise ChannelNotFound(channel_id)
+        return from_item(found)
+
+    def delete_channel(self, seller_id: str, channel_id: str) -> None:
+        """Remove the seller's channel (ChannelNotFound when the seller has none by that id)."""
+        if not _CHANNEL_ID.fullmatch(channel_id):
+            raise ChannelNotFound(channel_id)
+        pk = _seller_key(seller_id)
+        try:
+            self._call(
+                self.client.transact_write_items,
+                TransactItems=[
+                    {
+                        "Delete": {
+                            "TableName": self.table_name,
+                            "Key": to_item({"pk": pk, "sk": f"CHANNEL#{channel_id}"}),
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": to_item({"pk": pk, "sk": "CHANNELS"}),
+                            "UpdateExpression": "SET #count = #count - :one",
+                            "ConditionExpression": "#count > :zero",
+                            "ExpressionAttributeNames": {"#count": "count"},
+                            "ExpressionAttributeValues": to_item({":zero": 0, ":one": 1}),
+                        }
+                    },
+                ],
+            )
+        except ClientError as error:
+            if _cancelled_by(error, 0):
+                raise ChannelNotFound(channel_id) from error
+            raise
+
+    # -- the feed and the deliveries ---------------------------------------------------------------
+
+    def record(self, event: dict[str, Any]) -> Recorded:
+        """Put the event in its seller's feed, once; a second call reads what was delivered off the refused put."""
+        item = {
+            "pk": _seller_key(event["seller_id"]),
+            "sk": _feed_key(event["occurred_at"], event["event_id"]),
+            "event_id": event["event_id"],
+            "event": event,
+            "expires_at": int(time.time()) + FEED_DAYS * 86400,
+        }
+        try:
+            self._call(
+                self.client.put_item,
+                TableName=self.table_name,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            old = from_item(error.response.get("Item")) or {}
+            return Recorded(False, frozenset(old.get("delivered") or ()))
+        return Recorded(True, frozenset())
+
+    def mark_delivered(self, event: dict[str, Any], channel_ids: set[str]) -> None:
+        """Add channels to those the event has reached: a retry skips them."""
+        self._call(
+            self.client.update_item,
+            TableName=self.table_name,
+            Key=to_item(
+                {"pk": _seller_key(event["seller_id"]), "sk": _feed_key(event["occurred_at"], event["event_id"])}
+            ),
+            UpdateExpression="ADD delivered :channels",
+            ExpressionAttributeValues=to_item({":channels": frozenset(channel_ids)}),
+        )
+
+    def feed(self, seller_id: str, *, limit: int, page_token: str | None) -> tuple[list[dict], str | None]:
+        """A page of the seller's events, newest first, from the last 90 days: one Query."""
+        oldest = "FEED#" + timestamp(datetime.now(UTC) - timedelta(days=FEED_DAYS))
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :oldest AND :newest",
+            "ExpressionAttributeValues": to_item(
+                {":pk": _seller_key(seller_id), ":oldest": oldest, ":newest": "FEED$"}
+            ),
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
+        if page_token:
+            position = _decode_feed_token(page_token)
+            if position < oldest:
+                return [], None  # a token older than the feed keeps: nothing after it is kept either
+            query["ExclusiveStartKey"] = to_item({"pk": _seller_key(seller_id), "sk": position})
+        page = self._call(self.client.query, **query)
+        items = [from_item(item) for item in page["Items"]]
+        shown = items[:limit]
+        more = len(items) > limit or "LastEvaluatedKey" in page
+        token = _encode_feed_token(shown[-1]["sk"]) if more and shown else None
+        return [item["event"] for item in shown], token
+
+    def _call(self, operation: Any, **kwargs: Any) -> Any:
+        try:
+            return operation(**kwargs)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _THROTTLING:
+                raise StoreUnavailable(str(error)) from error
+            raise
+
+
+def _cancelled_by(error: ClientError, index: int) -> bool:
+    """Whether a cancelled transaction failed on the condition of its item `index`."""
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return False
+    reasons = error.response.get("CancellationReasons") or []
+    return len(reasons) > index and reasons[index].get("Code") == "ConditionalCheckFailed"
+
+
+def _encode_feed_token(position: str) -> str:
+    return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
+
+
+def _decode_feed_token(token: str) -> str:
+    try:
+        position = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (binascii.Error, ValueError) as error:
+        raise InvalidFeedToken("next_token is not a token this API issued") from error
+    if not re.fullmatch(r"FEED#[0-9T:.\-Z]+#ord_[a-z2-7]{26}:[0-9]+", position):
+        raise InvalidFeedToken("next_token is not a token this API issued")
+    return position
