@@ -66,8 +66,8 @@ def is_public(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local or ip.is_private)
 
 
-def check(url: str, *, allow_local: bool = False, resolver: Resolver = resolve) -> Target:
-    """The target of a URL the rules allow; UnsafeUrl saying why otherwise."""
+def check(url: str, *, allow_local: bool = False, resolver: Resolver | None = None) -> Target:
+    """The target of a URL the rules allow; UnsafeUrl saying why otherwise. `resolver`: `resolve` unless given."""
     if not isinstance(url, str) or len(url) > MAX_URL_LENGTH:
         raise UnsafeUrl(f"the URL must be at most {MAX_URL_LENGTH} characters")
     if any(ord(character) < 0x21 or ord(character) == 0x7F for character in url) or not url.isascii():
@@ -94,7 +94,7 @@ def check(url: str, *, allow_local: bool = False, resolver: Resolver = resolve) 
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if local:
         return Target(parts.scheme, host, port, path, "127.0.0.1")
-    addresses = list(resolver(host, port))
+    addresses = list((resolver or resolve)(host, port))
     if not addresses:
         raise UnsafeUrl(f"the host {host} does not resolve")
     refused = [address for address in addresses if not is_public(address)]

@@ -61,7 +61,8 @@ class QueuePoller:
         try:
             result = self.handler(event, None)
         except Exception:
-            return len(messages)  # logged by the runtime; the whole batch comes back
+            log.exception("%s failed: the batch comes back after its visibility timeout", self.queue_url)
+            return len(messages)
         failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
         done = [message for message in messages if message["MessageId"] not in failed]
         for start in range(0, len(done), 10):

@@ -1,0 +1,295 @@
+"""Channels, the feed and deliveries (docs/api.md §7) against moto, with a real receiver on localhost."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import uuid
+
+import boto3
+import pytest
+
+from infra.local.lambda_context import LambdaContext
+from infra.local.queue_poller import QueuePoller
+from infra.local.webhook_receiver import Receiver
+from infra.template import resources
+from orders import settings, webhooks
+from orders.channels import MAX_CHANNELS, ChannelLimit, ChannelNotFound, NotificationStore
+from orders.delivery import deliver
+from orders.handlers import deliver_notifications
+from tests.support.notifications import _attributes
+
+EVENT_TYPES = ["ORDER_CANCELLED", "CANCELLATION_REQUESTED", "CANCELLATION_APPROVED", "CANCELLATION_REJECTED"]
+
+
+@pytest.fixture
+def local_webhooks(monkeypatch):
+    monkeypatch.setenv("ALLOW_LOCAL_WEBHOOKS", "true")
+    settings.reset()
+    yield
+    settings.reset()
+
+
+@pytest.fixture
+def store(aws, local_webhooks):
+    return NotificationStore()
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def pool():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as executor:
+        yield executor
+
+
+def event(seller: str = "S-1", event_type: str = "CANCELLATION_REJECTED", version: int = 4) -> dict:
+    order_id = "ord_" + uuid.uuid4().hex[:26].translate(str.maketrans("0189", "abcd"))
+    return {
+        "event_id": f"{order_id}:{version}",
+        "event_type": event_type,
+        "occurred_at": f"2026-12-01T10:00:0{version}.000000Z",
+        "order_id": order_id,
+        "seller_id": seller,
+        "reference": "SHOP-1",
+        "order_version": version,
+        "status": "PACKED",
+        "cancellation": {"option": "NONE", "unavailable_reason": "CANCELLATION_REJECTED", "request": None},
+    }
+
+
+def channel(store: NotificationStore, receiver: Receiver, seller: str, path: str, types=None) -> dict:
+    made = store.create_channel(seller, receiver.url(path), types or EVENT_TYPES, None)
+    receiver.secrets[path] = made["secret"]
+    return made
+
+
+# -- channels -----------------------------------------------------------------------------------
+
+
+def test_a_seller_has_at_most_five_channels_even_when_creating_them_at_once(store):
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    made, refused = [], []
+
+    def create(number: int) -> None:
+        try:
+            made.append(store.create_channel("S-1", f"http://localhost:9/{number}", EVENT_TYPES, None))
+        except ChannelLimit:
+            refused.append(number)
+
+    try:
+        threads = [threading.Thread(target=create, args=(n,)) for n in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(previous)
+
+    assert len(made) == MAX_CHANNELS and len(refused) == 12 - MAX_CHANNELS
+    assert len(store.channels("S-1")) == MAX_CHANNELS
+    store.delete_channel("S-1", made[0]["channel_id"])  # a deletion frees a place
+    store.create_channel("S-1", "http://localhost:9/again", EVENT_TYPES, None)
+    with pytest.raises(ChannelLimit):
+        store.create_channel("S-1", "http://localhost:9/one-too-many", EVENT_TYPES, None)
+
+
+def test_another_sellers_channel_does_not_exist_for_a_seller(store):
+    mine = store.create_channel("S-1", "http://localhost:9/a", EVENT_TYPES, "mine")
+    assert store.channels("S-2") == []
+    with pytest.raises(ChannelNotFound):
+        store.delete_channel("S-2", mine["channel_id"])
+    with pytest.raises(ChannelNotFound):
+        store.channel("S-2", mine["channel_id"])
+    assert [c["channel_id"] for c in store.channels("S-1")] == [mine["channel_id"]]
+    store.delete_channel("S-1", mine["channel_id"])
+    with pytest.raises(ChannelNotFound):
+        store.delete_channel("S-1", mine["channel_id"])  # twice: the second finds nothing, the counter stays right
+    assert store.channels("S-1") == []
+
+
+# -- delivering one event -------------------------------------------------------------------------
+
+
+def test_an_event_goes_signed_to_each_matching_channel_of_its_seller_only(store, receiver, pool):
+    channel(store, receiver, "S-1", "/a")
+    channel(store, receiver, "S-1", "/rejections-only", ["CANCELLATION_REJECTED"])
+    channel(store, receiver, "S-1", "/approvals-only", ["CANCELLATION_APPROVED"])
+    channel(store, receiver, "S-2", "/other-seller")
+
+    told = event("S-1", "CANCELLATION_REJECTED")
+    outcome = deliver(told, store, allow_local=True, pool=pool)
+
+    assert sorted(d.path for d in receiver.deliveries) == ["/a", "/rejections-only"]
+    for delivery in receiver.deliveries:
+        assert delivery.signature_valid and delivery.body == told
+        assert (delivery.event_id, delivery.event_type) == (told["event_id"], "CANCELLATION_REJECTED")
+    assert outcome.done and len(outcome.delivered) == 2
+    assert store.feed("S-1", limit=10, page_token=None) == ([told], None)
+    assert store.feed("S-2", limit=10, page_token=None) == ([], None)
+
+
+def test_a_retry_sends_only_to_the_channels_that_did_not_answer_2xx(store, receiver, pool):
+    receiver.script = lambda path, number: 500 if path == "/flaky" and number <= 2 else 200
+    channel(store, receiver, "S-1", "/steady")
+    flaky = channel(store, receiver, "S-1", "/flaky")["channel_id"]
+    told = event()
+
+    tries = [deliver(told, store, allow_local=True, pool=pool) for _ in range(4)]
+
+    assert [list(t.failed) for t in tries[:2]] == [[flaky], [flaky]]
+    assert tries[2].done and tries[3].done and tries[3].delivered == []
+    assert len(receiver.of("/steady")) == 1  # once per 2xx
+    assert [d.answered for d in receiver.of("/flaky")] == [500, 500, 200]
+    assert store.feed("S-1", limit=10, page_token=None)[0] == [told]  # recorded once
+
+
+def test_a_host_public_at_registration_and_private_at_delivery_is_not_called(store, pool, monkeypatch):
+    calls = []
+    monkeypatch.setattr(webhooks, "resolve", lambda host, port: ["93.184.215.14"])
+    store.create_channel("S-1", "https://hooks.example.com/orders", EVENT_TYPES, None)
+    monkeypatch.setattr(webhooks, "resolve", lambda host, port: ["169.254.169.254"])
+
+    outcome = deliver(event(), store, allow_local=False, pool=pool, post=lambda *a: calls.append(a))
+
+    assert calls == []
+    [(_, why)] = outcome.failed.items()
+    assert "169.254.169.254" in why and "not called" in why
+
+
+def test_a_test_event_goes_to_its_channel_only_and_not_into_the_feed(store, receiver, pool):
+    target = channel(store, receiver, "S-1", "/target", ["CANCELLATION_APPROVED"])
+    channel(store, receiver, "S-1", "/other")
+    test = {
+        "event_id": "test_1",
+        "event_type": "TEST",
+        "occurred_at": "2026-12-01T10:00:00Z",
+        "seller_id": "S-1",
+        "channel_id": target["channel_id"],
+    }
+    assert deliver(test, store, allow_local=True, pool=pool).done
+    assert [d.path for d in receiver.deliveries] == ["/target"]
+    assert store.feed("S-1", limit=10, page_token=None) == ([], None)
+
+
+def test_the_feed_pages_newest_first_in_one_query_each(store, aws):
+    told = [event("S-1", version=v) for v in range(1, 8)]
+    for one in told:
+        store.record(one)
+        store.record(one)  # a redelivery: once in the feed
+    pages, token = [], None
+    while True:
+        found, token = store.feed("S-1", limit=3, page_token=token)
+        pages.append(found)
+        if token is None:
+            break
+    assert [e["event_id"] for page in pages for e in page] == [e["event_id"] for e in reversed(told)]
+    assert [len(page) for page in pages] == [3, 3, 1]
+
+
+# -- the delivery function off its queue -----------------------------------------------------------
+
+
+@pytest.fixture
+def delivery_queues(aws, local_webhooks, monkeypatch):
+    """The template's delivery queue and dead-letter queue, and the function's settings pointing at them."""
+    sqs = boto3.client("sqs")
+    queues = resources("AWS::SQS::Queue")
+    dead = sqs.create_queue(QueueName="DeliveryDeadLetterQueue")["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    properties = dict(queues["DeliveryQueue"]["Properties"])
+    properties["RedrivePolicy"] = {**properties["RedrivePolicy"], "deadLetterTargetArn": dead_arn}
+    url = sqs.create_queue(QueueName="DeliveryQueue", Attributes=_attributes(properties))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    monkeypatch.setenv("DELIVERY_QUEUE_URL", url)
+    monkeypatch.setenv("DELIVERY_DEAD_LETTER_QUEUE_URL", dead)
+    monkeypatch.setenv("DELIVERY_RETRY_DELAYS_SECONDS", "0,0")
+    settings.reset()
+    poller = QueuePoller(
+        sqs_client=sqs,
+        queue_url=url,
+        queue_arn=arn,
+        region="eu-west-2",
+        handler=lambda batch, _: deliver_notifications.handler(batch, LambdaContext(function_name="DeliveryFunction")),
+    )
+    return url, dead, poller
+
+
+def send(url: str, body: dict) -> None:
+    boto3.client("sqs").send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps(body),
+        MessageAttributes={"seller_id": {"DataType": "String", "StringValue": body["seller_id"]}},
+    )
+
+
+def drain(poller: QueuePoller, rounds: int = 8) -> None:
+    for _ in range(rounds):
+        poller.poll_once(wait_seconds=0)
+
+
+def test_a_channel_failing_for_ever_ends_in_the_dead_letter_queue_and_the_others_still_receive(
+    delivery_queues, receiver
+):
+    url, dead, poller = delivery_queues
+    receiver.script = lambda path, number: 503 if path == "/broken" else 200
+    store = NotificationStore()
+    channel(store, receiver, "S-1", "/fine")
+    channel(store, receiver, "S-1", "/broken")
+    channel(store, receiver, "S-2", "/other-seller")
+    first, second = event("S-1"), event("S-2")
+    send(url, first)
+    send(url, second)
+
+    drain(poller)
+
+    assert len(receiver.of("/fine")) == 1 and len(receiver.of("/other-seller")) == 1
+    assert len(receiver.of("/broken")) == 3  # the first try and the two retries of the schedule
+    sqs = boto3.client("sqs")
+    [given_up] = sqs.receive_message(QueueUrl=dead, MessageAttributeNames=["All"])["Messages"]
+    assert json.loads(given_up["Body"])["event_id"] == first["event_id"]
+    assert "still failing after 3 tries" in given_up["MessageAttributes"]["reason"]["StringValue"]
+    assert sqs.receive_message(QueueUrl=url).get("Messages") is None  # nothing left behind
+
+
+def test_a_failed_delivery_waits_the_next_delay_before_its_retry(delivery_queues, receiver, monkeypatch):
+    url, _, poller = delivery_queues
+    monkeypatch.setenv("DELIVERY_RETRY_DELAYS_SECONDS", "30,60")
+    settings.reset()
+    receiver.script = lambda path, number: 500
+    channel(NotificationStore(), receiver, "S-1", "/down")
+    send(url, event())
+
+    poller.poll_once(wait_seconds=0)
+    poller.poll_once(wait_seconds=0)
+
+    assert len(receiver.of("/down")) == 1  # the retry is 30 s away, not at once
+    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+
+
+def test_a_message_that_is_no_event_goes_to_the_dead_letter_queue_at_once(delivery_queues):
+    url, dead, poller = delivery_queues
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=url, MessageBody="not json")
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({**event(), "event_type": "ORDER_EATEN"}))
+    spoofed = event("S-1")
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps(spoofed),
+        MessageAttributes={"seller_id": {"DataType": "String", "StringValue": "S-2"}},
+    )
+    drain(poller, 2)
+    reasons = [
+        m["MessageAttributes"]["reason"]["StringValue"]
+        for m in sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10, MessageAttributeNames=["All"])["Messages"]
+    ]
+    assert len(reasons) == 3 and all(reason.startswith("unreadable") for reason in reasons)
