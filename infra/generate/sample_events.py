@@ -110,7 +110,58 @@ def api_samples() -> dict[str, tuple[str, str, str, Any]]:
             "/warehouse/cancellation-requests?overdue=true",
             None,
         ),
+        "create_channel": (
+            "NotificationChannelsFunction",
+            "POST",
+            "/notification-channels",
+            {"url": "https://hooks.example.com/orders", "description": "Our order system"},
+        ),
+        "list_channels": ("NotificationChannelsFunction", "GET", "/notification-channels", None),
+        "list_notifications": ("NotificationsFeedFunction", "GET", "/notifications?limit=10", None),
     }
+
+
+def queue_samples() -> dict[str, tuple[str, dict[str, Any]]]:
+    """File name -> (function, an SQS batch of one event as the event source mapping delivers it)."""
+    oid = order_id()
+    body = {
+        "event_id": f"{oid}:3",
+        "event_type": "CANCELLATION_REQUESTED",
+        "occurred_at": "2026-11-26T08:00:00.000000Z",
+        "order_id": oid,
+        "seller_id": SELLER,
+        "reference": REFERENCE,
+        "order_version": 3,
+        "status": "SENT_TO_WAREHOUSE",
+        "cancellation": {"option": "NONE", "unavailable_reason": "CANCELLATION_PENDING", "request": None},
+    }
+    samples = {}
+    for subscription in template.queue_subscriptions():
+        [queue, _] = subscription.properties["Queue"]["Fn::GetAtt"]
+        record = {
+            "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+            "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...",
+            "body": json.dumps(body),
+            "attributes": {
+                "ApproximateReceiveCount": "1",
+                "SentTimestamp": str(EPOCH * 1000),
+                "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                "ApproximateFirstReceiveTimestamp": str(EPOCH * 1000 + 20),
+            },
+            "messageAttributes": {
+                name: {"stringValue": value, "stringListValues": [], "binaryListValues": [], "dataType": "String"}
+                for name, value in (("event_type", body["event_type"]), ("seller_id", SELLER))
+            },
+            "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": f"arn:aws:sqs:eu-west-2:{ACCOUNT}:order-cancellations-{queue}",
+            "awsRegion": "eu-west-2",
+        }
+        samples["delivery_queue" if queue == "DeliveryQueue" else queue.lower()] = (
+            subscription.function,
+            {"Records": [record]},
+        )
+    return samples
 
 
 def schedule_samples() -> dict[str, tuple[str, dict[str, Any]]]:
@@ -238,6 +289,7 @@ def environment() -> dict[str, dict[str, str]]:
     endpoint = "http://host.docker.internal:5000"
     shared = {
         "TABLE_NAME": "orders-local-OrdersTable",
+        "NOTIFICATIONS_TABLE_NAME": "orders-local-NotificationsTable",
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "AWS_ACCESS_KEY_ID": "local",
@@ -248,6 +300,10 @@ def environment() -> dict[str, dict[str, str]]:
     for function, values in variables.items():
         if "TOPIC_ARN" in template.function_environment(function):
             values["TOPIC_ARN"] = f"arn:aws:sns:eu-west-2:{ACCOUNT}:orders-local-OrderEventsTopic"
+        if "DELIVERY_QUEUE_URL" in template.function_environment(function):
+            queues = f"{endpoint}/{ACCOUNT}/orders-local-"
+            values["DELIVERY_QUEUE_URL"] = f"{queues}DeliveryQueue"
+            values["DELIVERY_DEAD_LETTER_QUEUE_URL"] = f"{queues}DeliveryDeadLetterQueue"
     return variables
 
 
@@ -257,6 +313,7 @@ def write() -> list[Path]:
     if template.stream_subscriptions():
         files["notifier_stream"] = stream_event()
     files.update({name: event for name, (_, event) in schedule_samples().items()})
+    files.update({name: event for name, (_, event) in queue_samples().items()})
     files["env.local"] = environment()
     written = []
     for name, content in files.items():

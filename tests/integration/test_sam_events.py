@@ -24,8 +24,11 @@ def invoke(function: str, event: dict) -> dict:
 def test_every_function_has_a_sample_event():
     samples = {function for function, *_ in sample_events.api_samples().values()}
     scheduled = {function for function, _ in sample_events.schedule_samples().values()}
-    assert samples | {s.function for s in template.stream_subscriptions()} | scheduled == set(template.handlers())
-    for name in [*sample_events.api_samples(), *sample_events.schedule_samples(), "notifier_stream", "env.local"]:
+    queued = {function for function, _ in sample_events.queue_samples().values()}
+    streamed = {s.function for s in template.stream_subscriptions()}
+    assert samples | streamed | scheduled | queued == set(template.handlers())
+    names = [*sample_events.api_samples(), *sample_events.schedule_samples(), *sample_events.queue_samples()]
+    for name in [*names, "notifier_stream", "env.local"]:
         assert (EVENTS / f"{name}.json").is_file(), name
 
 

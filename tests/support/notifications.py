@@ -41,10 +41,19 @@ def create_channels() -> Channels:
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
     [(topic_id, topic)] = resources("AWS::SNS::Topic").items()
     topic_arn = sns.create_topic(Name=topic_id, Attributes=_attributes(topic.get("Properties", {})))["TopicArn"]
-    queue_urls = {
-        name: sqs.create_queue(QueueName=name, Attributes=_attributes(queue.get("Properties", {})))["QueueUrl"]
-        for name, queue in resources("AWS::SQS::Queue").items()
-    }
+    queue_urls: dict[str, str] = {}
+    # Dead-letter queues first: a queue's RedrivePolicy names one by its ARN.
+    for name, queue in sorted(
+        resources("AWS::SQS::Queue").items(), key=lambda item: "RedrivePolicy" in item[1]["Properties"]
+    ):
+        properties = dict(queue.get("Properties", {}))
+        if "RedrivePolicy" in properties:
+            [dead, _] = properties["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"]
+            properties["RedrivePolicy"] = {
+                **properties["RedrivePolicy"],
+                "deadLetterTargetArn": queue_arn(queue_urls[dead]),
+            }
+        queue_urls[name] = sqs.create_queue(QueueName=name, Attributes=_attributes(properties))["QueueUrl"]
     for subscription in resources("AWS::SNS::Subscription").values():
         properties = dict(subscription["Properties"])
         assert properties.pop("TopicArn") == {"Ref": topic_id}

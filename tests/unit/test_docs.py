@@ -27,3 +27,10 @@ def test_the_api_document_names_every_route_of_the_template():
     document = (ROOT / "docs" / "api.md").read_text()
     missing = [f"{route.method} {route.path}" for route in routes() if f"`{route.method} {route.path}`" not in document]
     assert missing == []
+
+
+def test_the_readme_gives_receivers_the_very_code_the_tests_verify_with():
+    from infra.template import ROOT
+
+    code = (ROOT / "infra" / "local" / "verify_signature.py").read_text()
+    assert f"```python\n{code}```" in (ROOT / "README.md").read_text()

@@ -63,4 +63,8 @@ def test_what_an_order_never_holds_is_refused_not_guessed():
     with pytest.raises(TypeError):
         to_attribute(1.5)
     with pytest.raises(TypeError):
-        from_attribute({"SS": ["a"]})
+        from_attribute({"NS": ["1"]})
+    with pytest.raises(TypeError):
+        to_attribute(frozenset())  # DynamoDB has no empty set
+    with pytest.raises(TypeError):
+        to_attribute({1, 2})

@@ -12,7 +12,7 @@ import json, importlib, sys
 importlib.import_module(sys.argv[1])
 from orders.api import app
 paths = app.get_openapi_schema().paths
-methods = ("get", "post", "patch")
+methods = ("get", "post", "patch", "delete")
 routes = [[method.upper(), path] for path, item in paths.items() for method in methods if getattr(item, method)]
 print(json.dumps(sorted(routes)))
 """
@@ -56,6 +56,22 @@ def test_each_api_function_may_do_only_what_it_does():
     assert _actions("ReadOrdersFunction") == {"dynamodb:GetItem", "dynamodb:Query"}
     assert _actions("WarehouseReadFunction") == {"dynamodb:GetItem", "dynamodb:Query"}
     assert _actions("EscalationFunction") == {"dynamodb:Query", "dynamodb:UpdateItem"}
+    assert _actions("NotificationsFeedFunction") == {"dynamodb:Query"}
+    assert _actions("NotificationChannelsFunction") == {
+        "dynamodb:Query",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "sns:Publish",
+    }
+    assert _actions("DeliveryFunction") == {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+        "sqs:ChangeMessageVisibility",
+        "sqs:SendMessage",
+    }
     for command in (
         "CancelOrderFunction",
         "RequestCancellationFunction",
@@ -65,14 +81,38 @@ def test_each_api_function_may_do_only_what_it_does():
         assert _actions(command) == {"dynamodb:UpdateItem"}
 
 
-def test_the_table_is_protected_and_streams_both_images():
-    [table] = resources("AWS::DynamoDB::Table").values()
-    properties = table["Properties"]
-    assert properties["BillingMode"] == "PAY_PER_REQUEST"
-    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert properties["SSESpecification"] == {"SSEEnabled": True}
-    assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
-    assert table["DeletionPolicy"] == "Retain"
+def test_the_tables_are_protected_and_the_orders_table_streams_both_images():
+    tables = resources("AWS::DynamoDB::Table")
+    assert set(tables) == {"OrdersTable", "NotificationsTable"}
+    for table in tables.values():
+        properties = table["Properties"]
+        assert properties["BillingMode"] == "PAY_PER_REQUEST"
+        assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert properties["SSESpecification"] == {"SSEEnabled": True}
+        assert table["DeletionPolicy"] == "Retain"
+    assert tables["OrdersTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    # The feed expires (90 days); nothing reads the notifications table's changes.
+    notifications = tables["NotificationsTable"]["Properties"]
+    assert notifications["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert "StreamSpecification" not in notifications
+
+
+def test_the_delivery_queue_takes_every_event_encrypted_with_a_dead_letter_queue_and_its_alarm():
+    subscription = resources("AWS::SNS::Subscription")["DeliverySubscription"]["Properties"]
+    assert "FilterPolicy" not in subscription and subscription["RawMessageDelivery"] is True
+    queues = resources("AWS::SQS::Queue")
+    assert all(queue["Properties"]["SqsManagedSseEnabled"] for queue in queues.values())
+    delivery = queues["DeliveryQueue"]["Properties"]
+    assert delivery["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["DeliveryDeadLetterQueue", "Arn"]}
+    function = resources("AWS::Serverless::Function")["DeliveryFunction"]["Properties"]
+    assert delivery["VisibilityTimeout"] >= 6 * function["Timeout"]
+    [event] = function["Events"].values()
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    delays = [int(d) for d in template()["Parameters"]["DeliveryRetryDelaysSeconds"]["Default"].split(",")]
+    assert delays[0] <= 60 and sum(delays[:-1]) >= 24 * 3600 and max(delays) <= 43200
+    assert delivery["MessageRetentionPeriod"] > sum(delays)
+    alarm = resources("AWS::CloudWatch::Alarm")["DeliveryDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["DeliveryDeadLetterQueue", "QueueName"]}
 
 
 def test_every_function_has_a_log_group_with_retention():
