@@ -41,6 +41,12 @@ SETUP = {
     ("POST", "/warehouse/orders/{order_id}/status"): (["SENT_TO_WAREHOUSE"], {"status": "PACKED"}, 200),
     ("GET", "/warehouse/orders/{order_id}"): ([], None, 200),
     ("GET", "/warehouse/cancellation-requests"): (["SENT_TO_WAREHOUSE", "request"], None, 200),
+    # A channel of the owner's, rather than an order, is what these routes act on.
+    ("GET", "/notifications"): (["channel"], None, 200),
+    ("POST", "/notification-channels"): (["channel"], {"url": "http://localhost:9/matrix"}, 201),
+    ("GET", "/notification-channels"): (["channel"], None, 200),
+    ("DELETE", "/notification-channels/{channel_id}"): (["channel"], None, 204),
+    ("POST", "/notification-channels/{channel_id}/test"): (["channel"], None, 202),
 }
 CALLERS = (
     "no credentials",
@@ -67,6 +73,8 @@ def expected(route: Route, caller: str) -> Expected | None:
     if caller == "another seller" and seller_route:
         if "{order_id}" in route.path:
             return Expected(404, gateway=False, code="ORDER_NOT_FOUND")
+        if "{channel_id}" in route.path:
+            return Expected(404, gateway=False, code="CHANNEL_NOT_FOUND")
         return Expected(201 if route.method == "POST" else 200, gateway=False)  # their own orders, not ours
     if caller == "a seller on a warehouse route" and seller_route:
         return None
@@ -112,9 +120,14 @@ def test_a_wrong_caller_gets_the_contracts_answer_and_changes_nothing(
 
         body = order_body()
 
-    # Given an order of the owner's, where the rightful call would change it
+    # Given an order of the owner's, where the rightful call would change it (or a channel of theirs)
     order = owner.create_order()
-    for command in path_after or []:
+    channels = [command for command in path_after or [] if command == "channel"]
+    for _ in channels:
+        made = owner.request("POST", "/notification-channels", {"url": "http://localhost:9/owner"})
+        assert made.status_code == 201, made.text
+        channel_id = made.json()["channel_id"]
+    for command in [command for command in path_after or [] if command != "channel"]:
         answer = (
             owner.request("POST", f"/orders/{order['order_id']}/cancellation-request", {})
             if command == "request"
@@ -122,7 +135,10 @@ def test_a_wrong_caller_gets_the_contracts_answer_and_changes_nothing(
         )
         assert answer.status_code in (200, 202), answer.text
     before = owner.request("GET", f"/orders/{order['order_id']}").json()
+    channels_before = owner.request("GET", "/notification-channels").json()
     path = route.path.replace("{order_id}", order["order_id"])
+    if channels:
+        path = path.replace("{channel_id}", channel_id)
     url = f"{api}{path}"
 
     # When the wrong caller sends the request
@@ -154,13 +170,20 @@ def test_a_wrong_caller_gets_the_contracts_answer_and_changes_nothing(
         assert answer.headers["Content-Type"] == "application/problem+json"
         assert answer.json()["code"] == want.code
         assert answer.json().keys() == {"type", "title", "status", "code", "detail"}
+    elif route.path == "/notification-channels" and route.method == "GET":  # their own channels only
+        assert channel_id not in {listed["channel_id"] for listed in answer.json()["channels"]}
+    elif route.path == "/notification-channels":  # another seller's new channel is theirs
+        assert answer.json()["channel_id"] not in {c["channel_id"] for c in channels_before["channels"]}
+    elif route.path == "/notifications":  # their own feed: nothing of the owner's
+        assert all(event["seller_id"] == intruder.seller_id for event in answer.json()["notifications"])
     elif route.method == "GET":  # another seller's list: their own orders only
         assert order["order_id"] not in {listed["order_id"] for listed in answer.json()["orders"]}
     else:  # another seller's new order is theirs
         assert answer.json()["seller_id"] == intruder.seller_id
 
-    # And the owner's order is exactly as it was
+    # And the owner's order and channels are exactly as they were
     assert owner.request("GET", f"/orders/{order['order_id']}").json() == before
+    assert owner.request("GET", "/notification-channels").json() == channels_before
 
     # And the rightful caller's same request is answered as the contract says (the refusal meant something)
     if route.authorizer == "AWS_IAM":
@@ -168,6 +191,8 @@ def test_a_wrong_caller_gets_the_contracts_answer_and_changes_nothing(
     else:
         rightful = owner.request(route.method, path, body)
     assert rightful.status_code == success, rightful.text
+    if route.method == "DELETE":
+        assert owner.request("GET", "/notification-channels").json()["channels"] == []
     if route.method == "POST" and "{order_id}" in route.path:
         after = owner.request("GET", f"/orders/{order['order_id']}").json()
         assert after["version"] == before["version"] + 1

@@ -33,6 +33,7 @@ from infra.template import routes
 from tests.hardening.harness import SCALE
 from tests.hardening.wire import SigV4, seller, warehouse
 from tests.support.contract import PATHS, STATES
+from tests.support.local_stack import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -47,6 +48,10 @@ CHECKS = [
 ]
 REFUSED_AS_MALFORMED = (400, 413, 415)
 MIN_ACCEPTED_SHARE = 0.95
+# Routes whose valid requests may rightly be refused for what no schema can say.
+NOT_JUDGED_BY_SHARE = {
+    ("POST", "/notification-channels"): "a URL is refused unless its host resolves to public addresses only",
+}
 ROUTES = [pytest.param(route, id=f"{route.method} {route.path}") for route in routes()]
 
 
@@ -80,9 +85,18 @@ def fuzz_seller(local_stack):
         order_ids.append(order_id)
     first_page = portal.request("GET", "/orders?limit=1").json()
     first_requests = depot.get("/warehouse/cancellation-requests?limit=1").json()
+    # The feed fills as the events are delivered, a moment after the commands.
+    first_events = wait_for(
+        lambda: portal.request("GET", "/notifications?limit=1").json(), lambda page: page["next_token"], timeout=30
+    )
     assert first_page["next_token"] and first_requests["next_token"], (first_page, first_requests)
+    assert first_events["next_token"], first_events
     wire.assert_clean()
-    tokens = {"/orders": first_page["next_token"], "/warehouse/cancellation-requests": first_requests["next_token"]}
+    tokens = {
+        "/orders": first_page["next_token"],
+        "/warehouse/cancellation-requests": first_requests["next_token"],
+        "/notifications": first_events["next_token"],
+    }
     return portal, depot, order_ids, tokens
 
 
@@ -95,6 +109,12 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
     operation = document[route.path][route.method]
     statuses: Counter[int] = Counter()
     positive = mode is GenerationMode.POSITIVE
+    # GET /notification-channels takes nothing (no parameter, no body): there is one valid request and no
+    # invalid one to generate. The route's other answers are the auth matrix's and the wire tests'.
+    takes_input = bool(operation.definition.raw.get("parameters")) or "requestBody" in operation.definition.raw
+    if not takes_input and not positive:
+        figures.note(f"fuzz {route.method} {route.path} (invalid)", "none: the route takes no input")
+        return
     real_order = st.sampled_from(order_ids) if "{order_id}" in route.path and positive else st.none()
     # next_token is opaque: no client can make one up, so valid requests send one the API issued.
     real_token = st.sampled_from([tokens.get(route.path)]) if positive else st.none()
@@ -129,14 +149,15 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
         f"fuzz {route.method} {route.path} ({'valid' if positive else 'invalid'})",
         dict(sorted(statuses.items())),
     )
-    assert sum(statuses.values()) >= min(EXAMPLES_PER_MODE, 100)
+    assert sum(statuses.values()) >= (min(EXAMPLES_PER_MODE, 100) if takes_input else 1)
     if positive:
         # A request the document calls valid is accepted: answered by the rules (2xx, 404, 409), not
         # refused as malformed (400, 413, 415). A client generated from openapi.json sends what we take.
         accepted = sum(count for status, count in statuses.items() if status not in REFUSED_AS_MALFORMED)
         share = accepted / sum(statuses.values())
         figures.note(f"valid requests accepted, {route.method} {route.path}", f"{share:.1%}")
-        assert share >= MIN_ACCEPTED_SHARE, dict(statuses)
+        if (route.method, route.path) not in NOT_JUDGED_BY_SHARE:
+            assert share >= MIN_ACCEPTED_SHARE, dict(statuses)
 
 
 def test_the_document_lists_every_success_of_post_orders(document):
