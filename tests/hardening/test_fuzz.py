@@ -48,10 +48,9 @@ CHECKS = [
 ]
 REFUSED_AS_MALFORMED = (400, 413, 415)
 MIN_ACCEPTED_SHARE = 0.95
-# Routes whose valid requests may rightly be refused for what no schema can say.
-NOT_JUDGED_BY_SHARE = {
-    ("POST", "/notification-channels"): "a URL is refused unless its host resolves to public addresses only",
-}
+# A webhook URL is refused unless its host resolves to public addresses only, which no schema can
+# say (and this machine resolves no public name): valid requests send a URL the local stack allows.
+LOCAL_URLS = st.sampled_from(["http://localhost:9/fuzz", "http://127.0.0.1:9/fuzz?x=1", "https://localhost/a"])
 ROUTES = [pytest.param(route, id=f"{route.method} {route.path}") for route in routes()]
 
 
@@ -119,6 +118,7 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
     # next_token is opaque: no client can make one up, so valid requests send one the API issued.
     real_token = st.sampled_from([tokens.get(route.path)]) if positive else st.none()
     auth = SigV4(depot.credentials, depot.region) if route.authorizer == "AWS_IAM" else None
+    takes_url = positive and (route.method, route.path) == ("POST", "/notification-channels")
 
     @settings(
         max_examples=EXAMPLES_PER_MODE,
@@ -128,9 +128,14 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
         derandomize=False,
     )
     @given(
-        case=operation.as_strategy(generation_mode=mode), order_id=st.one_of(st.none(), real_order), token=real_token
+        case=operation.as_strategy(generation_mode=mode),
+        order_id=st.one_of(st.none(), real_order),
+        token=real_token,
+        url=LOCAL_URLS if takes_url else st.none(),
     )
-    def fuzz(case, order_id, token):
+    def fuzz(case, order_id, token, url):
+        if url is not None and isinstance(case.body, dict):
+            case.body = {**case.body, "url": url}
         if order_id is not None:
             case.path_parameters = {**case.path_parameters, "order_id": order_id}
         if token is not None and (case.query or {}).get("next_token") is not None:
@@ -156,8 +161,7 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
         accepted = sum(count for status, count in statuses.items() if status not in REFUSED_AS_MALFORMED)
         share = accepted / sum(statuses.values())
         figures.note(f"valid requests accepted, {route.method} {route.path}", f"{share:.1%}")
-        if (route.method, route.path) not in NOT_JUDGED_BY_SHARE:
-            assert share >= MIN_ACCEPTED_SHARE, dict(statuses)
+        assert share >= MIN_ACCEPTED_SHARE, dict(statuses)
 
 
 def test_the_document_lists_every_success_of_post_orders(document):
