@@ -147,7 +147,92 @@ def _child(spec_path: str, result_path: str) -> None:
     send("queue", "?overdue=true", "GET", queue, query={"overdue": "true"}, warehouse=True)
     send("queue", "?overdue=false&limit=100", "GET", queue, query={"overdue": "false", "limit": "100"}, warehouse=True)
     rows.extend(_sweeps(aws, counted))
+    rows.extend(_channels_and_deliveries(spec, aws, send, counted))
     Path(result_path).write_text(json.dumps(rows))
+
+
+def _channels_and_deliveries(spec: dict[str, Any], aws: Any, send: Any, counted: list[str]) -> list[dict[str, Any]]:
+    """The channel routes, the feed, and one event delivered to two channels: first try, then redelivered."""
+    import http.server
+    import threading
+
+    from orders.domain import Action, Caller, Event
+    from orders.handlers import deliver_notifications
+    from tests.support.events import LambdaContext
+    from tests.support.notifications import expected_delivery
+
+    class Ok(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/hook"
+    seller = "S-CHANNELS"
+    import os
+
+    from orders import settings
+
+    os.environ["TOPIC_ARN"] = spec["topic_arn"]  # this process has CancelOrderFunction's environment
+    settings.settings.cache_clear()
+    made = [
+        send("channels", f"create ({n} of 5)", "POST", "/notification-channels", body={"url": url}, seller_id=seller)
+        for n in range(1, 6)
+    ]
+    send("channels", "create a sixth", "POST", "/notification-channels", body={"url": url}, seller_id=seller)
+    send("channels", "list (5)", "GET", "/notification-channels", seller_id=seller)
+    channel = {"channel_id": made[0]["channel_id"]}
+    send(
+        "channels",
+        "test",
+        "POST",
+        "/notification-channels/{channel_id}/test",
+        path_parameters=channel,
+        seller_id=seller,
+    )
+    send(
+        "channels",
+        "another seller's",
+        "DELETE",
+        "/notification-channels/{channel_id}",
+        path_parameters=channel,
+        seller_id="S-OTHER",
+    )
+
+    order = aws.order_in("PENDING/-", "CALLS-DELIVERY", seller_id=seller)
+    cancelled = aws.store.apply(order["order_id"], Action.CANCEL, Caller(seller)).order
+    body = expected_delivery(cancelled, Event.ORDER_CANCELLED).body
+    record = {
+        "messageId": "calls-delivery",
+        "receiptHandle": "calls",
+        "body": json.dumps(body),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {"seller_id": {"stringValue": seller, "dataType": "String"}},
+        "eventSource": "aws:sqs",
+    }
+    rows = []
+    for label in ("5 channels, first try", "5 channels, redelivered"):
+        counted.clear()
+        start_recording(spec["aws_url"])
+        result = deliver_notifications.handler({"Records": [record]}, LambdaContext(function_name="DeliveryFunction"))
+        server_side = recorded(spec["aws_url"])
+        stop_recording(spec["aws_url"])
+        outcome = "done" if not result["batchItemFailures"] else "failed"
+        rows.append(
+            {"command": "delivery", "state": label, "outcome": outcome, "client": list(counted), "server": server_side}
+        )
+    server.shutdown()
+    send("feed", "page of 25", "GET", "/notifications", seller_id=seller)
+    send(
+        "channels", "delete", "DELETE", "/notification-channels/{channel_id}", path_parameters=channel, seller_id=seller
+    )
+    return rows
 
 
 def _sweeps(aws: Any, counted: list[str]) -> list[dict[str, Any]]:
@@ -199,13 +284,15 @@ def measure(code: Path = FUNCTIONS) -> tuple[str, dict[str, Any]]:
     grouped: dict[tuple[str, str, str, str], list[str]] = collections.defaultdict(list)
     for row in rows:
         client = collections.Counter(row["client"])
-        server = collections.Counter(row["server"])
+        server = collections.Counter(name for name in row["server"] if name != "Publish")  # SNS, not DynamoDB
         requests = " + ".join(f"{count} {name}" if count > 1 else name for name, count in client.items()) or "none"
+        if "Publish" in row["server"]:
+            requests += ", and one SNS Publish"
         agreed = "yes" if client == server else f"no: server saw {dict(server)}"
         grouped[row["command"], row["outcome"], f"{len(row['client'])} ({requests})", agreed].append(row["state"])
     from tests.support.contract import COMMANDS
 
-    order = [*COMMANDS, "create", "get", "list", "warehouse get", "queue", "sweep"]
+    order = [*COMMANDS, "create", "get", "list", "warehouse get", "queue", "sweep", "channels", "feed", "delivery"]
     lines = []
     for (command, outcome, requests, agreed), states in sorted(
         grouped.items(), key=lambda entry: (order.index(entry[0][0]), entry[0][1])

@@ -26,6 +26,7 @@ from typing import Any
 from infra.template import handlers
 from tests.bench.environment import (
     FUNCTIONS,
+    NOTIFICATIONS_TABLE,
     SELLER,
     TABLE,
     Aws,
@@ -61,6 +62,9 @@ EXPECTED = {
     "WarehouseStatusFunction": 200,
     "NotifierFunction": {"batchItemFailures": []},
     "WarehouseReadFunction": 200,
+    "NotificationChannelsFunction": 200,
+    "NotificationsFeedFunction": 200,
+    "DeliveryFunction": {"batchItemFailures": []},
     # The sweep's answer says what it did; on the bench's table, one request due and escalated.
     "EscalationFunction": lambda answer: isinstance(answer, dict) and answer.get("complete") is True,
 }
@@ -129,6 +133,12 @@ def first_call(function: str, aws: Aws, tag: str) -> FirstCall:
         path = {"order_id": order["order_id"]}
         event = rest_event("GET", "/warehouse/orders/{order_id}", path_parameters=path, warehouse=True)
         return FirstCall(event, _dynamodb("get_item", TableName=TABLE, Key=_key(order), ConsistentRead=True))
+    if function in ("NotificationChannelsFunction", "NotificationsFeedFunction"):
+        path = "/notification-channels" if function == "NotificationChannelsFunction" else "/notifications"
+        event = rest_event("GET", path, seller_id=SELLER)
+        return FirstCall(event, _feed_query())
+    if function == "DeliveryFunction":
+        return FirstCall(delivery_event(aws, tag), _feed_query())
     if function == "EscalationFunction":
         # The table holds what the earlier rounds left: escalated requests, off the sweep's index.
         floor = _dynamodb(
@@ -180,6 +190,40 @@ def scheduled_event() -> dict[str, Any]:
         "region": "eu-west-2",
         "resources": ["arn:aws:events:eu-west-2:123456789012:rule/bench"],
         "detail": {},
+    }
+
+
+def _feed_query() -> dict[str, Any]:
+    return _dynamodb(
+        "query",
+        TableName=NOTIFICATIONS_TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"SELLER#{SELLER}"}},
+        Limit=26,
+    )
+
+
+def delivery_event(aws: Aws, tag: str) -> dict[str, Any]:
+    """An SQS batch of one new event, as the delivery queue's event source sends it (the seller has no channel)."""
+    from orders.domain import Action, Caller, Event
+    from tests.support.notifications import expected_delivery
+
+    order = aws.order_in("PENDING/-", f"COLD-DELIVERY-{tag}")
+    cancelled = aws.store.apply(order["order_id"], Action.CANCEL, Caller(SELLER)).order
+    body = expected_delivery(cancelled, Event.ORDER_CANCELLED).body
+    return {
+        "Records": [
+            {
+                "messageId": f"bench-{tag}",
+                "receiptHandle": "bench",
+                "body": json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {"seller_id": {"stringValue": SELLER, "dataType": "String"}},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-2:123456789012:deliveries-bench",
+                "awsRegion": "eu-west-2",
+            }
+        ]
     }
 
 
@@ -269,7 +313,7 @@ def measure(
             floor_environment["PYTHONPATH"] = runtime
             call = first_call(function, aws, f"{tag}-f")
             runs = [("floor", {"kind": "floor", **call.floor}, floor_environment)]
-            if function != "NotifierFunction":
+            if function not in ("NotifierFunction", "DeliveryFunction"):  # no API event to serve
                 event = {
                     **call.event,
                     "path": "/floor",

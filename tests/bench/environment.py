@@ -33,6 +33,9 @@ FUNCTIONS = ROOT / "functions"
 REGION = "eu-west-2"
 ACCOUNT_ID = "123456789012"
 TABLE = "orders-bench"
+NOTIFICATIONS_TABLE = "notifications-bench"
+DELIVERY_QUEUE = "deliveries-bench"
+DEAD_LETTERS = "deliveries-dead-bench"
 TOPIC = "order-events-bench"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": "bench"}
 SELLER = "S-BENCH"
@@ -145,10 +148,15 @@ class Aws:
         return self.client("dynamodb")
 
     def create(self) -> Aws:
+        from infra.template import NOTIFICATIONS_TABLE as LOGICAL_ID
         from infra.template import table_definition
 
         self.dynamodb.create_table(**table_definition(self.table))
+        self.dynamodb.create_table(**table_definition(NOTIFICATIONS_TABLE, LOGICAL_ID))
         self.topic_arn = self.client("sns").create_topic(Name=TOPIC)["TopicArn"]
+        sqs = self.client("sqs")
+        self.delivery_queue_url = sqs.create_queue(QueueName=DELIVERY_QUEUE)["QueueUrl"]
+        sqs.create_queue(QueueName=DEAD_LETTERS)
         return self
 
     @cached_property
@@ -186,6 +194,9 @@ def lambda_environment(
     resolved = {
         "TABLE_NAME": TABLE,
         "TOPIC_ARN": topic_arn,
+        "NOTIFICATIONS_TABLE_NAME": NOTIFICATIONS_TABLE,
+        "DELIVERY_QUEUE_URL": f"{aws_url}/{ACCOUNT_ID}/{DELIVERY_QUEUE}",
+        "DELIVERY_DEAD_LETTER_QUEUE_URL": f"{aws_url}/{ACCOUNT_ID}/{DEAD_LETTERS}",
         "PORTAL_ORIGIN": str(template()["Parameters"]["PortalOrigin"]["Default"]),
         "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
     }
@@ -212,6 +223,8 @@ def lambda_environment(
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function}",
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
             "NO_PROXY": "127.0.0.1",
+            # The bench's webhook receiver is on loopback, as the local stack's is.
+            "ALLOW_LOCAL_WEBHOOKS": "true",
         }
     )
     if tracing:

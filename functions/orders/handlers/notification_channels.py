@@ -7,13 +7,14 @@ import secrets
 from http import HTTPStatus
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from botocore.exceptions import BotoCoreError, ClientError
 
 from orders import webhooks
 from orders.api import ChannelId, FieldRefused, app, documented, handler, seller
 from orders.channels import NotificationStore
 from orders.models import Channel, ChannelBody, ChannelList, NewChannel, NotifiedEvent, TestSent
 from orders.settings import settings, sns
-from orders.store import now
+from orders.store import StoreUnavailable, now
 
 __all__ = ["handler"]
 
@@ -89,13 +90,16 @@ def test_channel(channel_id: ChannelId) -> Response[TestSent]:
         "seller_id": caller.seller_id,
         "channel_id": channel_id,
     }
-    sns().publish(
-        TopicArn=settings().topic_arn,
-        Message=json.dumps(event, separators=(",", ":")),
-        MessageAttributes={
-            "event_type": {"DataType": "String", "StringValue": "TEST"},
-            "seller_id": {"DataType": "String", "StringValue": caller.seller_id},
-        },
-    )
+    try:
+        sns().publish(
+            TopicArn=settings().topic_arn,
+            Message=json.dumps(event, separators=(",", ":")),
+            MessageAttributes={
+                "event_type": {"DataType": "String", "StringValue": "TEST"},
+                "seller_id": {"DataType": "String", "StringValue": caller.seller_id},
+            },
+        )
+    except (BotoCoreError, ClientError) as error:
+        raise StoreUnavailable(f"SNS: {error}") from error  # nothing was sent: 503, try again
     body = TestSent.model_construct(event_id=event["event_id"], channel_id=channel_id)
     return Response(status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=body)
