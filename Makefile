@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format openapi events bench soak clean
+.PHONY: install run test lint format openapi events bench soak clean browser
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,23 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The portal's browser tests drive Debian's chromium: installed here when missing (as root, through
+# apt-get), or `make test` stops and says which package to install.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "make test needs Debian's chromium package for the browser tests: sudo apt-get install chromium" >&2; \
+		exit 1; \
+	fi
+
+browser: $(CHROMIUM)
+
 # The hardening report plugin prints the run's figures (requests, faults, violations) at the end.
-test: lint
+test: lint $(CHROMIUM)
 	$(BIN)/pytest -n 2 --dist loadfile -q -p tests.hardening.report
 
 # The hardening suite at ten times its `make test` size (fuzz examples, load time, race rounds).
@@ -47,4 +62,4 @@ bench: $(INSTALLED)
 	$(BIN)/python -m tests.bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .aws-sam
+	rm -rf $(VENV) .pytest_cache .hypothesis .aws-sam test-output

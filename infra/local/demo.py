@@ -160,6 +160,7 @@ def story_commands(api_url: str, order_id_for: Any) -> list[str]:
 
 def banner(
     *,
+    portal_url: str | None = None,
     api_url: str,
     aws_url: str,
     details: dict[str, str],
@@ -172,6 +173,11 @@ def banner(
         "",
         "orders-local: the order-cancellation stack of template.yaml on this machine (moto, no Docker, no AWS)",
         "",
+        *(
+            [f"  Portal    {portal_url}   (the seller portal: open it in a browser, sign in as S-1)"]
+            if portal_url
+            else []
+        ),
         f"  API       {api_url}   (the {details['stage']} stage, served at /)",
         f"  AWS       {aws_url}   (aws --endpoint-url {aws_url} --region {details['region']} ...)",
         f"  OpenAPI   {api_url}/_local/openapi.json",

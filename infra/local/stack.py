@@ -44,6 +44,7 @@ class LocalStack:
         host: str = "127.0.0.1",
         port: int = 3000,
         moto_port: int = 5000,
+        portal_port: int | None = 8080,
         region: str = REGION,
         seed_demo: bool = True,
         parameter_overrides: dict[str, str] | None = None,
@@ -51,6 +52,8 @@ class LocalStack:
         self.host = host
         self.port = port
         self.moto_port = moto_port
+        self.portal_port = portal_port  # None: no portal
+        self.portal: Any = None
         self.region = region
         self.seed_demo = seed_demo
         self.parameter_overrides = parameter_overrides or {}
@@ -137,6 +140,16 @@ class LocalStack:
         self.port = self._http.server_port
         self._spawn(lambda: self._http.serve_forever(poll_interval=0.1), "api")  # a quick stop
         self._start_stream_pollers(clients, functions)
+        if self.portal_port is not None:
+            from infra.local.portal_server import PortalServer
+
+            _check_free(self.host, self.portal_port, "PORTAL_PORT")
+            self.portal = _bound(
+                lambda: PortalServer(self.api_url, host=self.host, port=self.portal_port).start(),
+                self.host,
+                self.portal_port,
+                "PORTAL_PORT",
+            )
         self._start_queue_pollers(clients, functions)
         self._inbox.start(self._stop)
         self.schedules.start(self._stop, self._spawn)
@@ -289,6 +302,8 @@ class LocalStack:
             self._inbox.join()
         if self.receiver is not None:
             self.receiver.stop()
+        if self.portal is not None:
+            self.portal.stop()
         if self._moto is not None:
             self._moto.stop()
         if self._saved_environment is not None:
@@ -318,6 +333,7 @@ class LocalStack:
             details["Not here"] = ", ".join(resources.not_emulated)
         parameters = {**template.parameters(), **self.parameter_overrides}
         return demo.banner(
+            portal_url=self.portal.url if self.portal else None,
             parameters={
                 name: f"{value} ({PARAMETER_PREFIX}{name})" if name in self.parameter_overrides else value
                 for name, value in parameters.items()
@@ -493,6 +509,7 @@ def main() -> int:
         stack = LocalStack(
             port=int(os.environ.get("PORT", "3000")),
             moto_port=int(os.environ.get("MOTO_PORT", "5000")),
+            portal_port=int(os.environ.get("PORTAL_PORT", "8080")),
             parameter_overrides=overrides,
         )
         try:
@@ -502,7 +519,8 @@ def main() -> int:
             return 1
         print(stack.banner(), flush=True)
         print(
-            f"Ready in {_since_process_start(started):.1f} s: API {stack.api_url}, AWS {stack.aws_url}. Ctrl-C stops.",
+            f"Ready in {_since_process_start(started):.1f} s: portal {stack.portal.url}, API {stack.api_url}, "
+            f"AWS {stack.aws_url}. Ctrl-C stops.",
             flush=True,
         )
         while not stop.wait(0.2):

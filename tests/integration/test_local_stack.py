@@ -14,7 +14,7 @@ def test_a_local_stack_in_process_serves_the_api_and_leaves_the_process_as_it_wa
     environment = dict(os.environ)
 
     # Given a stack on free ports, without the demo data
-    with LocalStack(port=0, moto_port=0, seed_demo=False) as stack:
+    with LocalStack(port=0, moto_port=0, portal_port=0, seed_demo=False) as stack:
         assert stack.port != 0 and stack.moto_port != 0
         # When a seller sends an order and the warehouse takes it
         portal = Portal(stack.api_url, "S-in-process")
@@ -26,7 +26,7 @@ def test_a_local_stack_in_process_serves_the_api_and_leaves_the_process_as_it_wa
         assert portal.request("GET", "/orders").json()["orders"][0]["order_id"] == order_id
         # And there is only ever one stack per process (moto's state is per process)
         with pytest.raises(RuntimeError):
-            LocalStack(port=0, moto_port=0).start()
+            LocalStack(port=0, moto_port=0, portal_port=0).start()
 
     # Once stopped, the process's environment is what it was
     assert dict(os.environ) == environment

@@ -26,7 +26,10 @@ from tests.support.api import NEW_ORDER
 __all__ = ["Portal", "RunningStack", "Warehouse", "new_seller", "order_body", "session", "start_stack", "wait_for"]
 
 ROOT = Path(__file__).resolve().parents[2]
-READY = re.compile(r"^Ready in (?P<seconds>[\d.]+) s: API (?P<api>http://\S+), AWS (?P<aws>http://\S+)\.", re.M)
+READY = re.compile(
+    r"^Ready in (?P<seconds>[\d.]+) s: portal (?P<portal>http://\S+), API (?P<api>http://\S+), AWS (?P<aws>http://\S+)\.",
+    re.M,
+)
 LOCAL_ORIGIN = "http://localhost:5173"
 
 
@@ -37,6 +40,7 @@ class RunningStack:
     api_url: str
     aws_url: str
     ready_seconds: float
+    portal_url: str = ""
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -57,7 +61,14 @@ def start_stack(log: Path, *, env: dict[str, str] | None = None, timeout: float 
     """`orders-local` on free ports; returns once it prints its ready line."""
     script = Path(sys.executable).with_name("orders-local")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "infra.local.stack"]
-    environment = {**os.environ, "PORT": "0", "MOTO_PORT": "0", "PYTHONUNBUFFERED": "1", **(env or {})}
+    environment = {
+        **os.environ,
+        "PORT": "0",
+        "MOTO_PORT": "0",
+        "PORTAL_PORT": "0",
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
     with log.open("wb") as output:
         process = subprocess.Popen(
             command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment
@@ -66,7 +77,7 @@ def start_stack(log: Path, *, env: dict[str, str] | None = None, timeout: float 
     while time.monotonic() < deadline:
         ready = READY.search(log.read_text(errors="replace"))
         if ready:
-            return RunningStack(process, log, ready["api"], ready["aws"], float(ready["seconds"]))
+            return RunningStack(process, log, ready["api"], ready["aws"], float(ready["seconds"]), ready["portal"])
         if process.poll() is not None:
             raise RuntimeError(f"the local stack exited with {process.returncode}:\n{log.read_text()}")
         time.sleep(0.1)
