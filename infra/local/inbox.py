@@ -44,7 +44,7 @@ class Inbox:
                 Attributes={"FilterPolicy": json.dumps(SELLER_FILTER)},
             )
 
-    def start(self, stop: threading.Event, interval: float = 0.05) -> None:
+    def start(self, stop: threading.Event, interval: float = 0.2) -> None:
         self._thread = threading.Thread(target=self._run, args=(stop, interval), name="inbox", daemon=True)
         self._thread.start()
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import threading
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from infra.local.served import Served
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 
@@ -25,28 +25,20 @@ class PortalServer:
         self.host = host
         self.port = port
         self.root = root.resolve()
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._served: Served | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> PortalServer:
-        self._server = make_server(self.host, self.port, self._app, threaded=True)
-        self.port = self._server.server_port
-        self._thread = threading.Thread(
-            target=lambda: self._server.serve_forever(poll_interval=0.1), name="portal", daemon=True
-        )
-        self._thread.start()
+        self._served = Served(self._app, self.host, self.port, "portal")
+        self.port = self._served.port
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        if self._served is not None:
+            self._served.stop()
 
     def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self._answer(Request(environ))(environ, start_response)

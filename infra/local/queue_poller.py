@@ -28,7 +28,7 @@ class QueuePoller:
         region: str,
         handler: Callable[[dict[str, Any], Any], Any],
         batch_size: int = 10,
-        wait_seconds: int = 1,
+        interval: float = 0.2,
     ):
         self.sqs = sqs_client
         self.queue_url = queue_url
@@ -36,22 +36,25 @@ class QueuePoller:
         self.region = region
         self.handler = handler
         self.batch_size = batch_size
-        self.wait_seconds = wait_seconds
+        self.interval = interval
 
     def run(self, stop: threading.Event) -> None:
+        """Short polls, `interval` apart while the queue is empty: moto's long poll spins on a core while it waits."""
         while not stop.is_set():
             try:
-                self.poll_once()
+                handled = self.poll_once()
             except Exception:
                 log.exception("polling %s failed", self.queue_url)
-                stop.wait(1)
+                handled = 0
+            if not handled:
+                stop.wait(self.interval)
 
-    def poll_once(self, wait_seconds: int | None = None) -> int:
+    def poll_once(self, wait_seconds: int = 0) -> int:
         """One ReceiveMessage and one invocation for what it got; the number of messages handled."""
         messages = self.sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=self.batch_size,
-            WaitTimeSeconds=self.wait_seconds if wait_seconds is None else wait_seconds,
+            WaitTimeSeconds=wait_seconds,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])

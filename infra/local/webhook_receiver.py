@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from infra.local.served import Served
 from infra.local.verify_signature import verify
 
 
@@ -52,27 +52,19 @@ class Receiver:
     secrets: dict[str, str] = field(default_factory=dict)  # path -> the channel's secret
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counts: dict[str, int] = field(default_factory=dict)
-    _server: Any = None
-    _thread: threading.Thread | None = None
+    _served: Served | None = None
 
     def url(self, path: str) -> str:
         return f"http://{self.host}:{self.port}{path}"
 
     def start(self) -> Receiver:
-        self._server = make_server(self.host, self.port, self._app, threaded=True)
-        self.port = self._server.server_port
-        self._thread = threading.Thread(
-            target=lambda: self._server.serve_forever(poll_interval=0.1), name="webhook-receiver", daemon=True
-        )
-        self._thread.start()
+        self._served = Served(self._app, self.host, self.port, "webhook-receiver")
+        self.port = self._served.port
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        if self._served is not None:
+            self._served.stop()
 
     def __enter__(self) -> Receiver:
         return self.start()

@@ -258,7 +258,7 @@ def latency(stack: Stack, samples: int) -> tuple[str, dict[str, Any]]:
         f"{samples} cancellations one after another; lost (none within 10 s): {lost} at the queue, "
         f"{webhooks_lost} at the webhook ({unsigned} with a bad signature).",
         "The webhook: the topic, DeliveryQueue, the delivery function (polled as its event source mapping would, "
-        "1 s long polls) and a signed POST to a receiver in the bench's process, timed at its arrival.",
+        "short polls 0.2 s apart) and a signed POST to a receiver in the bench's process, timed at its arrival.",
         "Locally the stream poller reads each shard every 0.2 s (infra/local/stream_poller.py), as Lambda's event "
         "source mapping polls a DynamoDB stream shard about four times a second; SQS stamps SentTimestamp in "
         "milliseconds.",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import socket
 import time
 
-import boto3
 import pytest
 
 from infra.local.webhook_receiver import Receiver
@@ -192,13 +191,7 @@ def test_a_channel_failing_for_ever_ends_in_the_dead_letter_queue_and_nobody_els
     broken = wait_for(lambda: receiver.of("/broken"), lambda found: len(found) >= RETRIES + 1, timeout=30)
     assert [d.answered for d in broken] == [503] * (RETRIES + 1)
 
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=delivery_stack.aws_url,
-        region_name="eu-west-2",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    sqs = delivery_stack.aws("sqs")
     dead = sqs.get_queue_url(QueueName="orders-local-DeliveryDeadLetterQueue")["QueueUrl"]
     messages = wait_for(
         lambda: sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(

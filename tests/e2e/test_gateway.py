@@ -182,16 +182,8 @@ def test_the_openapi_document_is_served_as_committed(stack: RunningStack):
 
 
 def test_the_emulated_aws_endpoint_serves_the_templates_resources(stack: RunningStack, portal: Portal):
-    import boto3
-
     order_id = portal.create_order()["order_id"]
-    dynamodb = boto3.client(
-        "dynamodb",
-        endpoint_url=stack.aws_url,
-        region_name="eu-west-2",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    [table] = dynamodb.list_tables()["TableNames"]
-    item = dynamodb.get_item(TableName=table, Key={"order_id": {"S": order_id}})["Item"]
+    dynamodb = stack.aws("dynamodb")
+    assert set(dynamodb.list_tables()["TableNames"]) == {stack.table("OrdersTable"), stack.table("NotificationsTable")}
+    item = dynamodb.get_item(TableName=stack.table(), Key={"order_id": {"S": order_id}})["Item"]
     assert item["seller_id"] == {"S": portal.seller_id}

@@ -7,6 +7,7 @@ would, so that requests become overdue within the test.
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -67,6 +68,11 @@ def whole_queue(warehouse: Warehouse, query: str = "") -> list[dict]:
             return found
 
 
+def _body(entry: dict) -> str:
+    """A recorded request's body, as sent."""
+    return base64.b64decode(entry["body"]).decode() if entry.get("body_encoded") else entry.get("body") or "{}"
+
+
 def cli(stack: RunningStack, *arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(CLI), "--api", stack.api_url, *arguments], capture_output=True, text=True, timeout=60, check=False
@@ -113,9 +119,14 @@ def test_a_page_of_the_queue_is_one_dynamodb_request_at_motos_recorder(queue_sta
         moto.post(f"{queue_stack.aws_url}/moto-api/recorder/stop-recording", timeout=10)
         assert answer.status_code == 200, answer.text
         recording = moto.get(f"{queue_stack.aws_url}/moto-api/recorder/download-recording", timeout=10).text
-        targets = [json.loads(line)["headers"].get("X-Amz-Target", "") for line in recording.splitlines() if line]
-        # The stream poller reads the stream meanwhile (DynamoDBStreams_...): the table's API only.
-        return [target for target in targets if target.startswith("DynamoDB_20120810.")]
+        # Meanwhile the stream poller reads the stream (DynamoDBStreams_...) and the delivery function
+        # writes the sellers' feeds (the notifications table): the orders table's requests only.
+        return [
+            entry["headers"]["X-Amz-Target"]
+            for entry in map(json.loads, filter(None, recording.splitlines()))
+            if entry["headers"].get("X-Amz-Target", "").startswith("DynamoDB_20120810.")
+            and json.loads(_body(entry)).get("TableName") == queue_stack.table()
+        ]
 
     first = warehouse.get("/warehouse/cancellation-requests?limit=2").json()
     assert first["next_token"]

@@ -12,7 +12,6 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import pytest
 
 from infra.local.webhook_receiver import Receiver
@@ -95,13 +94,7 @@ def test_many_sellers_and_a_failing_endpoint_lose_nothing_and_double_nothing(loa
         # The failing endpoint: three tries each (the first and two retries), then the dead-letter queue once
         broken_tries = Counter(d.event_id for d in receiver.of(broken_path))
         assert set(broken_tries.values()) == {3} and set(broken_tries) == set(stories[0][1])
-        sqs = boto3.client(
-            "sqs",
-            endpoint_url=load_stack.aws_url,
-            region_name="eu-west-2",
-            aws_access_key_id="t",
-            aws_secret_access_key="t",
-        )
+        sqs = load_stack.aws("sqs")
         dead = sqs.get_queue_url(QueueName="orders-local-DeliveryDeadLetterQueue")["QueueUrl"]
         bodies: list[str] = []
         while messages := sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10, VisibilityTimeout=60).get(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import threading
 import uuid
 
 import boto3
@@ -19,6 +17,7 @@ from orders.channels import MAX_CHANNELS, ChannelLimit, ChannelNotFound, Notific
 from orders.delivery import deliver
 from orders.handlers import deliver_notifications
 from tests.support.notifications import _attributes
+from tests.support.threads import run_together
 
 EVENT_TYPES = ["ORDER_CANCELLED", "CANCELLATION_REQUESTED", "CANCELLATION_APPROVED", "CANCELLATION_REJECTED"]
 
@@ -75,8 +74,6 @@ def channel(store: NotificationStore, receiver: Receiver, seller: str, path: str
 
 
 def test_a_seller_has_at_most_five_channels_even_when_creating_them_at_once(store):
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
     made, refused = [], []
 
     def create(number: int) -> None:
@@ -85,14 +82,7 @@ def test_a_seller_has_at_most_five_channels_even_when_creating_them_at_once(stor
         except ChannelLimit:
             refused.append(number)
 
-    try:
-        threads = [threading.Thread(target=create, args=(n,)) for n in range(12)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(previous)
+    run_together(*[lambda n=n: create(n) for n in range(12)])
 
     assert len(made) == MAX_CHANNELS and len(refused) == 12 - MAX_CHANNELS
     assert len(store.channels("S-1")) == MAX_CHANNELS

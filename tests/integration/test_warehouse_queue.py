@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +25,7 @@ from tests.support.commands import ACTIONS, SELLER_COMMANDS, details_for, state_
 from tests.support.contract import COMMANDS, PATHS, STATES
 from tests.support.notifications import received, stream_poller, subscribe_queue
 from tests.support.queue import copies
+from tests.support.threads import run_together
 
 SELLER = Caller("S-1")
 
@@ -275,17 +274,8 @@ def test_two_sweeps_racing_escalate_each_request_once(store, sla):
     sla(1)
     ids = [requested(store, f"RACE-{n}") for n in range(60)]
     past_due()
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
     results: list[dict] = []
-    try:
-        threads = [threading.Thread(target=lambda: results.append(sweep(store))) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(previous)
+    run_together(*[lambda: results.append(sweep(store))] * 2)
 
     assert sum(result["escalated"] for result in results) == len(ids)
     for order_id in ids:
@@ -297,16 +287,11 @@ def test_a_decision_racing_an_escalation_has_one_order_of_events_and_a_consisten
     sla(1)
     ids = [requested(store, f"DECIDE-{n}") for n in range(30)]
     past_due()
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        for order_id in ids:
-            decision = threading.Thread(target=store.apply, args=(order_id, Action.REJECT_CANCELLATION, WAREHOUSE))
-            escalation = threading.Thread(target=store.escalate, args=(order_id,))
-            decision.start(), escalation.start()
-            decision.join(), escalation.join()
-    finally:
-        sys.setswitchinterval(previous)
+    for order_id in ids:
+        run_together(
+            lambda order_id=order_id: store.apply(order_id, Action.REJECT_CANCELLATION, WAREHOUSE),
+            lambda order_id=order_id: store.escalate(order_id),
+        )
 
     for order_id in ids:
         order = store.get(order_id, WAREHOUSE)

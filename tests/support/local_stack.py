@@ -45,6 +45,22 @@ class RunningStack:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def aws(self, service: str) -> Any:
+        """A boto3 client of the stack's emulated AWS (moto takes any credentials)."""
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.aws_url,
+            region_name="eu-west-2",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    def table(self, logical_id: str = "OrdersTable") -> str:
+        """The physical name of a table of the template, as the stack created it."""
+        return f"orders-local-{logical_id}"
+
     def stop(self, timeout: float = 20) -> int:
         """Ctrl-C, as a developer stops `make run`; the exit code."""
         if self.process.poll() is None:
