@@ -211,7 +211,10 @@ def banner(
         lines += story_commands(api_url, order_id_for)
     lines += [
         "",
-        f"Notifications S-1 has received: curl -s '{api_url}/_local/notifications?seller_id=S-1' | "
+        "And S-1's own system receives each outcome on its webhook, signed (a receiver the stack runs):",
+        f"  curl -s '{api_url}/_local/webhook-deliveries?seller_id=S-1' | python3 -m json.tool",
+        f"S-1's feed, as the portal shows it: GET {api_url}/notifications with S-1's token",
+        f"What the topic carried for S-1:  curl -s '{api_url}/_local/notifications?seller_id=S-1' | "
         f"python3 -m json.tool",
         f"Warehouse SigV4 credentials:    curl -s -X POST {api_url}/_local/warehouse-credentials",
         f"The table, as DynamoDB holds it (moto takes any credentials): AWS_ACCESS_KEY_ID=testing "

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.support.local_stack import Portal, RunningStack, start_stack, wait_for
+from tests.support.local_stack import Portal, RunningStack, session, start_stack, wait_for
 
 
 def story(output: str) -> list[str]:
@@ -61,6 +61,18 @@ def test_the_banners_commands_work_exactly_as_printed(stack: RunningStack):
         timeout=15,
     )
     assert [(n["reference"], n["event_type"]) for n in told[-3:]] == expected
+    # And S-1's own system received them on its webhook, signed
+    deliveries = wait_for(
+        lambda: (
+            session()
+            .get(f"{stack.api_url}/_local/webhook-deliveries", params={"seller_id": "S-1"}, timeout=10)
+            .json()["deliveries"]
+        ),
+        lambda found: [(d["body"]["reference"], d["event_type"]) for d in found[-3:]] == expected,
+        timeout=15,
+    )
+    assert [(d["body"]["reference"], d["event_type"]) for d in deliveries[-3:]] == expected
+    assert all(d["signature_valid"] for d in deliveries)
 
 
 def test_the_banner_names_the_urls_and_every_demo_order(stack: RunningStack):
@@ -68,6 +80,8 @@ def test_the_banner_names_the_urls_and_every_demo_order(stack: RunningStack):
     assert f"API       {stack.api_url}" in output
     assert f"AWS       {stack.aws_url}" in output
     assert f"{stack.api_url}/_local/openapi.json" in output
+    assert f"Portal    {stack.portal_url}" in output.split("API       ")[0]  # the portal's URL first
+    assert f"curl -s '{stack.api_url}/_local/webhook-deliveries?seller_id=S-1'" in output
     assert len(re.findall(r"^  SHOP-10\d\d  ord_[a-z2-7]{26}  ", output, re.M)) == 9
     assert stack.ready_seconds < 30
 
