@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import collections
 import json
 
 import pytest
@@ -22,18 +21,6 @@ SELLER = Caller("S-1")
 @pytest.fixture
 def store(aws):
     return OrderStore()
-
-
-@pytest.fixture
-def dynamodb_calls(aws):
-    """Every DynamoDB API call the store's client makes, by operation name."""
-    calls: collections.Counter[str] = collections.Counter()
-
-    def count(model, **_):
-        calls[model.name] += 1
-
-    dynamodb().meta.events.register("before-call.dynamodb", count)
-    return calls
 
 
 def new_order(store: OrderStore, reference: str, seller: str = "S-1") -> dict:

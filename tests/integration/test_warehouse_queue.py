@@ -7,7 +7,6 @@ are counted at the client, as in tests/integration/test_store.py.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import time
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,6 @@ from infra.local.lambda_context import LambdaContext
 from orders import settings, stored
 from orders.domain import WAREHOUSE, Action, Caller, Event
 from orders.handlers import escalate_overdue, notifier
-from orders.settings import dynamodb
 from orders.store import InvalidPageToken, OrderStore, RefusalError, timestamp
 from tests.support.api import NEW_ORDER
 from tests.support.commands import ACTIONS, SELLER_COMMANDS, details_for, state_name
@@ -33,13 +31,6 @@ SELLER = Caller("S-1")
 @pytest.fixture
 def store(aws):
     return OrderStore()
-
-
-@pytest.fixture
-def dynamodb_calls(aws):
-    calls: collections.Counter[str] = collections.Counter()
-    dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
-    return calls
 
 
 @pytest.fixture
