@@ -29,15 +29,12 @@ from botocore.exceptions import ClientError
 
 from orders.dynamodb_json import from_item, to_item
 from orders.settings import dynamodb, settings
-from orders.store import StoreUnavailable, timestamp
+from orders.store import call, timestamp
 
 MAX_CHANNELS = 5
 FEED_DAYS = 90
 CHANNEL_ID_PATTERN = r"^ch_[a-z2-7]{26}$"
 _CHANNEL_ID = re.compile(CHANNEL_ID_PATTERN)
-_THROTTLING = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError"}
-)
 
 
 class ChannelLimit(Exception):
@@ -108,7 +105,7 @@ class NotificationStore:
         }
         channel["sk"] = f"CHANNEL#{channel['channel_id']}"
         try:
-            self._call(
+            call(
                 self.client.transact_write_items,
                 TransactItems=[
                     {
@@ -138,7 +135,7 @@ class NotificationStore:
 
     def channels(self, seller_id: str) -> list[dict]:
         """The seller's channels, oldest first (at most MAX_CHANNELS: one Query)."""
-        page = self._call(
+        page = call(
             self.client.query,
             TableName=self.table_name,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :channel)",
@@ -150,7 +147,7 @@ class NotificationStore:
     def channel(self, seller_id: str, channel_id: str) -> dict:
         if not _CHANNEL_ID.fullmatch(channel_id):
             raise ChannelNotFound(channel_id)
-        found = self._call(
+        found = call(
             self.client.get_item,
             TableName=self.table_name,
             Key=to_item({"pk": _seller_key(seller_id), "sk": f"CHANNEL#{channel_id}"}),
@@ -166,7 +163,7 @@ class NotificationStore:
             raise ChannelNotFound(channel_id)
         pk = _seller_key(seller_id)
         try:
-            self._call(
+            call(
                 self.client.transact_write_items,
                 TransactItems=[
                     {
@@ -205,7 +202,7 @@ class NotificationStore:
             "expires_at": int(time.time()) + FEED_DAYS * 86400,
         }
         try:
-            self._call(
+            call(
                 self.client.put_item,
                 TableName=self.table_name,
                 Item=to_item(item),
@@ -221,7 +218,7 @@ class NotificationStore:
 
     def mark_delivered(self, event: dict[str, Any], channel_ids: set[str]) -> None:
         """Add channels to those the event has reached: a retry skips them."""
-        self._call(
+        call(
             self.client.update_item,
             TableName=self.table_name,
             Key=to_item(
@@ -248,20 +245,12 @@ class NotificationStore:
             if position < oldest:
                 return [], None  # a token older than the feed keeps: nothing after it is kept either
             query["ExclusiveStartKey"] = to_item({"pk": _seller_key(seller_id), "sk": position})
-        page = self._call(self.client.query, **query)
+        page = call(self.client.query, **query)
         items = [from_item(item) for item in page["Items"]]
         shown = items[:limit]
         more = len(items) > limit or "LastEvaluatedKey" in page
         token = _encode_feed_token(shown[-1]["sk"]) if more and shown else None
         return [item["event"] for item in shown], token
-
-    def _call(self, operation: Any, **kwargs: Any) -> Any:
-        try:
-            return operation(**kwargs)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _THROTTLING:
-                raise StoreUnavailable(str(error)) from error
-            raise
 
 
 def _cancelled_by(error: ClientError, index: int) -> bool:

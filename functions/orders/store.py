@@ -451,12 +451,17 @@ class OrderStore:
         }
 
     def _call(self, operation: Any, **kwargs: Any) -> Any:
-        try:
-            return operation(**kwargs)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in THROTTLING_CODES:
-                raise StoreUnavailable(str(error)) from error
-            raise
+        return call(operation, **kwargs)
+
+
+def call(operation: Any, **kwargs: Any) -> Any:
+    """One DynamoDB request; throttling that outlasted the SDK's retries is StoreUnavailable (a 503)."""
+    try:
+        return operation(**kwargs)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in THROTTLING_CODES:
+            raise StoreUnavailable(str(error)) from error
+        raise
 
 
 def _states_condition(states: tuple[State, ...], values: dict[str, Any]) -> str:
