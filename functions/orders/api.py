@@ -2,7 +2,8 @@
 
 Every handler module registers its route on the shared `app` and exports `handler`.
 Errors become HTTP here, in exception handlers (their bodies come from problems.py), so no
-route has a try/except.
+route has a try/except. The notification room registers its own path parameter and exception
+handlers on the same `app` (orders.notification.http); this module knows nothing of it.
 """
 
 from __future__ import annotations
@@ -25,22 +26,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from orders import problems, stored
-from orders.channels import MAX_CHANNELS, ChannelLimit, ChannelNotFound, InvalidFeedToken
-from orders.domain import Action, Caller, State, Transition
-from orders.models import CHANNEL_ID_PATTERN, ORDER_ID_PATTERN, FieldError, Order, Problem
+from orders import item, problems
+from orders.domain import Action, Seller, State, Transition
+from orders.dynamodb import InvalidPageToken, StoreUnavailable
+from orders.item import OrderItem
+from orders.models import ORDER_ID_PATTERN, FieldError, Order, Problem, to_order
 from orders.observability import logger, metrics, tracer
 from orders.problems import ProblemAnswer
 from orders.settings import settings
-from orders.store import (
-    Applied,
-    InvalidPageToken,
-    OrderNotFound,
-    OrderStore,
-    PreconditionFailed,
-    RefusalError,
-    StoreUnavailable,
-)
+from orders.store import Applied, OrderNotFound, OrderStore, PreconditionFailed, RefusalError
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -106,8 +100,10 @@ def _object_without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, An
     found = dict(pairs)
     if len(found) != len(pairs):
         seen: set[str] = set()
-        twice = next(name for name, _ in pairs if name in seen or seen.add(name))
-        raise DuplicateKey(f"duplicate key {json.dumps(twice)}")
+        for name, _ in pairs:
+            if name in seen:
+                raise DuplicateKey(f"duplicate key {json.dumps(name)}")
+            seen.add(name)
     return found
 
 
@@ -115,11 +111,16 @@ cors = PortalCors()
 app = APIGatewayRestResolver(enable_validation=True, cors=cors, json_body_deserializer=_json_body)
 
 OrderId = Annotated[str, Path(pattern=ORDER_ID_PATTERN, description="An order id, as returned by POST /orders")]
-_ORDER_ID = re.compile(ORDER_ID_PATTERN)
-ChannelId = Annotated[
-    str, Path(pattern=CHANNEL_ID_PATTERN, description="A channel id, as POST /notification-channels gave it")
-]
-_CHANNEL_ID = re.compile(CHANNEL_ID_PATTERN)
+# Each path parameter's pattern, checked before routing (see _refusal_before_routing).
+_PATH_PARAMETERS: dict[str, re.Pattern[str]] = {}
+
+
+def path_parameter(name: str, pattern: str) -> None:
+    """Check the path parameter `name` against `pattern` as API Gateway extracted it, before routing."""
+    _PATH_PARAMETERS[name] = re.compile(pattern)
+
+
+path_parameter("order_id", ORDER_ID_PATTERN)
 
 
 class FieldRefused(Exception):
@@ -140,17 +141,17 @@ def order_store() -> OrderStore:
     return OrderStore()
 
 
-def seller() -> Caller:
+def seller() -> Seller:
     """The calling seller: only ever the authorizer's `custom:seller_id` claim."""
     claims = app.current_event.request_context.authorizer.claims or {}
     seller_id = claims.get("custom:seller_id")
-    if not seller_id:
+    if not isinstance(seller_id, str) or not seller_id:
         raise NotASeller
     logger.append_keys(seller_id=seller_id)
-    return Caller(seller_id=seller_id)
+    return Seller(seller_id)
 
 
-def command_response(action: Action, applied: Applied, success: HTTPStatus = HTTPStatus.OK) -> Response:
+def command_response(action: Action, applied: Applied, success: HTTPStatus = HTTPStatus.OK) -> Response[Order]:
     """The order after a command, and one metric for what the command did."""
     outcome = applied.outcome
     metric = outcome.event.value if isinstance(outcome, Transition) else f"{action.value}_UNCHANGED"
@@ -158,13 +159,13 @@ def command_response(action: Action, applied: Applied, success: HTTPStatus = HTT
     return order_response(applied.order, success, applied.state)
 
 
-def order_response(item: dict[str, Any], status: HTTPStatus = HTTPStatus.OK, state: State | None = None) -> Response:
-    logger.append_keys(order_id=item[stored.KEY])
+def order_response(order: OrderItem, status: HTTPStatus = HTTPStatus.OK, state: State | None = None) -> Response[Order]:
+    logger.append_keys(order_id=order[item.KEY])
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=stored.to_order(item, state),
-        headers={"ETag": etag(item[stored.VERSION])},
+        body=to_order(order, state),
+        headers={"ETag": etag(order[item.VERSION])},
     )
 
 
@@ -212,8 +213,12 @@ def expected_versions(if_match: str | None) -> frozenset[int] | None:
 
 
 def documented(
-    success: HTTPStatus, description: str, *failures: HTTPStatus, body: Any = Order, also: dict | None = None
-) -> dict:
+    success: HTTPStatus,
+    description: str,
+    *failures: HTTPStatus,
+    body: Any = Order,
+    also: dict[HTTPStatus, str] | None = None,
+) -> dict[int, Any]:
     """The OpenAPI responses of a route: its successes (`also`: other success statuses), and its problems."""
     responses: dict[int, Any] = {
         status: {"description": text, "content": {content_types.APPLICATION_JSON: {"model": body}}}
@@ -227,7 +232,7 @@ def documented(
 # -- errors ------------------------------------------------------------------------------
 
 
-def problem_response(answer: ProblemAnswer) -> Response:
+def problem_response(answer: ProblemAnswer) -> Response[str]:
     return Response(
         status_code=answer.status, content_type=problems.MEDIA_TYPE, body=answer.body(), headers=answer.headers
     )
@@ -247,83 +252,73 @@ def _field_error(error: dict[str, Any]) -> FieldError:
 
 
 @app.exception_handler(RequestValidationError)
-def _invalid_request(error: RequestValidationError) -> Response:
+def _invalid_request(error: RequestValidationError) -> Response[str]:
     errors = [_field_error(e) for e in error.errors()]
     # A value refused by each branch of a union (`str | None`) is one error to the caller, not two.
     return problem_response(problems.invalid(list({(e.field, e.message): e for e in errors}.values())))
 
 
 @app.exception_handler(RequestUnsupportedContentType)
-def _unsupported_content_type(error: RequestUnsupportedContentType) -> Response:
+def _unsupported_content_type(error: RequestUnsupportedContentType) -> Response[str]:
     return problem_response(problems.unsupported_media_type())
 
 
 @app.exception_handler(FieldRefused)
-def _field_refused(error: FieldRefused) -> Response:
+def _field_refused(error: FieldRefused) -> Response[str]:
     return problem_response(problems.invalid_field(error.field, error.message))
 
 
-@app.exception_handler(ChannelNotFound)
-def _channel_not_found(error: ChannelNotFound) -> Response:
-    return problem_response(problems.channel_not_found(error.channel_id))
-
-
-@app.exception_handler(ChannelLimit)
-def _channel_limit(error: ChannelLimit) -> Response:
-    return problem_response(problems.channel_limit(MAX_CHANNELS))
-
-
-@app.exception_handler([InvalidPageToken, InvalidFeedToken])
-def _invalid_page_token(error: ValueError) -> Response:
+@app.exception_handler(InvalidPageToken)
+def _invalid_page_token(error: InvalidPageToken) -> Response[str]:
     return problem_response(problems.invalid_field("next_token", str(error)))
 
 
 @app.exception_handler(UnicodeDecodeError)
-def _undecodable_body(error: UnicodeDecodeError) -> Response:
+def _undecodable_body(error: UnicodeDecodeError) -> Response[str]:
     return problem_response(problems.invalid_field("body", "not UTF-8 encoded JSON"))
 
 
 @app.exception_handler(OrderNotFound)
-def _order_not_found(error: OrderNotFound) -> Response:
+def _order_not_found(error: OrderNotFound) -> Response[str]:
     return problem_response(problems.order_not_found(error.order_id))
 
 
 @app.exception_handler(RefusalError)
-def _refused(refused: RefusalError) -> Response:
+def _refused(refused: RefusalError) -> Response[str]:
     order = refused.order
     metrics.add_metric(name=f"{refused.action.value}_REFUSED_{refused.refusal.value}", unit=MetricUnit.Count, value=1)
-    logger.info("command refused", extra={"order_id": order[stored.KEY], "code": refused.refusal.value})
+    logger.info("command refused", extra={"order_id": order[item.KEY], "code": refused.refusal.value})
     return problem_response(problems.refused(refused.refusal, refused.action, order))
 
 
 @app.exception_handler(PreconditionFailed)
-def _precondition_failed(error: PreconditionFailed) -> Response:
+def _precondition_failed(error: PreconditionFailed) -> Response[str]:
     return problem_response(problems.precondition_failed(error.order))
 
 
 @app.exception_handler(MalformedIfMatch)
-def _malformed_if_match(error: MalformedIfMatch) -> Response:
+def _malformed_if_match(error: MalformedIfMatch) -> Response[str]:
     return problem_response(problems.invalid_field("If-Match", str(error)))
 
 
 @app.exception_handler(StoreUnavailable)
-def _store_unavailable(error: StoreUnavailable) -> Response:
+def _store_unavailable(error: StoreUnavailable) -> Response[str]:
     logger.warning("DynamoDB throttled after retries", extra={"error": str(error)})
     return problem_response(problems.unavailable(settings().retry_after_seconds))
 
 
 @app.exception_handler(NotASeller)
-def _not_a_seller(error: NotASeller) -> Response:
+def _not_a_seller(error: NotASeller) -> Response[str]:
     return problem_response(problems.not_a_seller())
 
 
 @app.not_found
-def _no_such_route(error: NotFoundError) -> Response:
+def _no_such_route(error: NotFoundError) -> Response[str]:
     return problem_response(problems.no_such_route())
 
 
 @app.exception_handler(Exception)
-def _unexpected(error: Exception) -> Response:
+def _unexpected(error: Exception) -> Response[str]:
     logger.exception("unexpected error")
     return problem_response(problems.internal_error())
 
@@ -356,13 +351,11 @@ def _refusal_before_routing(event: dict[str, Any]) -> dict[str, Any] | None:
         # Form bodies and malformed types (multipart without a boundary) never reach a parser.
         return _early_problem(event, problems.unsupported_media_type())
     parameters = event.get("pathParameters") or {}
-    for name, pattern, compiled in (
-        ("order_id", ORDER_ID_PATTERN, _ORDER_ID),
-        ("channel_id", CHANNEL_ID_PATTERN, _CHANNEL_ID),
-    ):
+    for name, compiled in _PATH_PARAMETERS.items():
         value = parameters.get(name)
         if value is not None and not compiled.fullmatch(value):
-            return _early_problem(event, problems.invalid_field(name, f"String should match pattern '{pattern}'"))
+            message = f"String should match pattern '{compiled.pattern}'"
+            return _early_problem(event, problems.invalid_field(name, message))
     return None
 
 

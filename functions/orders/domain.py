@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import Any, Literal, get_args
 
 
 class OrderStatus(StrEnum):
@@ -60,16 +60,17 @@ class Event(StrEnum):
     CANCELLATION_REQUEST_OVERDUE = "CANCELLATION_REQUEST_OVERDUE"
 
 
-# The events of docs/api.md §4: what a seller or the warehouse must be told.
-NOTIFIED_EVENTS = frozenset(
-    {
-        Event.ORDER_CANCELLED,
-        Event.CANCELLATION_REQUESTED,
-        Event.CANCELLATION_APPROVED,
-        Event.CANCELLATION_REJECTED,
-        Event.CANCELLATION_REQUEST_OVERDUE,
-    }
-)
+# The events of docs/api.md §4: what a seller or the warehouse must be told. The one list of them:
+# the notifier tells these, channels take a subset of them, and the OpenAPI document enumerates them.
+NotifiedEvent = Literal[
+    "ORDER_CANCELLED",
+    "CANCELLATION_REQUESTED",
+    "CANCELLATION_APPROVED",
+    "CANCELLATION_REJECTED",
+    "CANCELLATION_REQUEST_OVERDUE",
+]
+NOTIFIED_EVENT_NAMES: tuple[str, ...] = get_args(NotifiedEvent)
+NOTIFIED_EVENTS = frozenset(Event(name) for name in NOTIFIED_EVENT_NAMES)
 
 
 # A refused cell of the rules table is its Refusal; the docstring is the OpenAPI schema's description.
@@ -164,26 +165,35 @@ ALL_STATES = (
 
 
 @dataclass(frozen=True)
-class Caller:
-    """Who sends a command: a seller (who may only touch their own orders), the warehouse, or the system."""
+class Seller:
+    """A seller sending a command: they may only see and touch their own orders."""
 
-    seller_id: str | None = None
-    system: bool = False
+    seller_id: str
 
     @property
     def label(self) -> str:
-        """The history's `by`: "seller:<id>", "warehouse" or "system" (the escalation sweep)."""
-        if self.seller_id:
-            return f"seller:{self.seller_id}"
-        return "system" if self.system else "warehouse"
+        """The history's `by`."""
+        return f"seller:{self.seller_id}"
 
-    def may_see(self, seller_id: str | None) -> bool:
-        """Whether an order of `seller_id` exists for this caller (another seller's is absent)."""
-        return self.seller_id is None or seller_id == self.seller_id
+    def may_see(self, seller_id: str) -> bool:
+        """Whether an order of `seller_id` exists for this seller (another seller's is absent)."""
+        return seller_id == self.seller_id
 
 
-WAREHOUSE = Caller()
-SYSTEM = Caller(system=True)
+@dataclass(frozen=True)
+class Operator:
+    """The warehouse system, or the service itself (the escalation sweep): every seller's orders are theirs to see."""
+
+    label: str  # the history's `by`: "warehouse" or "system"
+
+    def may_see(self, seller_id: str) -> bool:
+        return True
+
+
+# Who sends a command.
+Caller = Seller | Operator
+WAREHOUSE = Operator("warehouse")
+SYSTEM = Operator("system")
 
 
 @dataclass(frozen=True)
@@ -344,7 +354,10 @@ def decide(state: State, action: Action) -> Outcome:
         return SELLER_RULES[Row.of(state)][action]
     if action in (Action.APPROVE_CANCELLATION, Action.REJECT_CANCELLATION):
         return DECISION_RULES[RequestRow.of(state)][action]
-    return _status_update(state, action.target_status)
+    target = action.target_status
+    if target is None:
+        raise ValueError(f"{action} is in no column of the rules table")
+    return _status_update(state, target)
 
 
 @cache

@@ -1,11 +1,14 @@
-"""The API's bodies as pydantic models: what callers send, what they get back, and the errors.
+"""The orders' HTTP bodies as pydantic models: what callers send, what they get back (`to_order` shows a
+stored item as the `Order` callers see), and the errors.
 
-The OpenAPI document (openapi.json) is generated from these models and the routes that use them.
+The OpenAPI document (openapi.json) is generated from these models and the routes that use them; the
+notification room's own bodies are in orders.notification.models.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,7 +27,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from orders import domain
+from orders import domain, item
 from orders.countries import ALPHA_2
 from orders.domain import (
     CancellationOption,
@@ -34,8 +37,12 @@ from orders.domain import (
     Refusal,
     RequestStatus,
     SellerReason,
+    State,
     WarehouseReason,
+    cancellation_option,
+    editing_option,
 )
+from orders.item import OrderItem
 
 ORDER_ID_PATTERN = r"^ord_[a-z2-7]{26}$"
 # Text fields: no control characters and not only white space; notes may also hold tabs and line breaks.
@@ -268,66 +275,6 @@ class RequestPage(Model):
     next_token: str | None = Field(description="Pass as ?next_token= for the next page; null on the last")
 
 
-class Notification(Model):
-    """One event of docs/api.md §4: the SNS message body, a webhook's body, an entry of the feed."""
-
-    event_id: str = Field(description="<order_id>:<order_version>: the same for every copy of one change")
-    event_type: Event
-    occurred_at: str
-    order_id: str
-    seller_id: str
-    reference: str
-    order_version: int
-    status: OrderStatus
-    cancellation: Cancellation
-
-
-class NotificationPage(Model):
-    notifications: list[Notification] = Field(description="The seller's events, newest first, from the last 90 days")
-    next_token: str | None = Field(description="Pass as ?next_token= for the next page; null on the last")
-
-
-NotifiedEvent = Literal[
-    "ORDER_CANCELLED",
-    "CANCELLATION_REQUESTED",
-    "CANCELLATION_APPROVED",
-    "CANCELLATION_REJECTED",
-    "CANCELLATION_REQUEST_OVERDUE",
-]
-CHANNEL_ID_PATTERN = r"^ch_[a-z2-7]{26}$"
-
-
-class ChannelBody(Body):
-    url: Annotated[str, StringConstraints(min_length=1, max_length=2048)] = Field(
-        description="https:// only, no user info, a host with public addresses only (checked again at each delivery)"
-    )
-    event_types: Annotated[list[NotifiedEvent], Field(min_length=1, max_length=5)] | None = Field(
-        None, description="The §4 events to send; all of them when left out"
-    )
-    description: Text | None = None
-
-
-class Channel(Model):
-    channel_id: str
-    url: str
-    event_types: list[NotifiedEvent]
-    description: str | None
-    created_at: str
-
-
-class NewChannel(Channel):
-    secret: str = Field(description="Signs every delivery (X-Signature); shown in this answer only")
-
-
-class ChannelList(Model):
-    channels: list[Channel]
-
-
-class TestSent(Model):
-    event_id: str = Field(description="The TEST event's id, as X-Event-Id will carry it")
-    channel_id: str
-
-
 class FieldError(Model):
     field: str
     message: str
@@ -344,3 +291,26 @@ class Problem(Model):
     order_status: OrderStatus | None = None
     version: int | None = Field(None, description="412: the order's current version")
     errors: list[FieldError] | None = None
+
+
+def to_order(stored: OrderItem, state: State | None = None) -> Order:
+    """The order as callers see it: the stored fields plus what is derived from them.
+
+    `state` is the item's state where the caller already knows it (the store does after a command).
+    """
+    state = state or item.state_of(stored)
+    option, unavailable_reason = cancellation_option(state)
+    editing, not_editable = editing_option(state)
+    fields: Mapping[str, object] = stored
+    return Order.model_validate(
+        {
+            **{name: fields.get(name) for name in item.ORDER_FIELDS},
+            "cancellation": {
+                "option": option,
+                "unavailable_reason": unavailable_reason,
+                "request": stored.get(item.REQUEST),
+            },
+            "editing": {"option": editing, "unavailable_reason": not_editable},
+            "history": item.history_with_statuses(stored[item.HISTORY]),
+        }
+    )

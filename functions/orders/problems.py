@@ -1,17 +1,20 @@
 """Every problem+json answer (RFC 9457) the API gives, built in one place: status, code, title, detail.
 
 api.py's exception handlers and its refusals before routing answer with these, and so do the
-local stack's own routes, so that every error a caller sees has the same shape and wording.
+local stack's own routes, so that every error a caller sees has the same shape and wording. The
+notification room words its own few (orders.notification.http) with `problem`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from orders import stored
+from orders import item
 from orders.domain import Action, OrderStatus, Refusal
+from orders.item import OrderItem
 from orders.models import FieldError, Problem
 
 MEDIA_TYPE = "application/problem+json"
@@ -79,21 +82,6 @@ def method_not_allowed(path: str, method: str) -> ProblemAnswer:
     )
 
 
-def channel_not_found(channel_id: str) -> ProblemAnswer:
-    return problem(
-        HTTPStatus.NOT_FOUND, "CHANNEL_NOT_FOUND", f"There is no channel {channel_id}.", title="Channel not found"
-    )
-
-
-def channel_limit(most: int) -> ProblemAnswer:
-    return problem(
-        HTTPStatus.CONFLICT,
-        "CHANNEL_LIMIT",
-        f"A seller has at most {most} notification channels; delete one before adding another.",
-        title="Channel limit reached",
-    )
-
-
 def not_a_seller() -> ProblemAnswer:
     return problem(HTTPStatus.FORBIDDEN, "FORBIDDEN", "The token carries no custom:seller_id claim.")
 
@@ -111,72 +99,96 @@ def internal_error() -> ProblemAnswer:
     return problem(HTTPStatus.INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Something went wrong on our side.")
 
 
-def precondition_failed(order: dict[str, Any]) -> ProblemAnswer:
+def precondition_failed(order: OrderItem) -> ProblemAnswer:
     """412: the caller's If-Match names another version than the order's."""
-    version = order[stored.VERSION]
+    version = order[item.VERSION]
     return problem(
         HTTPStatus.PRECONDITION_FAILED,
         "PRECONDITION_FAILED",
-        f"Order {order[stored.KEY]} changed since you read it: it is now at version {version}. "
+        f"Order {order[item.KEY]} changed since you read it: it is now at version {version}. "
         "Read it again, then send your change with its ETag.",
         title="The order changed meanwhile",
-        order_status=order[stored.STATUS],
+        order_status=order[item.STATUS],
         version=version,
     )
 
 
-def refused(refusal: Refusal, action: Action, order: dict[str, Any]) -> ProblemAnswer:
+def refused(refusal: Refusal, action: Action, order: OrderItem) -> ProblemAnswer:
     """The 409 of a command the order's state forbids, explained from the order as it stood."""
     return problem(
         HTTPStatus.CONFLICT,
         refusal.value,
         _refusal_detail(refusal, action, order),
         title=refusal.value.replace("_", " ").capitalize(),
-        order_status=order[stored.STATUS],
+        order_status=order[item.STATUS],
     )
 
 
-def _refusal_detail(refusal: Refusal, action: Action, order: dict[str, Any]) -> str:
-    order_id, status = order[stored.KEY], order[stored.STATUS]
-    request = stored.request_of(order)
+@dataclass(frozen=True)
+class _Refused:
+    """What a refusal's detail speaks of: the command, and the order as it stood."""
 
-    def reached(wanted: OrderStatus) -> str:
-        return stored.reached_at(order, wanted) or "an earlier time"
+    action: Action
+    order: OrderItem
 
-    match refusal:
-        case Refusal.ORDER_NOT_IN_WAREHOUSE:
-            return f"Order {order_id} is {status}: it has not been sent to the warehouse, so cancel it directly."
-        case Refusal.ORDER_IN_WAREHOUSE if action == Action.EDIT:
-            return (
-                f"Order {order_id} is {status} in the warehouse; it can no longer be edited. "
-                "Request a cancellation instead, and send the order again as it should be."
-            )
-        case Refusal.ORDER_IN_WAREHOUSE:
-            return f"Order {order_id} is {status} in the warehouse; it can only be cancelled by request."
-        case Refusal.CANCELLATION_PENDING:
-            return (
-                f"A cancellation of order {order_id} was requested at {request.get('requested_at')}; "
-                "the warehouse has not decided yet."
-            )
-        case Refusal.CANCELLATION_REJECTED:
-            return (
-                f"The warehouse rejected the cancellation of order {order_id} at {request.get('decided_at')} "
-                f"({request.get('decision_reason_code')}); it cannot be requested again."
-            )
-        case Refusal.ORDER_DESPATCHED:
-            despatched_at = reached(OrderStatus.DESPATCHED)
-            what = "edited" if action == Action.EDIT else "cancelled"
-            return f"Order {order_id} was despatched at {despatched_at}; it can no longer be {what}."
-        case Refusal.ORDER_CANCELLED:
-            cancelled_at = reached(OrderStatus.CANCELLED)
-            return f"Order {order_id} was cancelled at {cancelled_at}; it must not be changed or shipped."
-        case Refusal.DECISION_CONFLICT:
-            return (
-                f"The cancellation of order {order_id} was already {request.get('status')} "
-                f"at {request.get('decided_at')}; a decision cannot be changed."
-            )
-        case Refusal.NO_CANCELLATION_REQUEST:
-            return f"Order {order_id} ({status}) has no cancellation request to decide."
-        case Refusal.INVALID_TRANSITION:
-            return f"Order {order_id} is {status}; it cannot move to {action.target_status}."
-    return f"Order {order_id} is {status}; the command is not allowed."
+    @property
+    def order_id(self) -> str:
+        return self.order[item.KEY]
+
+    @property
+    def status(self) -> str:
+        return self.order[item.STATUS]
+
+    @property
+    def editing(self) -> bool:
+        return self.action == Action.EDIT
+
+    def request(self, field: str) -> Any:
+        request: Mapping[str, Any] = item.request_of(self.order) or {}
+        return request.get(field)
+
+    def reached(self, status: OrderStatus) -> str:
+        return item.reached_at(self.order, status) or "an earlier time"
+
+
+# Each refusal's detail, in words, from the order as it stood.
+_DETAILS: dict[Refusal, Callable[[_Refused], str]] = {
+    Refusal.ORDER_NOT_IN_WAREHOUSE: lambda it: (
+        f"Order {it.order_id} is {it.status}: it has not been sent to the warehouse, so cancel it directly."
+    ),
+    Refusal.ORDER_IN_WAREHOUSE: lambda it: (
+        f"Order {it.order_id} is {it.status} in the warehouse; it can no longer be edited. "
+        "Request a cancellation instead, and send the order again as it should be."
+        if it.editing
+        else f"Order {it.order_id} is {it.status} in the warehouse; it can only be cancelled by request."
+    ),
+    Refusal.CANCELLATION_PENDING: lambda it: (
+        f"A cancellation of order {it.order_id} was requested at {it.request('requested_at')}; "
+        "the warehouse has not decided yet."
+    ),
+    Refusal.CANCELLATION_REJECTED: lambda it: (
+        f"The warehouse rejected the cancellation of order {it.order_id} at {it.request('decided_at')} "
+        f"({it.request('decision_reason_code')}); it cannot be requested again."
+    ),
+    Refusal.ORDER_DESPATCHED: lambda it: (
+        f"Order {it.order_id} was despatched at {it.reached(OrderStatus.DESPATCHED)}; "
+        f"it can no longer be {'edited' if it.editing else 'cancelled'}."
+    ),
+    Refusal.ORDER_CANCELLED: lambda it: (
+        f"Order {it.order_id} was cancelled at {it.reached(OrderStatus.CANCELLED)}; it must not be changed or shipped."
+    ),
+    Refusal.DECISION_CONFLICT: lambda it: (
+        f"The cancellation of order {it.order_id} was already {it.request('status')} "
+        f"at {it.request('decided_at')}; a decision cannot be changed."
+    ),
+    Refusal.NO_CANCELLATION_REQUEST: lambda it: (
+        f"Order {it.order_id} ({it.status}) has no cancellation request to decide."
+    ),
+    Refusal.INVALID_TRANSITION: lambda it: (
+        f"Order {it.order_id} is {it.status}; it cannot move to {it.action.target_status}."
+    ),
+}
+
+
+def _refusal_detail(refusal: Refusal, action: Action, order: OrderItem) -> str:
+    return _DETAILS[refusal](_Refused(action, order))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -48,7 +48,7 @@ class Settings(BaseModel):
         """ "60,300,900": seconds, each at most SQS's longest visibility timeout (12 hours)."""
         if isinstance(value, str):
             value = tuple(int(part) for part in value.split(",") if part.strip())
-        if not value or any(not 0 <= delay <= 43200 for delay in value):  # type: ignore[union-attr]
+        if not isinstance(value, tuple | list) or not value or any(not 0 <= delay <= 43200 for delay in value):
             raise ValueError("each delay is 0 to 43200 seconds, and there is at least one")
         return value
 
@@ -68,21 +68,21 @@ def dynamodb() -> DynamoDBClient:
     from botocore.session import get_session
 
     config = Config(retries={"mode": "standard", "total_max_attempts": settings().dynamodb_max_attempts})
-    return get_session().create_client("dynamodb", config=config)
+    return cast("DynamoDBClient", get_session().create_client("dynamodb", config=config))
 
 
 @cache
 def sns() -> SNSClient:
     from botocore.session import get_session
 
-    return get_session().create_client("sns")
+    return cast("SNSClient", get_session().create_client("sns"))
 
 
 @cache
 def sqs() -> SQSClient:
     from botocore.session import get_session
 
-    return get_session().create_client("sqs")
+    return cast("SQSClient", get_session().create_client("sqs"))
 
 
 def reset() -> None:

@@ -5,22 +5,19 @@ gives that very transition, and on the caller owning the order. When the conditi
 DynamoDB hands back the item as it stood (`ReturnValuesOnConditionCheckFailure=ALL_OLD`)
 and the same table says what to answer: 404, the 409 of the state that won, "200,
 unchanged", or (only for a despatch that meets a pending request) the other write.
-AWS errors become domain errors here and nowhere else.
+AWS errors become domain errors here and nowhere else. The item's layout is orders.item's.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from orders import domain, stored
+from orders import domain, item
 from orders.domain import (
     SYSTEM,
     Action,
@@ -30,12 +27,29 @@ from orders.domain import (
     Outcome,
     Refusal,
     RequestStatus,
+    Seller,
     State,
     Transition,
     Unchanged,
 )
-from orders.dynamodb_json import from_item, to_item
+from orders.dynamodb import (
+    TIMESTAMP,
+    call,
+    decode_page_token,
+    encode_page_token,
+    error_code,
+    from_item,
+    from_items,
+    now,
+    refused_item,
+    seconds_after,
+    to_item,
+)
+from orders.item import OrderItem
 from orders.settings import dynamodb, settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 SELLER_INDEX = "by-seller"
 STATUS_INDEX = "by-status"
@@ -43,15 +57,10 @@ QUEUE_INDEX = "warehouse-queue"  # pending requests, most urgent first (projects
 ESCALATION_INDEX = "escalation-due"  # pending requests not yet escalated (keys only)
 # A page is one Query; a second only when DynamoDB's 1 MB limit cut the first short (docs/api.md §10).
 MAX_REQUESTS_PER_PAGE = 2
-THROTTLING_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
+ORDER_ID = re.compile(r"ord_[a-z2-7]{26}", re.ASCII)
+# What a listing's and the queue's page tokens hold: the last order's position in its index.
+LISTING_POSITION = {"order_id": ORDER_ID, "created_at": TIMESTAMP}
+QUEUE_POSITION = {"queue_due": re.compile(rf"{TIMESTAMP.pattern}#{ORDER_ID.pattern}", re.ASCII)}
 
 
 class OrderNotFound(Exception):
@@ -63,7 +72,7 @@ class OrderNotFound(Exception):
 class RefusalError(Exception):
     """The order's state forbids the command (the rules answered a `Refusal`); `order` is the item as it stood."""
 
-    def __init__(self, action: Action, refusal: Refusal, order: dict[str, Any]):
+    def __init__(self, action: Action, refusal: Refusal, order: OrderItem):
         super().__init__(refusal)
         self.action = action
         self.refusal = refusal
@@ -73,46 +82,25 @@ class RefusalError(Exception):
 class PreconditionFailed(Exception):
     """If-Match named another version than the order's; `order` is the item as it stood."""
 
-    def __init__(self, order: dict[str, Any]):
-        super().__init__(order[stored.VERSION])
+    def __init__(self, order: OrderItem):
+        super().__init__(order[item.VERSION])
         self.order = order
-
-
-class StoreUnavailable(Exception):
-    """DynamoDB kept throttling after the SDK's retries; nothing was written."""
-
-
-class InvalidPageToken(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
 class Applied:
     """A command carried out: the item as it now stands, what the rules made of it, and its state."""
 
-    order: dict[str, Any]
+    order: OrderItem
     outcome: Outcome
     state: State
-
-
-def now() -> str:
-    return timestamp(datetime.now(UTC))
-
-
-def timestamp(moment: datetime) -> str:
-    """The stored form of a time: ISO 8601 in UTC with microseconds, so that strings sort as times."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _seconds_after(at: str, seconds: int) -> str:
-    return timestamp(datetime.fromisoformat(at.replace("Z", "+00:00")) + timedelta(seconds=seconds))
 
 
 @dataclass(frozen=True)
 class QueuePage:
     """A page of the warehouse's queue: the orders, and the token of the next page (None at the end)."""
 
-    orders: list[dict[str, Any]]
+    orders: list[OrderItem]
     next_token: str | None
 
 
@@ -130,7 +118,7 @@ NO_DETAILS = Details()
 class OrderStore:
     """The orders table. Its name and client come from settings when used, so `settings.reset()` reaches them."""
 
-    def __init__(self, table_name: str | None = None, client: Any = None):
+    def __init__(self, table_name: str | None = None, client: DynamoDBClient | None = None):
         self._table_name = table_name
         self._client = client
 
@@ -139,70 +127,50 @@ class OrderStore:
         return self._table_name or settings().table_name
 
     @property
-    def client(self) -> Any:
+    def client(self) -> DynamoDBClient:
         return self._client or dynamodb()
 
     # -- reads ---------------------------------------------------------------------------
 
-    def get(self, order_id: str, caller: Caller) -> dict[str, Any]:
-        response = self._call(self.client.get_item, TableName=self.table_name, Key=_key(order_id), ConsistentRead=True)
-        order = from_item(response.get("Item"))
-        if not stored.visible_to(order, caller):
+    def get(self, order_id: str, caller: Caller) -> OrderItem:
+        response = call(self.client.get_item, TableName=self.table_name, Key=_key(order_id), ConsistentRead=True)
+        found = _order(response.get("Item"))
+        if found is None or not item.visible_to(found, caller):
             raise OrderNotFound(order_id)
-        return order
+        return found
 
     def list_for_seller(
         self, seller_id: str, *, status: str | None, limit: int, page_token: str | None
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[list[OrderItem], str | None]:
         """A page of a seller's orders, newest first, and the token of the next page (None at the end).
 
         One Query, with no filter, on the index keyed for the listing: by-seller, or by-status for
         `?status=`. It asks for one order more than the page holds, to know whether another page
         exists; a second Query is made only when DynamoDB's 1 MB response limit cut the first short.
         """
-        if status:
-            query: dict[str, Any] = {
-                "IndexName": STATUS_INDEX,
-                "KeyConditionExpression": "#status = :status AND begins_with(seller_created, :seller)",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {
-                    ":status": {"S": status},
-                    ":seller": {"S": stored.seller_prefix(seller_id)},
-                },
-            }
-        else:
-            query = {
-                "IndexName": SELLER_INDEX,
-                "KeyConditionExpression": "seller_id = :seller",
-                "ExpressionAttributeValues": {":seller": {"S": seller_id}},
-            }
+        query = _listing_query(seller_id, status)
         if page_token:
-            order_id, created_at = _decode_page_token(page_token)
-            start = {"order_id": order_id, "seller_id": seller_id, "created_at": created_at}
-            if status:
-                start = {
-                    "order_id": order_id,
-                    "status": status,
-                    "seller_created": stored.seller_created(seller_id, created_at),
-                }
-            query["ExclusiveStartKey"] = to_item(start)
-
-        found: list[dict[str, Any]] = []
+            position = decode_page_token(page_token, LISTING_POSITION)
+            query["ExclusiveStartKey"] = to_item(_listing_start(seller_id, status, position))
+        found: list[OrderItem] = []
         for _ in range(MAX_REQUESTS_PER_PAGE):
-            page = self._call(
+            page = call(
                 self.client.query,
                 TableName=self.table_name,
                 ScanIndexForward=False,
                 Limit=limit + 1 - len(found),
                 **query,
             )
-            found.extend(from_item(item) for item in page["Items"])
+            found.extend(_orders(page["Items"]))
             if len(found) > limit or "LastEvaluatedKey" not in page:
                 break
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         orders = found[:limit]
         more = len(found) > limit or "LastEvaluatedKey" in page
-        return orders, _encode_page_token(orders[-1]) if more and orders else None
+        if not (more and orders):
+            return orders, None
+        last = orders[-1]
+        return orders, encode_page_token({"order_id": last["order_id"], "created_at": last["created_at"]})
 
     def pending_requests(
         self, *, overdue: bool | None, limit: int, page_token: str | None, at: str | None = None
@@ -215,9 +183,9 @@ class OrderStore:
         order is overdue now), since DynamoDB refuses a start key outside its key condition.
         Whatever 1 MB of index data holds is a page: it may be short, never a second request.
         """
-        bound = stored.due_by(at or now())
-        position = _decode_queue_token(page_token) if page_token else None
-        condition, values = "#queue = :queue", {":queue": {"S": stored.QUEUE_PARTITION}}
+        bound = item.due_by(at or now())
+        position = decode_page_token(page_token, QUEUE_POSITION)["queue_due"] if page_token else None
+        condition, values = "#queue = :queue", {":queue": {"S": item.QUEUE_PARTITION}}
         start = position
         if overdue is True:
             if position is not None and position >= bound:
@@ -233,19 +201,21 @@ class OrderStore:
             "TableName": self.table_name,
             "IndexName": QUEUE_INDEX,
             "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {"#queue": stored.QUEUE},
+            "ExpressionAttributeNames": {"#queue": item.QUEUE},
             "ExpressionAttributeValues": values,
             "Limit": limit + 1,
         }
         if start is not None:
+            order_id = start.rsplit("#", 1)[1]
             query["ExclusiveStartKey"] = to_item(
-                {"order_id": start.rsplit("#", 1)[1], stored.QUEUE: stored.QUEUE_PARTITION, stored.QUEUE_DUE: start}
+                {"order_id": order_id, item.QUEUE: item.QUEUE_PARTITION, item.QUEUE_DUE: start}
             )
-        page = self._call(self.client.query, **query)
-        found = [from_item(item) for item in page["Items"]]
+        page = call(self.client.query, **query)
+        found = _orders(page["Items"])
         orders = found[:limit]
         more = len(found) > limit or "LastEvaluatedKey" in page
-        return QueuePage(orders, _encode_queue_token(orders[-1]) if more and orders else None)
+        token = encode_page_token({"queue_due": orders[-1][item.QUEUE_DUE]}) if more and orders else None
+        return QueuePage(orders, token)
 
     def due_for_escalation(self, at: str, *, limit: int, start_key: dict[str, Any] | None = None) -> OverduePage:
         """One Query on the `escalation-due` index: pending requests due by `at` that nobody escalated yet."""
@@ -253,17 +223,17 @@ class OrderStore:
             "TableName": self.table_name,
             "IndexName": ESCALATION_INDEX,
             "KeyConditionExpression": "#queue = :queue AND escalation_due < :bound",
-            "ExpressionAttributeNames": {"#queue": stored.QUEUE},
+            "ExpressionAttributeNames": {"#queue": item.QUEUE},
             "ExpressionAttributeValues": {
-                ":queue": {"S": stored.QUEUE_PARTITION},
-                ":bound": {"S": stored.due_by(at)},
+                ":queue": {"S": item.QUEUE_PARTITION},
+                ":bound": {"S": item.due_by(at)},
             },
             "Limit": limit,
         }
         if start_key:
             query["ExclusiveStartKey"] = start_key
-        page = self._call(self.client.query, **query)
-        return OverduePage([item["order_id"]["S"] for item in page["Items"]], page.get("LastEvaluatedKey"))
+        page = call(self.client.query, **query)
+        return OverduePage([found["order_id"]["S"] for found in page["Items"]], page.get("LastEvaluatedKey"))
 
     def count_overdue(self, at: str) -> int:
         """How many pending requests are due by `at`, escalated or not: COUNT queries of `warehouse-queue`.
@@ -274,13 +244,13 @@ class OrderStore:
             "TableName": self.table_name,
             "IndexName": QUEUE_INDEX,
             "KeyConditionExpression": "#queue = :queue AND queue_due < :bound",
-            "ExpressionAttributeNames": {"#queue": stored.QUEUE},
-            "ExpressionAttributeValues": {":queue": {"S": stored.QUEUE_PARTITION}, ":bound": {"S": stored.due_by(at)}},
+            "ExpressionAttributeNames": {"#queue": item.QUEUE},
+            "ExpressionAttributeValues": {":queue": {"S": item.QUEUE_PARTITION}, ":bound": {"S": item.due_by(at)}},
             "Select": "COUNT",
         }
         total = 0
         while True:
-            page = self._call(self.client.query, **query)
+            page = call(self.client.query, **query)
             total += page["Count"]
             if "LastEvaluatedKey" not in page:
                 return total
@@ -288,11 +258,11 @@ class OrderStore:
 
     # -- writes --------------------------------------------------------------------------
 
-    def create(self, seller_id: str, draft: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def create(self, seller_id: str, draft: dict[str, Any]) -> tuple[OrderItem, bool]:
         """Store a new order; if the seller already has one with this reference, return that instead."""
-        order = stored.new_item(seller_id, draft, now())
+        order = item.new_item(seller_id, draft, now())
         try:
-            self._call(
+            call(
                 self.client.put_item,
                 TableName=self.table_name,
                 Item=to_item(order),
@@ -300,7 +270,10 @@ class OrderStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            return _refused_item(error), False
+            existing = _refused_order(error)
+            if existing is None:  # unreachable: the condition fails only on an item that exists
+                raise
+            return existing, False
         return order, True
 
     def apply(self, order_id: str, action: Action, caller: Caller, details: Details = NO_DETAILS) -> Applied:
@@ -311,28 +284,19 @@ class OrderStore:
         transition = next(iter(candidates))
         # Each retry follows a state change someone else made, and orders only move forward.
         for _ in domain.ALL_STATES:
+            write = _TransitionWrite(self.table_name, order_id, caller, details).of(transition, candidates[transition])
             try:
-                response = self._call(
-                    self.client.update_item,
-                    **self._transition_write(order_id, transition, candidates[transition], caller, details),
-                )
-                order = from_item(response["Attributes"])
-                return Applied(order, transition, stored.state_of(order))
+                response = call(self.client.update_item, **write)
             except ClientError as error:
-                current = _refused_item(error)
-            if not stored.visible_to(current, caller):
-                raise OrderNotFound(order_id)
-            # If-Match is checked before the rules: the caller's copy of the order is out of date.
-            if details.expected_versions is not None and current[stored.VERSION] not in details.expected_versions:
-                raise PreconditionFailed(current)
-            state = stored.state_of(current)
-            outcome = domain.decide(state, action)
-            # The same transition refused from a state it starts from: only "some field differs" failed.
-            if isinstance(outcome, Unchanged) or outcome == transition:
-                return Applied(current, Unchanged(), state)
-            if isinstance(outcome, Refusal):
-                raise RefusalError(action, outcome, current)
-            transition = outcome
+                current = _refused_order(error)
+            else:
+                order = _order(response["Attributes"])
+                assert order is not None  # ReturnValues=ALL_NEW: the item as written
+                return Applied(order, transition, item.state_of(order))
+            settled = _settle_refused(current, order_id, action, transition, caller, details)
+            if isinstance(settled, Applied):
+                return settled
+            transition = settled
         raise RuntimeError(f"{action} on {order_id} did not settle")  # unreachable: states form a DAG
 
     def escalate(self, order_id: str, at: str | None = None) -> bool:
@@ -343,9 +307,9 @@ class OrderStore:
         invocation or a decision that came first: the write fails, and nothing changes.
         """
         at = at or now()
-        entry = stored.history_entry(at, Event.CANCELLATION_REQUEST_OVERDUE, SYSTEM, None)
+        entry = item.history_entry(at, Event.CANCELLATION_REQUEST_OVERDUE, SYSTEM, None)
         try:
-            self._call(
+            call(
                 self.client.update_item,
                 TableName=self.table_name,
                 Key=_key(order_id),
@@ -357,111 +321,161 @@ class OrderStore:
                     "attribute_exists(escalation_due) AND #request.#request_status = :requested "
                     "AND #request.due_at <= :now"
                 ),
-                ExpressionAttributeNames={"#request": stored.REQUEST, "#request_status": "status"},
+                ExpressionAttributeNames={"#request": item.REQUEST, "#request_status": "status"},
                 ExpressionAttributeValues=to_item(
                     {":now": at, ":one": 1, ":entry": [entry], ":requested": RequestStatus.REQUESTED.value}
                 ),
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
             return False
         return True
 
-    def _transition_write(
-        self,
-        order_id: str,
-        transition: Transition,
-        from_states: tuple[State, ...],
-        caller: Caller,
-        details: Details,
-    ) -> dict[str, Any]:
-        at = now()
-        names = {"#status": "status", "#request": "cancellation_request", "#request_status": "status"}
-        changes = dict(details.changes or {})
-        changed = sorted(changes) or None
-        values: dict[str, Any] = {
-            ":one": 1,
-            ":now": at,
-            ":entry": [stored.history_entry(at, transition.event, caller, transition.status, changed)],
-        }
-        updates = ["version = version + :one", "updated_at = :now", "history = list_append(history, :entry)"]
-        for field, value in changes.items():
-            names[f"#edit_{field}"] = field
-            values[f":edit_{field}"] = value
-            updates.append(f"#edit_{field} = :edit_{field}")
-        if transition.status:
-            updates.append("#status = :new_status")
-            values[":new_status"] = transition.status.value
-        if transition.status and details.tracking_number:
-            updates.append("tracking_number = :tracking_number")
-            values[":tracking_number"] = details.tracking_number
-        removals: list[str] = []
-        if transition.request == RequestStatus.REQUESTED:
-            due_at = _seconds_after(at, settings().cancellation_request_sla_seconds)
-            updates.append("#request = :request")
-            values[":request"] = stored.new_request(details, at, due_at)
-            for name, value in stored.queue_keys(due_at, order_id).items():
-                names[f"#{name}"] = name
-                values[f":{name}"] = value
-                updates.append(f"#{name} = :{name}")
-        elif transition.request:
-            # Decided (or rejected by the despatch): off the warehouse's queue, in the same write.
-            for name in stored.QUEUE_ATTRIBUTES:
-                names[f"#{name}"] = name
-                removals.append(f"#{name}")
-            updates += [
-                "#request.#request_status = :new_request_status",
-                "#request.decision_reason_code = :decision_reason_code",
-                "#request.decision_note = :decision_note",
-                "#request.decided_at = :now",
-            ]
-            values[":new_request_status"] = transition.request.value
-            values[":decision_reason_code"] = transition.decision_reason or details.reason_code
-            values[":decision_note"] = None if transition.decision_reason else details.note
 
-        conditions = [_states_condition(from_states, values)]
+def _settle_refused(
+    current: OrderItem | None,
+    order_id: str,
+    action: Action,
+    transition: Transition,
+    caller: Caller,
+    details: Details,
+) -> Applied | Transition:
+    """What a refused write means, from the item as it stood: an answer, or the next transition to try."""
+    if current is None or not item.visible_to(current, caller):
+        raise OrderNotFound(order_id)
+    # If-Match is checked before the rules: the caller's copy of the order is out of date.
+    if details.expected_versions is not None and current[item.VERSION] not in details.expected_versions:
+        raise PreconditionFailed(current)
+    state = item.state_of(current)
+    outcome = domain.decide(state, action)
+    # The same transition refused from a state it starts from: only "some field differs" failed.
+    if isinstance(outcome, Unchanged) or outcome == transition:
+        return Applied(current, Unchanged(), state)
+    if isinstance(outcome, Refusal):
+        raise RefusalError(action, outcome, current)
+    return outcome
+
+
+class _TransitionWrite:
+    """The one UpdateItem of a transition: the update that makes it and the condition that is its rule.
+
+    Built in parts, each with its names and values: the change every write makes (version, time,
+    history), an edit's fields, a new request, a decision, and the condition: the states the rules
+    allow it from, "some field differs" for an edit, If-Match's versions, and who may touch the order.
+    """
+
+    def __init__(self, table_name: str, order_id: str, caller: Caller, details: Details):
+        self.table_name = table_name
+        self.order_id = order_id
+        self.caller = caller
+        self.details = details
+        self.at = now()
+        self.names: dict[str, str] = {"#status": "status", "#request": item.REQUEST, "#request_status": "status"}
+        self.values: dict[str, Any] = {":one": 1, ":now": self.at}
+        self.updates: list[str] = []
+        self.removals: list[str] = []
+        self.conditions: list[str] = []
+
+    def of(self, transition: Transition, from_states: tuple[State, ...]) -> dict[str, Any]:
+        self._change(transition)
+        self._edit()
+        if transition.status:
+            self._move(transition)
+        if transition.request == RequestStatus.REQUESTED:
+            self._request()
+        elif transition.request:
+            self._decision(transition)
+        self.conditions.append(_states_condition(from_states, self.values))
+        self._if_match()
+        self._owner()
+        return self._arguments()
+
+    def _change(self, transition: Transition) -> None:
+        """What every change writes: one version more, the time, one history entry."""
+        changed = sorted(self.details.changes or {}) or None
+        entry = item.history_entry(self.at, transition.event, self.caller, transition.status, changed)
+        self.values[":entry"] = [entry]
+        self.updates += ["version = version + :one", "updated_at = :now", "history = list_append(history, :entry)"]
+
+    def _edit(self) -> None:
+        """An edit's fields, each replaced whole, and the condition that one of them differs."""
+        changes = self.details.changes or {}
+        for field, value in changes.items():
+            self.names[f"#edit_{field}"] = field
+            self.values[f":edit_{field}"] = value
+            self.updates.append(f"#edit_{field} = :edit_{field}")
         if changes:
             # An edit that changes nothing writes nothing (DynamoDB compares maps and lists by value).
-            conditions.append("(" + " OR ".join(f"#edit_{field} <> :edit_{field}" for field in changes) + ")")
-        if details.expected_versions is not None:
-            versions = sorted(details.expected_versions) or [-1]  # only weak tags: no version can match
-            for index, version in enumerate(versions):
-                values[f":if_match_{index}"] = version
-            conditions.append("version IN ({})".format(", ".join(f":if_match_{i}" for i in range(len(versions)))))
-        if caller.seller_id:
-            conditions.append("seller_id = :seller")
-            values[":seller"] = caller.seller_id
+            self.conditions.append("(" + " OR ".join(f"#edit_{field} <> :edit_{field}" for field in changes) + ")")
+
+    def _move(self, transition: Transition) -> None:
+        """A status move, with the tracking number that came with it."""
+        assert transition.status is not None
+        self.updates.append("#status = :new_status")
+        self.values[":new_status"] = transition.status.value
+        if self.details.tracking_number:
+            self.updates.append("tracking_number = :tracking_number")
+            self.values[":tracking_number"] = self.details.tracking_number
+
+    def _request(self) -> None:
+        """A new cancellation request, due after the time limit, and onto the warehouse's queue."""
+        due_at = seconds_after(self.at, settings().cancellation_request_sla_seconds)
+        self.updates.append("#request = :request")
+        self.values[":request"] = item.new_request(self.details, self.at, due_at)
+        for name, value in item.queue_keys(due_at, self.order_id).items():
+            self.names[f"#{name}"] = name
+            self.values[f":{name}"] = value
+            self.updates.append(f"#{name} = :{name}")
+
+    def _decision(self, transition: Transition) -> None:
+        """A decision (or the despatch's rejection): the request's outcome, and off the queue in the same write."""
+        assert transition.request is not None
+        for name in item.QUEUE_ATTRIBUTES:
+            self.names[f"#{name}"] = name
+            self.removals.append(f"#{name}")
+        self.updates += [
+            "#request.#request_status = :new_request_status",
+            "#request.decision_reason_code = :decision_reason_code",
+            "#request.decision_note = :decision_note",
+            "#request.decided_at = :now",
+        ]
+        self.values[":new_request_status"] = transition.request.value
+        self.values[":decision_reason_code"] = transition.decision_reason or self.details.reason_code
+        self.values[":decision_note"] = None if transition.decision_reason else self.details.note
+
+    def _if_match(self) -> None:
+        if self.details.expected_versions is None:
+            return
+        versions = sorted(self.details.expected_versions) or [-1]  # only weak tags: no version can match
+        for index, version in enumerate(versions):
+            self.values[f":if_match_{index}"] = version
+        self.conditions.append("version IN ({})".format(", ".join(f":if_match_{i}" for i in range(len(versions)))))
+
+    def _owner(self) -> None:
+        """A seller touches only their own orders; anyone else only an order that exists."""
+        if isinstance(self.caller, Seller):
+            self.conditions.append("seller_id = :seller")
+            self.values[":seller"] = self.caller.seller_id
         else:
-            conditions.append("attribute_exists(order_id)")
-        update = "SET " + ", ".join(updates) + (" REMOVE " + ", ".join(removals) if removals else "")
-        condition = " AND ".join(conditions)
+            self.conditions.append("attribute_exists(order_id)")
+
+    def _arguments(self) -> dict[str, Any]:
+        update = "SET " + ", ".join(self.updates) + (" REMOVE " + ", ".join(self.removals) if self.removals else "")
+        condition = " AND ".join(self.conditions)
         return {
             "TableName": self.table_name,
-            "Key": _key(order_id),
+            "Key": _key(self.order_id),
             "UpdateExpression": update,
             "ConditionExpression": condition,
             # DynamoDB refuses names an expression does not use.
             "ExpressionAttributeNames": {
-                alias: name for alias, name in names.items() if re.search(rf"{alias}\b", update + condition)
+                alias: name for alias, name in self.names.items() if re.search(rf"{alias}\b", update + condition)
             },
-            "ExpressionAttributeValues": to_item(values),
+            "ExpressionAttributeValues": to_item(self.values),
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
-
-    def _call(self, operation: Any, **kwargs: Any) -> Any:
-        return call(operation, **kwargs)
-
-
-def call(operation: Any, **kwargs: Any) -> Any:
-    """One DynamoDB request; throttling that outlasted the SDK's retries is StoreUnavailable (a 503)."""
-    try:
-        return operation(**kwargs)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in THROTTLING_CODES:
-            raise StoreUnavailable(str(error)) from error
-        raise
 
 
 def _states_condition(states: tuple[State, ...], values: dict[str, Any]) -> str:
@@ -484,48 +498,51 @@ def _states_condition(states: tuple[State, ...], values: dict[str, Any]) -> str:
     return "(" + " OR ".join(f"({clause})" for clause in clauses) + ")"
 
 
-def _refused_item(error: ClientError) -> dict[str, Any] | None:
-    """The item a failed condition found (None: there was none); any other error goes on up."""
-    if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-        raise error
-    return from_item(error.response.get("Item"))
+def _listing_query(seller_id: str, status: str | None) -> dict[str, Any]:
+    """The key condition of a listing page: the seller's orders, or the seller's orders of one status."""
+    if status:
+        return {
+            "IndexName": STATUS_INDEX,
+            "KeyConditionExpression": "#status = :status AND begins_with(seller_created, :seller)",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":status": {"S": status},
+                ":seller": {"S": item.seller_prefix(seller_id)},
+            },
+        }
+    return {
+        "IndexName": SELLER_INDEX,
+        "KeyConditionExpression": "seller_id = :seller",
+        "ExpressionAttributeValues": {":seller": {"S": seller_id}},
+    }
+
+
+def _listing_start(seller_id: str, status: str | None, position: dict[str, str]) -> dict[str, str]:
+    """The index key to go on after, from a page token's position."""
+    if status:
+        return {
+            "order_id": position["order_id"],
+            "status": status,
+            "seller_created": item.seller_created(seller_id, position["created_at"]),
+        }
+    return {"order_id": position["order_id"], "seller_id": seller_id, "created_at": position["created_at"]}
+
+
+def _order(typed: Mapping[str, Any] | None) -> OrderItem | None:
+    """An item DynamoDB handed back as typed JSON, as an OrderItem; None stays None."""
+    plain = from_item(typed)
+    return None if plain is None else item.read(plain)
+
+
+def _refused_order(error: ClientError) -> OrderItem | None:
+    """The order a failed condition found (None: there was none); any other error goes on up."""
+    plain = refused_item(error)
+    return None if plain is None else item.read(plain)
+
+
+def _orders(typed: list[dict[str, Any]]) -> list[OrderItem]:
+    return [item.read(found) for found in from_items(typed)]
 
 
 def _key(order_id: str) -> dict[str, Any]:
     return {"order_id": {"S": order_id}}
-
-
-def _encode_page_token(order: dict[str, Any]) -> str:
-    position = {"order_id": order["order_id"], "created_at": order["created_at"]}
-    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _encode_queue_token(order: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(order[stored.QUEUE_DUE].encode()).decode().rstrip("=")
-
-
-def _decode_queue_token(token: str) -> str:
-    """The queue position ("<due_at>#<order_id>") of the last order of the page before."""
-    try:
-        position = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-    except (binascii.Error, ValueError) as error:
-        raise InvalidPageToken("next_token is not a token this API issued") from error
-    due_at, _, order_id = position.rpartition("#")
-    if not (due_at and QUEUE_TOKEN_ORDER_ID.fullmatch(order_id)):
-        raise InvalidPageToken("next_token is not a token this API issued")
-    return position
-
-
-QUEUE_TOKEN_ORDER_ID = re.compile(r"ord_[a-z2-7]{26}")
-
-
-def _decode_page_token(token: str) -> tuple[str, str]:
-    """(order_id, created_at) of the last order of the page before."""
-    try:
-        position = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        order_id, created_at = position["order_id"], position["created_at"]
-        if not (isinstance(order_id, str) and isinstance(created_at, str) and order_id and created_at):
-            raise TypeError  # DynamoDB refuses an empty key attribute in ExclusiveStartKey
-    except (binascii.Error, ValueError, TypeError, KeyError) as error:
-        raise InvalidPageToken("next_token is not a token this API issued") from error
-    return order_id, created_at

@@ -42,7 +42,7 @@ WAREHOUSE = Principal(
 
 
 def order_id() -> str:
-    from orders.stored import order_id_for
+    from orders.item import order_id_for
 
     return order_id_for(SELLER, REFERENCE)
 
@@ -251,7 +251,7 @@ def stream_event() -> dict[str, Any]:
 
     from infra.local.stream_poller import _lambda_record
     from orders.domain import WAREHOUSE as WAREHOUSE_CALLER
-    from orders.domain import Action, Caller, Details
+    from orders.domain import Action, Details, Seller
     from orders.store import OrderStore
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-2")
@@ -263,7 +263,7 @@ def stream_event() -> dict[str, Any]:
         store = OrderStore("orders", dynamodb)
         store.create(SELLER, api_samples()["create_order"][3])
         store.apply(order_id(), Action.move_to(_status("SENT_TO_WAREHOUSE")), WAREHOUSE_CALLER)
-        store.apply(order_id(), Action.REQUEST_CANCELLATION, Caller(SELLER), Details(reason_code="CUSTOMER_REQUEST"))
+        store.apply(order_id(), Action.REQUEST_CANCELLATION, Seller(SELLER), Details(reason_code="CUSTOMER_REQUEST"))
         streams = boto3.client("dynamodbstreams", region_name="eu-west-2")
         arn = table["LatestStreamArn"]
         shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]

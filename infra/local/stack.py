@@ -155,7 +155,7 @@ class LocalStack:
         self.schedules.start(self._stop, self._spawn)
         if self.seed_demo:
             from infra.local import demo
-            from orders.stored import order_id_for
+            from orders.item import order_id_for
 
             # The demo's own requests and notifications are not the user's: keep them out of the log.
             gateway.log_requests = functions.log_invocations = False
@@ -317,7 +317,7 @@ class LocalStack:
 
     def banner(self) -> str:
         from infra.local import demo
-        from orders.stored import order_id_for
+        from orders.item import order_id_for
 
         resources = self.resources
         pool_id = next(iter(resources.user_pools.values()))

@@ -156,7 +156,7 @@ def _channels_and_deliveries(spec: dict[str, Any], aws: Any, send: Any, counted:
     import http.server
     import threading
 
-    from orders.domain import Action, Caller, Event
+    from orders.domain import Action, Event, Seller
     from orders.handlers import deliver_notifications
     from tests.support.events import LambdaContext
     from tests.support.notifications import expected_delivery
@@ -206,7 +206,7 @@ def _channels_and_deliveries(spec: dict[str, Any], aws: Any, send: Any, counted:
     )
 
     order = aws.order_in("PENDING/-", "CALLS-DELIVERY", seller_id=seller)
-    cancelled = aws.store.apply(order["order_id"], Action.CANCEL, Caller(seller)).order
+    cancelled = aws.store.apply(order["order_id"], Action.CANCEL, Seller(seller)).order
     body = expected_delivery(cancelled, Event.ORDER_CANCELLED).body
     record = {
         "messageId": "calls-delivery",
@@ -241,7 +241,7 @@ def _sweeps(aws: Any, counted: list[str]) -> list[dict[str, Any]]:
     import time
 
     from orders import settings
-    from orders.domain import Action, Caller
+    from orders.domain import Action, Seller
     from orders.handlers import escalate_overdue
     from tests.support.events import LambdaContext
     from tests.support.queue import copies
@@ -251,7 +251,7 @@ def _sweeps(aws: Any, counted: list[str]) -> list[dict[str, Any]]:
         os.environ["CANCELLATION_REQUEST_SLA_SECONDS"] = "1"
         settings.settings.cache_clear()
         order = aws.order_in("PACKED/-", f"CALLS-SWEEP-{overdue}")
-        aws.store.apply(order["order_id"], Action.REQUEST_CANCELLATION, Caller(SELLER))
+        aws.store.apply(order["order_id"], Action.REQUEST_CANCELLATION, Seller(SELLER))
         copies(aws.store, order["order_id"], overdue - 1)
         time.sleep(1.1)
         counted.clear()

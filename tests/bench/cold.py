@@ -205,11 +205,11 @@ def _feed_query() -> dict[str, Any]:
 
 def delivery_event(aws: Aws, tag: str) -> dict[str, Any]:
     """An SQS batch of one new event, as the delivery queue's event source sends it (the seller has no channel)."""
-    from orders.domain import Action, Caller, Event
+    from orders.domain import Action, Event, Seller
     from tests.support.notifications import expected_delivery
 
     order = aws.order_in("PENDING/-", f"COLD-DELIVERY-{tag}")
-    cancelled = aws.store.apply(order["order_id"], Action.CANCEL, Caller(SELLER)).order
+    cancelled = aws.store.apply(order["order_id"], Action.CANCEL, Seller(SELLER)).order
     body = expected_delivery(cancelled, Event.ORDER_CANCELLED).body
     return {
         "Records": [
@@ -229,10 +229,10 @@ def delivery_event(aws: Aws, tag: str) -> dict[str, Any]:
 
 def stream_event(aws: Aws, tag: str) -> dict[str, Any]:
     """A DynamoDB stream batch of one cancellation, as the event source mapping delivers it."""
-    from orders.domain import Action, Caller
+    from orders.domain import Action, Seller
 
     before = aws.order_in("PENDING/-", f"COLD-STREAM-{tag}")
-    after = aws.store.apply(before["order_id"], Action.CANCEL, Caller(SELLER)).order
+    after = aws.store.apply(before["order_id"], Action.CANCEL, Seller(SELLER)).order
     return {"Records": [stream_record(before, after)]}
 
 

@@ -167,11 +167,11 @@ class Aws:
 
     def order_in(self, state: str, reference: str, seller_id: str = SELLER) -> dict[str, Any]:
         """A new order driven to `state` (a contract state name, "PACKED/REQUESTED") through the store."""
-        from orders.domain import WAREHOUSE, Caller
+        from orders.domain import WAREHOUSE, Seller
 
         order, _ = self.store.create(seller_id, {"reference": reference, **NEW_ORDER})
         for command in PATHS[state]:
-            caller = Caller(seller_id) if command in ("cancel", "request") else WAREHOUSE
+            caller = Seller(seller_id) if command in ("cancel", "request") else WAREHOUSE
             details = details_for(command)
             order = self.store.apply(order["order_id"], ACTIONS[command], caller, details).order
         return order

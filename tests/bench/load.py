@@ -107,10 +107,10 @@ def closed_loop(
 
 
 def throughput(stack: Stack, seconds: float, repeats: int) -> tuple[str, dict[str, Any]]:
-    from orders.domain import Action, Caller
+    from orders.domain import Action, Seller
     from tests.support.local_stack import session
 
-    api, token, seller = stack.running.api_url, stack.portal.token, Caller(stack.seller)
+    api, token, seller = stack.running.api_url, stack.portal.token, Seller(stack.seller)
     headers = {"Authorization": token}
     expected_rate = 150  # orders per second at most, to have a fresh PENDING order for every cancel
     fresh = {kind: stack.pending_orders(int(expected_rate * seconds * repeats)) for kind in ("api", "raw")}

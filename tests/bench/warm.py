@@ -159,9 +159,9 @@ class Bench:
 
     def stream_event(self, order: dict[str, Any]) -> dict[str, Any]:
         """The change a cancellation of `order` makes, as the stream delivers it to the notifier."""
-        from orders.domain import Action, Caller
+        from orders.domain import Action, Seller
 
-        after = self.aws.store.apply(order["order_id"], Action.CANCEL, Caller(SELLER)).order
+        after = self.aws.store.apply(order["order_id"], Action.CANCEL, Seller(SELLER)).order
         return {"Records": [stream_record(order, after)]}
 
     def prepare(self, scenario: Scenario) -> tuple[dict[str, Any], Replay | None]:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from orders import notifications
 from orders.handlers import notifier
+from orders.notification import events as notifications
 from tests.hardening.harness import Delivered, Fault, Notifications, Script, expected_events, faulty
 from tests.support.api import SellerPortal
 from tests.support.contract import STATES

@@ -12,10 +12,11 @@ from infra.local.lambda_context import LambdaContext
 from infra.local.queue_poller import QueuePoller
 from infra.local.webhook_receiver import Receiver
 from infra.template import resources
-from orders import settings, webhooks
-from orders.channels import MAX_CHANNELS, ChannelLimit, ChannelNotFound, NotificationStore
-from orders.delivery import deliver
+from orders import settings
 from orders.handlers import deliver_notifications
+from orders.notification import webhooks
+from orders.notification.delivery import deliver
+from orders.notification.store import MAX_CHANNELS, ChannelLimit, ChannelNotFound, NotificationStore
 from tests.support.notifications import _attributes
 from tests.support.threads import run_together
 

@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 from infra.local.lambda_context import LambdaContext
 from infra.local.stream_poller import MappingSettings
 from orders import domain, settings
-from orders.domain import NOTIFIED_EVENTS, WAREHOUSE, Caller, Details, OrderStatus, State, Transition, Unchanged
+from orders.domain import NOTIFIED_EVENTS, WAREHOUSE, Details, OrderStatus, Seller, State, Transition, Unchanged
 from orders.handlers import notifier
 from orders.store import Applied, OrderStore, RefusalError
 from tests.support.api import NEW_ORDER, SellerPortal
@@ -125,7 +125,7 @@ def new_order(store: OrderStore, reference: str, seller: str = "S-1") -> str:
 
 def send(store: OrderStore, order_id: str, command: str, seller: str = "S-1") -> Applied | RefusalError:
     """A command of the contract's table, sent as the seller or the warehouse would send it."""
-    caller = Caller(seller) if command in SELLER_COMMANDS else WAREHOUSE
+    caller = Seller(seller) if command in SELLER_COMMANDS else WAREHOUSE
     details = {
         "request": Details(reason_code="CUSTOMER_REQUEST", note="Ordered twice"),
         "reject": Details(reason_code="ALREADY_PACKED", note="In the courier cage"),

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from orders.domain import WAREHOUSE, Action, Caller, Details
+from orders.domain import WAREHOUSE, Action, Details, Seller
 from orders.store import OrderStore, PreconditionFailed, RefusalError
 from tests.support import commands
 from tests.support.api import NEW_ORDER
@@ -22,7 +22,7 @@ from tests.support.commands import ACTIONS, SELLER_COMMANDS, details_for
 from tests.support.contract import CONTRACT, PATHS, serially
 
 ORDERS_PER_RACE = 30
-SELLER = Caller("S-1")
+SELLER = Seller("S-1")
 
 
 @pytest.fixture

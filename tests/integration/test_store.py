@@ -7,15 +7,16 @@ import json
 
 import pytest
 
-from orders.domain import WAREHOUSE, Action, Caller, Details, OrderStatus, Refusal
+from orders.domain import WAREHOUSE, Action, Details, OrderStatus, Refusal, Seller
+from orders.dynamodb import InvalidPageToken
 from orders.settings import dynamodb
-from orders.store import InvalidPageToken, OrderNotFound, OrderStore, PreconditionFailed, RefusalError
+from orders.store import OrderNotFound, OrderStore, PreconditionFailed, RefusalError
 from tests.hardening.figures import FIGURES
 from tests.support.api import NEW_ORDER
 from tests.support.commands import ACTIONS, SELLER_COMMANDS, details_for
 from tests.support.contract import COMMANDS, CONTRACT, PATHS, STATES
 
-SELLER = Caller("S-1")
+SELLER = Seller("S-1")
 
 
 @pytest.fixture
@@ -50,9 +51,9 @@ def test_create_is_idempotent_on_the_sellers_reference_in_one_request(store, dyn
 def test_an_order_is_invisible_to_other_sellers(store):
     order = new_order(store, "SHOP-1")
     with pytest.raises(OrderNotFound):
-        store.get(order["order_id"], Caller("S-2"))
+        store.get(order["order_id"], Seller("S-2"))
     with pytest.raises(OrderNotFound):
-        store.apply(order["order_id"], Action.CANCEL, Caller("S-2"))
+        store.apply(order["order_id"], Action.CANCEL, Seller("S-2"))
     assert store.get(order["order_id"], SELLER)["status"] == "PENDING"
 
 
@@ -158,7 +159,7 @@ def two_thousand_orders(store):
     for lookalike in ("S-10", "S-1#x"):
         new_order(store, "LOOKALIKE", seller=lookalike)
         cancelled = store.create(lookalike, {"reference": "LOOKALIKE-2", **NEW_ORDER})[0]
-        store.apply(cancelled["order_id"], Action.CANCEL, Caller(lookalike))
+        store.apply(cancelled["order_id"], Action.CANCEL, Seller(lookalike))
     return ids, by_status
 
 

@@ -22,8 +22,8 @@ from aws_lambda_powertools.utilities.parser.models import (
 
 from infra.local.stream_poller import MappingSettings, StreamPoller
 from orders.domain import WAREHOUSE, Action
+from orders.item import order_id_for
 from orders.store import OrderStore
-from orders.stored import order_id_for
 from tests.support.api import NEW_ORDER
 from tests.support.notifications import notifier_mapping, received
 

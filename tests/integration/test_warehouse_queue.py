@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from infra.local.lambda_context import LambdaContext
-from orders import settings, stored
-from orders.domain import WAREHOUSE, Action, Caller, Event
+from orders import item, settings
+from orders.domain import WAREHOUSE, Action, Event, Seller
+from orders.dynamodb import InvalidPageToken, timestamp
 from orders.handlers import escalate_overdue, notifier
-from orders.store import InvalidPageToken, OrderStore, RefusalError, timestamp
+from orders.store import OrderStore, RefusalError
 from tests.support.api import NEW_ORDER
 from tests.support.commands import ACTIONS, SELLER_COMMANDS, details_for, state_name
 from tests.support.contract import COMMANDS, PATHS, STATES
@@ -25,7 +26,7 @@ from tests.support.notifications import received, stream_poller, subscribe_queue
 from tests.support.queue import copies
 from tests.support.threads import run_together
 
-SELLER = Caller("S-1")
+SELLER = Seller("S-1")
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def in_warehouse(store: OrderStore, reference: str, seller: str = "S-1") -> str:
 
 def requested(store: OrderStore, reference: str, seller: str = "S-1") -> str:
     order_id = in_warehouse(store, reference, seller)
-    store.apply(order_id, Action.REQUEST_CANCELLATION, Caller(seller))
+    store.apply(order_id, Action.REQUEST_CANCELLATION, Seller(seller))
     return order_id
 
 
@@ -109,13 +110,13 @@ def test_after_every_command_of_the_rules_an_order_is_queued_exactly_while_its_r
                 caller = SELLER if step in SELLER_COMMANDS else WAREHOUSE
                 with contextlib.suppress(RefusalError):
                     store.apply(order["order_id"], ACTIONS[step], caller, details_for(step))
-            item = store.get(order["order_id"], WAREHOUSE)
-            pending = state_name(item).endswith("/REQUESTED")
+            stored = store.get(order["order_id"], WAREHOUSE)
+            pending = state_name(stored).endswith("/REQUESTED")
             if pending:
                 expected_in_queue.add(order["order_id"])
             # The index's keys are there exactly while the request is pending.
-            assert (stored.QUEUE in item) == pending, (state, command, item)
-            assert (stored.QUEUE_DUE in item) == pending
+            assert (item.QUEUE in stored) == pending, (state, command, stored)
+            assert (item.QUEUE_DUE in stored) == pending
     queued = whole_queue(store)
     assert {order["order_id"] for order in queued} == expected_in_queue
     assert expected_in_queue  # some cells leave a request pending, others take it away
@@ -150,9 +151,9 @@ def test_a_page_of_the_queue_is_one_query_and_the_pages_hold_every_request_once_
     assert pages == -(-pending // limit)
     ids = [order["order_id"] for order in found]
     assert len(ids) == len(set(ids)) == pending
-    positions = [order[stored.QUEUE_DUE] for order in found]
+    positions = [order[item.QUEUE_DUE] for order in found]
     assert positions == sorted(positions)
-    dues = [order[stored.REQUEST]["due_at"] for order in found]
+    dues = [order[item.REQUEST]["due_at"] for order in found]
     assert dues == sorted(dues)
 
 
@@ -197,12 +198,12 @@ def test_a_made_up_queue_token_is_refused(store, token):
 def test_the_due_time_is_the_request_time_plus_the_limit_in_force_when_it_was_made(store, sla):
     sla(90)
     order_id = requested(store, "DUE")
-    request = store.get(order_id, WAREHOUSE)[stored.REQUEST]
+    request = store.get(order_id, WAREHOUSE)[item.REQUEST]
     requested_at = datetime.fromisoformat(request["requested_at"].replace("Z", "+00:00"))
     assert request["due_at"] == timestamp(requested_at + timedelta(seconds=90))
     assert request["escalated_at"] is None
     sla(10)  # a changed limit applies to new requests only
-    assert store.get(order_id, WAREHOUSE)[stored.REQUEST]["due_at"] == request["due_at"]
+    assert store.get(order_id, WAREHOUSE)[item.REQUEST]["due_at"] == request["due_at"]
 
 
 # -- escalation ---------------------------------------------------------------------------------
@@ -211,22 +212,22 @@ def test_the_due_time_is_the_request_time_plus_the_limit_in_force_when_it_was_ma
 def test_a_request_is_escalated_just_after_its_due_time_and_not_just_before(store, sla, dynamodb_calls):
     sla(60)
     order_id = requested(store, "EDGE")
-    due_at = store.get(order_id, WAREHOUSE)[stored.REQUEST]["due_at"]
+    due_at = store.get(order_id, WAREHOUSE)[item.REQUEST]["due_at"]
     due = datetime.fromisoformat(due_at.replace("Z", "+00:00"))
     dynamodb_calls.clear()
 
     assert store.escalate(order_id, at=timestamp(due - timedelta(microseconds=1))) is False
-    assert store.get(order_id, WAREHOUSE)[stored.REQUEST]["escalated_at"] is None
+    assert store.get(order_id, WAREHOUSE)[item.REQUEST]["escalated_at"] is None
     assert store.due_for_escalation(timestamp(due - timedelta(microseconds=1)), limit=10).order_ids == []
     assert store.due_for_escalation(due_at, limit=10).order_ids == [order_id]
     assert store.escalate(order_id, at=due_at) is True
     assert dynamodb_calls == {"UpdateItem": 2, "Query": 2, "GetItem": 1}
 
     escalated = store.get(order_id, WAREHOUSE)
-    assert escalated[stored.REQUEST]["escalated_at"] == due_at
+    assert escalated[item.REQUEST]["escalated_at"] == due_at
     assert escalated["version"] == 4
-    assert stored.last_change(escalated) == {"at": due_at, "event": "CANCELLATION_REQUEST_OVERDUE", "by": "system"}
-    assert stored.ESCALATION_DUE not in escalated and stored.QUEUE_DUE in escalated  # still queued, swept once
+    assert item.last_change(escalated) == {"at": due_at, "event": "CANCELLATION_REQUEST_OVERDUE", "by": "system"}
+    assert item.ESCALATION_DUE not in escalated and item.QUEUE_DUE in escalated  # still queued, swept once
     assert store.escalate(order_id, at=later(1)) is False  # at most once
 
 
@@ -293,8 +294,8 @@ def test_a_decision_racing_an_escalation_has_one_order_of_events_and_a_consisten
             ["CANCELLATION_REQUESTED", "CANCELLATION_REJECTED"],
         ), events
         assert order["version"] == len(order["history"])
-        assert not set(stored.QUEUE_ATTRIBUTES) & order.keys()  # off the queue either way
-        escalated_at = order[stored.REQUEST]["escalated_at"]
+        assert not set(item.QUEUE_ATTRIBUTES) & order.keys()  # off the queue either way
+        escalated_at = order[item.REQUEST]["escalated_at"]
         assert (escalated_at is not None) == ("CANCELLATION_REQUEST_OVERDUE" in events)
 
 

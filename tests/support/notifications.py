@@ -16,7 +16,7 @@ import boto3
 from infra.local.stream_poller import MappingSettings, StreamPoller
 from infra.template import resources
 from orders.domain import Event
-from orders.stored import to_order
+from orders.models import to_order
 
 NOTIFIER = "NotifierFunction"
 

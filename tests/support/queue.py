@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from orders import stored
+from orders import item
 from orders.domain import WAREHOUSE
-from orders.dynamodb_json import to_item
-from orders.store import OrderStore, timestamp
+from orders.dynamodb import timestamp, to_item
+from orders.store import OrderStore
 
 
 def copies(store: OrderStore, order_id: str, count: int, seller_count: int = 7) -> list[str]:
@@ -16,10 +16,10 @@ def copies(store: OrderStore, order_id: str, count: int, seller_count: int = 7) 
     Written in batches: the store's own writes make the first, and a thousand of them in moto take a minute.
     """
     original = store.get(order_id, WAREHOUSE)
-    request = original[stored.REQUEST]
+    request = original[item.REQUEST]
     made = []
     for number in range(count):
-        copy_id = stored.order_id_for(f"S-{number % seller_count}", f"COPY-{number}")
+        copy_id = item.order_id_for(f"S-{number % seller_count}", f"COPY-{number}")
         due_at = timestamp(
             datetime.fromisoformat(request["due_at"].replace("Z", "+00:00")) + timedelta(milliseconds=number % 97)
         )
@@ -29,12 +29,12 @@ def copies(store: OrderStore, order_id: str, count: int, seller_count: int = 7) 
                 "order_id": copy_id,
                 "seller_id": f"S-{number % seller_count}",
                 "reference": f"COPY-{number}",
-                stored.REQUEST: {**request, "due_at": due_at},
-                **stored.queue_keys(due_at, copy_id),
+                item.REQUEST: {**request, "due_at": due_at},
+                **item.queue_keys(due_at, copy_id),
             }
         )
     client = store.client
     for start in range(0, len(made), 25):
-        batch = [{"PutRequest": {"Item": to_item(item)}} for item in made[start : start + 25]]
+        batch = [{"PutRequest": {"Item": to_item(copy)}} for copy in made[start : start + 25]]
         client.batch_write_item(RequestItems={store.table_name: batch})
-    return [item["order_id"] for item in made]
+    return [copy["order_id"] for copy in made]

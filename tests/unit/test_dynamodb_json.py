@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from orders.dynamodb_json import from_attribute, to_attribute
+from orders.dynamodb import from_attribute, to_attribute
 
 ORDER = {
     "order_id": "ord_" + "a" * 26,

@@ -1,4 +1,4 @@
-"""orders.notifications with plain values: stored items in, the event of docs/api.md §4 (or nothing) out."""
+"""orders.notification.events with plain values: stored items in, the event of docs/api.md §4 (or nothing) out."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 from orders import domain
 from orders.domain import NOTIFIED_EVENTS, Action, Event, OrderStatus, RequestStatus, State, Transition
-from orders.notifications import event_for_change, event_for_record, publish, sns_message
+from orders.notification.events import event_for_change, event_for_record, publish, sns_message
 from tests.support.api import NEW_ORDER
 
 ORDER_ID = "ord_abcdefghijklmnopqrstuvwxyz"

@@ -147,13 +147,16 @@ def test_each_reader_may_query_exactly_the_indexes_its_store_calls_use():
 
 
 def test_the_queue_indexes_are_sparse_on_attributes_only_a_pending_request_has():
-    from orders import stored
+    from orders import item as order_item
 
     definitions = {d["IndexName"]: d for d in table_definition("t")["GlobalSecondaryIndexes"]}
-    assert [k["AttributeName"] for k in definitions["warehouse-queue"]["KeySchema"]] == [stored.QUEUE, stored.QUEUE_DUE]
+    assert [k["AttributeName"] for k in definitions["warehouse-queue"]["KeySchema"]] == [
+        order_item.QUEUE,
+        order_item.QUEUE_DUE,
+    ]
     assert [k["AttributeName"] for k in definitions["escalation-due"]["KeySchema"]] == [
-        stored.QUEUE,
-        stored.ESCALATION_DUE,
+        order_item.QUEUE,
+        order_item.ESCALATION_DUE,
     ]
     assert definitions["escalation-due"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
 

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from infra.local.verify_signature import verify
-from orders.dynamodb_json import from_attribute, to_attribute
-from orders.webhooks import MAX_URL_LENGTH, UnsafeUrl, check, is_public, signature
+from orders.dynamodb import from_attribute, to_attribute
+from orders.notification.webhooks import MAX_URL_LENGTH, UnsafeUrl, check, is_public, signature
 
 
 def resolving_to(*addresses: str):

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import secrets
 from http import HTTPStatus
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from botocore.exceptions import BotoCoreError, ClientError
 
-from orders import webhooks
-from orders.api import ChannelId, FieldRefused, app, documented, handler, seller
-from orders.channels import NotificationStore
-from orders.models import Channel, ChannelBody, ChannelList, NewChannel, NotifiedEvent, TestSent
+from orders.api import FieldRefused, app, documented, handler, seller
+from orders.domain import NOTIFIED_EVENT_NAMES
+from orders.notification import events, webhooks
+from orders.notification.http import ChannelId
+from orders.notification.models import Channel, ChannelBody, ChannelList, NewChannel, TestSent
+from orders.notification.store import NotificationStore
 from orders.settings import settings, sns
-from orders.store import StoreUnavailable, now
 
 __all__ = ["handler"]
 
-ALL_EVENTS: list[str] = list(NotifiedEvent.__args__)  # type: ignore[attr-defined]
 _store = NotificationStore()
 
 
-def shown(channel: dict) -> Channel:
-    return Channel.model_construct(**{name: channel.get(name) for name in Channel.model_fields})
+def shown(channel: dict[str, Any]) -> Channel:
+    fields: dict[str, Any] = {name: channel.get(name) for name in Channel.model_fields}
+    return Channel.model_construct(**fields)
 
 
 @app.post(
@@ -40,9 +39,10 @@ def create_channel(body: ChannelBody) -> Response[NewChannel]:
         webhooks.check(body.url, allow_local=settings().allow_local_webhooks)
     except webhooks.UnsafeUrl as unsafe:
         raise FieldRefused("url", f"Not a URL this service will call: {unsafe}.") from unsafe
-    event_types = list(dict.fromkeys(body.event_types or ALL_EVENTS))
+    event_types = list(dict.fromkeys(body.event_types or NOTIFIED_EVENT_NAMES))
     channel = _store.create_channel(caller.seller_id, body.url, event_types, body.description)
-    created = NewChannel.model_construct(**{name: channel.get(name) for name in NewChannel.model_fields})
+    fields: dict[str, Any] = {name: channel.get(name) for name in NewChannel.model_fields}
+    created = NewChannel.model_construct(**fields)
     return Response(status_code=HTTPStatus.CREATED, content_type=content_types.APPLICATION_JSON, body=created)
 
 
@@ -67,7 +67,7 @@ def list_channels() -> Response[ChannelList]:
     },
     tags=["notifications"],
 )
-def delete_channel(channel_id: ChannelId):  # noqa: ANN201 - no body: Powertools would model a return annotation
+def delete_channel(channel_id: ChannelId):  # type: ignore[no-untyped-def]  # no body: Powertools would model a return annotation
     _store.delete_channel(seller().seller_id, channel_id)
     return Response(status_code=HTTPStatus.NO_CONTENT, body="")
 
@@ -83,23 +83,7 @@ def delete_channel(channel_id: ChannelId):  # noqa: ANN201 - no body: Powertools
 def test_channel(channel_id: ChannelId) -> Response[TestSent]:
     caller = seller()
     _store.channel(caller.seller_id, channel_id)  # 404 unless it is the caller's
-    event = {
-        "event_id": f"test_{secrets.token_hex(13)}",
-        "event_type": "TEST",
-        "occurred_at": now(),
-        "seller_id": caller.seller_id,
-        "channel_id": channel_id,
-    }
-    try:
-        sns().publish(
-            TopicArn=settings().topic_arn,
-            Message=json.dumps(event, separators=(",", ":")),
-            MessageAttributes={
-                "event_type": {"DataType": "String", "StringValue": "TEST"},
-                "seller_id": {"DataType": "String", "StringValue": caller.seller_id},
-            },
-        )
-    except (BotoCoreError, ClientError) as error:
-        raise StoreUnavailable(f"SNS: {error}") from error  # nothing was sent: 503, try again
-    body = TestSent.model_construct(event_id=event["event_id"], channel_id=channel_id)
+    event = events.test_event(caller.seller_id, channel_id)
+    events.publish(sns(), settings().topic_arn, event)  # PublishFailed: 503, nothing was sent
+    body = TestSent.model_construct(event_id=event.event_id, channel_id=channel_id)
     return Response(status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=body)

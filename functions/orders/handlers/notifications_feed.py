@@ -7,8 +7,10 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from orders.api import app, documented, handler, seller
-from orders.channels import NotificationStore
-from orders.models import Notification, NotificationPage, PageLimit
+from orders.models import PageLimit
+from orders.notification import http  # noqa: F401 - the room's errors, registered on the resolver
+from orders.notification.models import Notification, NotificationPage
+from orders.notification.store import NotificationStore
 
 __all__ = ["handler"]
 

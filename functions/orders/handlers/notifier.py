@@ -14,15 +14,14 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from botocore.exceptions import BotoCoreError, ClientError
 
-from orders import notifications
+from orders.notification import events
 from orders.observability import logger, metrics, tracer
 from orders.settings import settings, sns
 
 __all__ = ["handler"]
 
-# No parser model: the images are decoded by orders.dynamodb_json, as the store decodes its reads.
+# No parser model: the images are decoded by orders.dynamodb, as the store decodes its reads.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 # Never pause into the function's timeout: a timed-out invocation is retried just the same.
 _TIMEOUT_MARGIN_SECONDS = 1.0
@@ -36,12 +35,12 @@ def notify(record: DynamoDBRecord, lambda_context: Any = None) -> str | None:
     """Publish the event `record` carries; the event id, or None when the change tells nobody."""
     if processor.fail_messages:
         raise HeldBack(record.dynamodb.sequence_number if record.dynamodb else None)
-    event = notifications.event_for_record(record.raw_event)
+    event = events.event_for_record(record.raw_event)
     if event is None:
         return None
     try:
-        message_id = notifications.publish(sns(), settings().topic_arn, event)
-    except (BotoCoreError, ClientError):
+        message_id = events.publish(sns(), settings().topic_arn, event)
+    except events.PublishFailed:
         logger.exception("SNS publish failed", extra={"event_id": event.event_id})
         metrics.add_metric(name="NotificationPublishFailed", unit=MetricUnit.Count, value=1)
         _pause_before_retry(lambda_context)
@@ -69,4 +68,4 @@ def _pause_before_retry(lambda_context: Any) -> None:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The partial batch response: every record from the first failed one on, if any failed."""
     metrics.add_metric(name="StreamRecords", unit=MetricUnit.Count, value=len(event.get("Records", [])))
-    return process_partial_response(event=event, record_handler=notify, processor=processor, context=context)
+    return dict(process_partial_response(event=event, record_handler=notify, processor=processor, context=context))

@@ -1,7 +1,7 @@
 """Delivering one event to a seller's channels (docs/api.md §7), apart from SQS: record it in the
 feed, then POST it, signed, to each channel that takes its type and has not answered 2xx for it yet.
 
-The delivery handler (handlers/deliver_notifications.py) runs this per message of its batch and
+The delivery function (orders/handlers/deliver_notifications.py) runs this per message of its batch and
 decides, from the outcome, whether the message is done, waits for a retry, or goes to the
 dead-letter queue.
 """
@@ -14,12 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from orders import webhooks
-from orders.channels import NotificationStore
-from orders.models import Notification, NotifiedEvent
-
-TEST = "TEST"
-NOTIFIED = frozenset(NotifiedEvent.__args__)  # type: ignore[attr-defined]
+from orders.domain import NOTIFIED_EVENT_NAMES
+from orders.notification import webhooks
+from orders.notification.events import TEST
+from orders.notification.models import Notification
+from orders.notification.store import NotificationStore
 
 
 class Unreadable(ValueError):
@@ -43,7 +42,7 @@ class Outcome:
 def read_event(body: str, attributes: dict[str, Any]) -> dict[str, Any]:
     """The event a message carries; Unreadable when it is not one (or its attributes disagree with it)."""
     try:
-        event = json.loads(body)
+        event: dict[str, Any] = json.loads(body)
     except ValueError as error:
         raise Unreadable("not JSON") from error
     if not isinstance(event, dict):
@@ -51,7 +50,7 @@ def read_event(body: str, attributes: dict[str, Any]) -> dict[str, Any]:
     if event.get("event_type") == TEST:
         if not all(isinstance(event.get(name), str) for name in ("event_id", "seller_id", "channel_id", "occurred_at")):
             raise Unreadable("a TEST event without its fields")
-    elif event.get("event_type") in NOTIFIED:
+    elif event.get("event_type") in NOTIFIED_EVENT_NAMES:
         try:
             event = Notification.model_validate(event).model_dump(mode="json")
         except ValueError as error:

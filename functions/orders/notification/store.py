@@ -17,24 +17,39 @@ even before TTL removes it.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from orders.dynamodb_json import from_item, to_item
+from orders.dynamodb import (
+    call,
+    decode_page_token,
+    encode_page_token,
+    error_code,
+    from_item,
+    from_items,
+    now,
+    refused_item,
+    timestamp,
+    to_item,
+)
+from orders.notification.models import CHANNEL_ID_PATTERN
 from orders.settings import dynamodb, settings
-from orders.store import call, timestamp
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 MAX_CHANNELS = 5
 FEED_DAYS = 90
-CHANNEL_ID_PATTERN = r"^ch_[a-z2-7]{26}$"
 _CHANNEL_ID = re.compile(CHANNEL_ID_PATTERN)
+# What a feed page's token holds: the last event's sort key.
+FEED_POSITION = {"sk": re.compile(r"FEED#[0-9T:.\-Z]+#ord_[a-z2-7]{26}:[0-9]+", re.ASCII)}
+Channel = dict[str, Any]
 
 
 class ChannelLimit(Exception):
@@ -45,10 +60,6 @@ class ChannelNotFound(Exception):
     def __init__(self, channel_id: str):
         super().__init__(channel_id)
         self.channel_id = channel_id
-
-
-class InvalidFeedToken(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ def _feed_key(occurred_at: str, event_id: str) -> str:
 
 
 class NotificationStore:
-    def __init__(self, table_name: str | None = None, client: Any = None):
+    def __init__(self, table_name: str | None = None, client: DynamoDBClient | None = None):
         self._table_name = table_name
         self._client = client
 
@@ -85,12 +96,12 @@ class NotificationStore:
         return self._table_name or settings().notifications_table_name
 
     @property
-    def client(self) -> Any:
+    def client(self) -> DynamoDBClient:
         return self._client or dynamodb()
 
     # -- channels --------------------------------------------------------------------------
 
-    def create_channel(self, seller_id: str, url: str, event_types: list[str], description: str | None) -> dict:
+    def create_channel(self, seller_id: str, url: str, event_types: list[str], description: str | None) -> Channel:
         """A new channel, with its secret; ChannelLimit when the seller has MAX_CHANNELS already."""
         channel = {
             "pk": _seller_key(seller_id),
@@ -100,7 +111,7 @@ class NotificationStore:
             "url": url,
             "event_types": event_types,
             "description": description,
-            "created_at": timestamp(datetime.now(UTC)),
+            "created_at": now(),
             "secret": new_secret(),
         }
         channel["sk"] = f"CHANNEL#{channel['channel_id']}"
@@ -133,7 +144,7 @@ class NotificationStore:
             raise
         return channel
 
-    def channels(self, seller_id: str) -> list[dict]:
+    def channels(self, seller_id: str) -> list[Channel]:
         """The seller's channels, oldest first (at most MAX_CHANNELS: one Query)."""
         page = call(
             self.client.query,
@@ -142,9 +153,9 @@ class NotificationStore:
             ExpressionAttributeValues=to_item({":pk": _seller_key(seller_id), ":channel": "CHANNEL#"}),
             ConsistentRead=True,
         )
-        return sorted((from_item(item) for item in page["Items"]), key=lambda channel: channel["created_at"])
+        return sorted(from_items(page["Items"]), key=lambda channel: channel["created_at"])
 
-    def channel(self, seller_id: str, channel_id: str) -> dict:
+    def channel(self, seller_id: str, channel_id: str) -> Channel:
         if not _CHANNEL_ID.fullmatch(channel_id):
             raise ChannelNotFound(channel_id)
         found = call(
@@ -153,9 +164,10 @@ class NotificationStore:
             Key=to_item({"pk": _seller_key(seller_id), "sk": f"CHANNEL#{channel_id}"}),
             ConsistentRead=True,
         ).get("Item")
-        if found is None:
+        channel = from_item(found)
+        if channel is None:
             raise ChannelNotFound(channel_id)
-        return from_item(found)
+        return channel
 
     def delete_channel(self, seller_id: str, channel_id: str) -> None:
         """Remove the seller's channel (ChannelNotFound when the seller has none by that id)."""
@@ -210,9 +222,9 @@ class NotificationStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
-            old = from_item(error.response.get("Item")) or {}
+            old = refused_item(error) or {}
             return Recorded(False, frozenset(old.get("delivered") or ()))
         return Recorded(True, frozenset())
 
@@ -228,7 +240,7 @@ class NotificationStore:
             ExpressionAttributeValues=to_item({":channels": frozenset(channel_ids)}),
         )
 
-    def feed(self, seller_id: str, *, limit: int, page_token: str | None) -> tuple[list[dict], str | None]:
+    def feed(self, seller_id: str, *, limit: int, page_token: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """A page of the seller's events, newest first, from the last 90 days: one Query."""
         oldest = "FEED#" + timestamp(datetime.now(UTC) - timedelta(days=FEED_DAYS))
         query: dict[str, Any] = {
@@ -241,35 +253,21 @@ class NotificationStore:
             "Limit": limit + 1,
         }
         if page_token:
-            position = _decode_feed_token(page_token)
+            position = decode_page_token(page_token, FEED_POSITION)["sk"]
             if position < oldest:
                 return [], None  # a token older than the feed keeps: nothing after it is kept either
             query["ExclusiveStartKey"] = to_item({"pk": _seller_key(seller_id), "sk": position})
         page = call(self.client.query, **query)
-        items = [from_item(item) for item in page["Items"]]
+        items = from_items(page["Items"])
         shown = items[:limit]
         more = len(items) > limit or "LastEvaluatedKey" in page
-        token = _encode_feed_token(shown[-1]["sk"]) if more and shown else None
+        token = encode_page_token({"sk": shown[-1]["sk"]}) if more and shown else None
         return [item["event"] for item in shown], token
 
 
 def _cancelled_by(error: ClientError, index: int) -> bool:
     """Whether a cancelled transaction failed on the condition of its item `index`."""
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+    if error_code(error) != "TransactionCanceledException":
         return False
     reasons = error.response.get("CancellationReasons") or []
     return len(reasons) > index and reasons[index].get("Code") == "ConditionalCheckFailed"
-
-
-def _encode_feed_token(position: str) -> str:
-    return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
-
-
-def _decode_feed_token(token: str) -> str:
-    try:
-        position = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-    except (binascii.Error, ValueError) as error:
-        raise InvalidFeedToken("next_token is not a token this API issued") from error
-    if not re.fullmatch(r"FEED#[0-9T:.\-Z]+#ord_[a-z2-7]{26}:[0-9]+", position):
-        raise InvalidFeedToken("next_token is not a token this API issued")
-    return position

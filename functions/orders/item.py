@@ -1,47 +1,99 @@
-"""The stored order: how an item of the orders table is laid out, built, read back into a `State`,
-and turned into the `Order` callers see. Every other module asks this one about the item's layout.
+"""The stored order: how an item of the orders table is laid out (`OrderItem`), built, and read back
+into a `State`. Every other module asks this one about the item's layout.
 
 An item holds the order's own fields (`ORDER_FIELDS`), `cancellation_request` (absent until a
 request is made, then the map `new_request` builds) and `history`: one entry per change,
-`{at, event, by, to_status?}`. `from_status` is not stored: it is the status the entry before
-left, derived when read, so that every write is one update expression that needs no read.
+`{at, event, by, to_status?, changed?}`. `from_status` is not stored: it is the status the entry
+before left, derived when read (`history_with_statuses`), so that every write is one update
+expression that needs no read.
 
 While its request is pending, an order also holds the keys of the warehouse's queue (`QUEUE`,
 `QUEUE_DUE`: the sparse index `warehouse-queue`) and, until it is escalated, `ESCALATION_DUE`
 (the sparse index `escalation-due`, which the sweep reads). The request's write adds them; the
 escalation's removes `ESCALATION_DUE`; the decision's (or the despatch's) removes all three.
+
+Pure: the item is plain values here; orders.dynamodb turns it into DynamoDB's typed JSON and back.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final, NotRequired, TypedDict, cast
 
-from orders.domain import (
-    Caller,
-    Details,
-    Event,
-    OrderStatus,
-    RequestStatus,
-    State,
-    cancellation_option,
-    editing_option,
-)
-from orders.models import Order
+from orders.domain import Caller, Details, Event, OrderStatus, RequestStatus, Seller, State
 
-KEY = "order_id"
-SELLER = "seller_id"
-STATUS = "status"
-REQUEST = "cancellation_request"
-HISTORY = "history"
-VERSION = "version"
-SELLER_CREATED = "seller_created"  # the by-status index's sort key
+
+class LineRecord(TypedDict):
+    sku: str
+    quantity: int
+
+
+class RecipientRecord(TypedDict):
+    name: str
+    address_line1: str
+    address_line2: NotRequired[str | None]
+    city: str
+    postcode: str
+    country: str
+
+
+class HistoryRecord(TypedDict):
+    at: str
+    event: str
+    by: str
+    to_status: NotRequired[str]
+    changed: NotRequired[list[str]]
+
+
+class RequestRecord(TypedDict):
+    status: str
+    reason_code: str | None
+    note: str | None
+    requested_at: str
+    # Requests made before the time limit existed have neither.
+    due_at: NotRequired[str | None]
+    escalated_at: NotRequired[str | None]
+    decision_reason_code: str | None
+    decision_note: str | None
+    decided_at: str | None
+
+
+class OrderItem(TypedDict):
+    """An item of the orders table, as `orders.dynamodb.from_item` reads it and `new_item` builds it."""
+
+    order_id: str
+    seller_id: str
+    reference: str
+    items: list[LineRecord]
+    recipient: RecipientRecord
+    courier_service: str
+    status: str
+    tracking_number: str | None
+    created_at: str
+    updated_at: str
+    version: int
+    history: list[HistoryRecord]
+    seller_created: NotRequired[str]
+    cancellation_request: NotRequired[RequestRecord]
+    queue: NotRequired[str]
+    queue_due: NotRequired[str]
+    escalation_due: NotRequired[str]
+
+
+KEY: Final = "order_id"
+SELLER: Final = "seller_id"
+STATUS: Final = "status"
+REQUEST: Final = "cancellation_request"
+HISTORY: Final = "history"
+VERSION: Final = "version"
+SELLER_CREATED: Final = "seller_created"  # the by-status index's sort key
 # The pending-request indexes: one partition, sorted by "<due_at>#<order_id>" (most urgent first).
-QUEUE = "queue"
-QUEUE_DUE = "queue_due"
-ESCALATION_DUE = "escalation_due"
-QUEUE_PARTITION = "CANCELLATION_REQUESTS"
+QUEUE: Final = "queue"
+QUEUE_DUE: Final = "queue_due"
+ESCALATION_DUE: Final = "escalation_due"
+QUEUE_PARTITION: Final = "CANCELLATION_REQUESTS"
 QUEUE_ATTRIBUTES = (QUEUE, QUEUE_DUE, ESCALATION_DUE)
 
 # The order's own fields, shown to callers as they are stored.
@@ -60,6 +112,15 @@ ORDER_FIELDS = (
 )
 # The cancellation request's fields that a decision writes.
 DECISION_FIELDS = ("decision_reason_code", "decision_note", "decided_at")
+
+
+def read(values: Mapping[str, Any]) -> OrderItem:
+    """An item of the orders table, as DynamoDB handed it back (orders.dynamodb.from_item's plain values).
+
+    The one place a plain dict becomes an `OrderItem`: every item of the table is written by this
+    module's `new_item` and the store's update expressions, so its layout is this module's.
+    """
+    return cast(OrderItem, values)
 
 
 def order_id_for(seller_id: str, reference: str) -> str:
@@ -81,23 +142,25 @@ def seller_prefix(seller_id: str) -> str:
     return f"{len(seller_id)}:{seller_id}#"
 
 
-def new_item(seller_id: str, draft: dict[str, Any], at: str) -> dict[str, Any]:
+def new_item(seller_id: str, draft: dict[str, Any], at: str) -> OrderItem:
     """A new order's item: the seller's draft (reference, items, recipient, courier) as received at `at`."""
-    return {
-        "order_id": order_id_for(seller_id, draft["reference"]),
-        "seller_id": seller_id,
-        **draft,
-        "status": OrderStatus.PENDING.value,
-        "tracking_number": None,
-        "created_at": at,
-        SELLER_CREATED: seller_created(seller_id, at),
-        "updated_at": at,
-        "version": 1,
-        "history": [history_entry(at, Event.ORDER_CREATED, Caller(seller_id), OrderStatus.PENDING)],
-    }
+    return read(
+        {
+            "order_id": order_id_for(seller_id, draft["reference"]),
+            "seller_id": seller_id,
+            **draft,
+            "status": OrderStatus.PENDING.value,
+            "tracking_number": None,
+            "created_at": at,
+            SELLER_CREATED: seller_created(seller_id, at),
+            "updated_at": at,
+            "version": 1,
+            "history": [history_entry(at, Event.ORDER_CREATED, Seller(seller_id), OrderStatus.PENDING)],
+        }
+    )
 
 
-def new_request(details: Details, at: str, due_at: str) -> dict[str, Any]:
+def new_request(details: Details, at: str, due_at: str) -> RequestRecord:
     """The `cancellation_request` map a seller's request writes: due `due_at`, not escalated yet."""
     return {
         "status": RequestStatus.REQUESTED.value,
@@ -106,7 +169,9 @@ def new_request(details: Details, at: str, due_at: str) -> dict[str, Any]:
         "requested_at": at,
         "due_at": due_at,
         "escalated_at": None,
-        **dict.fromkeys(DECISION_FIELDS),
+        "decision_reason_code": None,
+        "decision_note": None,
+        "decided_at": None,
     }
 
 
@@ -131,9 +196,9 @@ def queue_keys(due_at: str, order_id: str) -> dict[str, str]:
 
 def history_entry(
     at: str, event: Event, caller: Caller, to_status: OrderStatus | None, changed: list[str] | None = None
-) -> dict[str, Any]:
+) -> HistoryRecord:
     """One change's history entry; `to_status` only where the change moves the status, `changed` for an edit."""
-    entry: dict[str, Any] = {"at": at, "event": event.value, "by": caller.label}
+    entry: HistoryRecord = {"at": at, "event": event.value, "by": caller.label}
     if to_status:
         entry["to_status"] = to_status.value
     if changed:
@@ -141,63 +206,42 @@ def history_entry(
     return entry
 
 
-def state_of(item: dict[str, Any]) -> State:
+def state_of(item: OrderItem) -> State:
     """What the rules look at in a stored order."""
     request = item.get(REQUEST)
     return State(OrderStatus(item[STATUS]), RequestStatus(request["status"]) if request else None)
 
 
-def visible_to(item: dict[str, Any] | None, caller: Caller) -> bool:
+def visible_to(item: OrderItem | None, caller: Caller) -> bool:
     """Whether the item exists for `caller`: another seller's order does not."""
-    return item is not None and caller.may_see(item.get(SELLER))
+    return item is not None and caller.may_see(item[SELLER])
 
 
-def request_of(item: dict[str, Any]) -> dict[str, Any]:
-    """The cancellation request as stored (empty when there is none)."""
-    return item.get(REQUEST) or {}
+def request_of(item: OrderItem) -> RequestRecord | None:
+    """The cancellation request as stored (None when there is none)."""
+    return item.get(REQUEST)
 
 
-def reached_at(item: dict[str, Any], status: OrderStatus) -> str | None:
+def reached_at(item: OrderItem, status: OrderStatus) -> str | None:
     """When the order last moved to `status`, from its history."""
     return next((entry["at"] for entry in reversed(item[HISTORY]) if entry.get("to_status") == status), None)
 
 
-def is_one_change(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+def is_one_change(old: OrderItem | None, new: OrderItem) -> bool:
     """Whether a write from `old` to `new` is one change made by the store: one version and one entry more."""
     version, entries = (old[VERSION], len(old[HISTORY])) if old is not None else (0, 0)
     return new[VERSION] == version + 1 and len(new[HISTORY]) == entries + 1
 
 
-def last_change(item: dict[str, Any]) -> dict[str, Any]:
+def last_change(item: OrderItem) -> HistoryRecord:
     """The history entry of the write that made this item."""
     return item[HISTORY][-1]
 
 
-def to_order(item: dict[str, Any], state: State | None = None) -> Order:
-    """The order as callers see it: the stored fields plus what is derived from them.
-
-    `state` is the item's state where the caller already knows it (the store does after a command).
-    """
-    state = state or state_of(item)
-    option, unavailable_reason = cancellation_option(state)
-    editing, not_editable = editing_option(state)
-    return Order.model_validate(
-        {
-            **{name: item.get(name) for name in ORDER_FIELDS},
-            "cancellation": {
-                "option": option,
-                "unavailable_reason": unavailable_reason,
-                "request": item.get(REQUEST),
-            },
-            "editing": {"option": editing, "unavailable_reason": not_editable},
-            "history": _history(item[HISTORY]),
-        }
-    )
-
-
-def _history(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each entry's from/to status: the status the one before it left, and its own (if it moved)."""
-    entries, status = [], None
+def history_with_statuses(stored: list[HistoryRecord]) -> list[dict[str, Any]]:
+    """Each entry with its from/to status: the status the one before it left, and its own (if it moved)."""
+    entries: list[dict[str, Any]] = []
+    status: str | None = None
     for entry in stored:
         to_status = entry.get("to_status") or status
         entries.append({**entry, "from_status": status, "to_status": to_status})

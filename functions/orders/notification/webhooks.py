@@ -68,22 +68,8 @@ def is_public(address: str) -> bool:
 
 def check(url: str, *, allow_local: bool = False, resolver: Resolver | None = None) -> Target:
     """The target of a URL the rules allow; UnsafeUrl saying why otherwise. `resolver`: `resolve` unless given."""
-    if not isinstance(url, str) or len(url) > MAX_URL_LENGTH:
-        raise UnsafeUrl(f"the URL must be at most {MAX_URL_LENGTH} characters")
-    if any(ord(character) < 0x21 or ord(character) == 0x7F for character in url) or not url.isascii():
-        raise UnsafeUrl("the URL must be ASCII with no spaces or control characters (percent-encode the rest)")
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port
-    except ValueError as error:
-        raise UnsafeUrl(f"the URL is malformed ({error})") from error
+    parts, port = _split(url)
     host = (parts.hostname or "").lower()
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise UnsafeUrl("the URL must not carry user info (user:password@)")
-    if not host:
-        raise UnsafeUrl("the URL has no host")
-    if parts.fragment:
-        raise UnsafeUrl("the URL must not have a fragment (#...)")
     local = allow_local and host in LOCAL_HOSTS
     if parts.scheme != "https" and not (local and parts.scheme == "http"):
         allowed = (
@@ -101,6 +87,26 @@ def check(url: str, *, allow_local: bool = False, resolver: Resolver | None = No
     if refused:
         raise UnsafeUrl(f"the host {host} resolves to {refused[0]}, which is not a public address")
     return Target(parts.scheme, host, port, path, addresses[0])
+
+
+def _split(url: str) -> tuple[urllib.parse.SplitResult, int | None]:
+    """The URL's parts and port, once it is plain ASCII of a sane length with a host and nothing hidden."""
+    if not isinstance(url, str) or len(url) > MAX_URL_LENGTH:
+        raise UnsafeUrl(f"the URL must be at most {MAX_URL_LENGTH} characters")
+    if any(ord(character) < 0x21 or ord(character) == 0x7F for character in url) or not url.isascii():
+        raise UnsafeUrl("the URL must be ASCII with no spaces or control characters (percent-encode the rest)")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise UnsafeUrl(f"the URL is malformed ({error})") from error
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise UnsafeUrl("the URL must not carry user info (user:password@)")
+    if not parts.hostname:
+        raise UnsafeUrl("the URL has no host")
+    if parts.fragment:
+        raise UnsafeUrl("the URL must not have a fragment (#...)")
+    return parts, port
 
 
 # -- the signature ------------------------------------------------------------------------------

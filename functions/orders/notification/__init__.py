@@ -1,0 +1,13 @@
+"""The sellers' notification room (docs/api.md §4 and §7): what a change tells, and how it reaches the seller.
+
+    events.py     a stream record -> the §4 event -> its SNS message (and the TEST event)
+    store.py      the notifications table: each seller's webhook channels and feed
+    webhooks.py   which URLs may be called, the signature, and the POST
+    delivery.py   one event to its seller's feed and channels
+    models.py     the room's HTTP bodies: the event, the feed's page, channels
+    http.py       the room's path parameter and errors as problems, registered on orders.api's resolver
+
+Its arrows point into the orders room and never back: it reads orders.item (a stream image is a
+stored order), orders.models (an event shows the order's cancellation as GET /orders/{id} does),
+orders.dynamodb, orders.settings and orders.api's resolver; nothing of the orders room imports it.
+"""
