@@ -1,13 +1,23 @@
-"""The store's DynamoDB JSON: what boto3's TypeSerializer and TypeDeserializer gave, for an order's values."""
+"""orders.dynamodb: the typed JSON (what boto3's TypeSerializer and TypeDeserializer gave, for an order's values)
+and the page tokens of every listing."""
 
 from __future__ import annotations
 
+import base64
+import re
 from decimal import Decimal
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from orders.dynamodb import from_attribute, to_attribute
+from orders.dynamodb import (
+    TIMESTAMP,
+    InvalidPageToken,
+    decode_page_token,
+    encode_page_token,
+    from_attribute,
+    to_attribute,
+)
 
 ORDER = {
     "order_id": "ord_" + "a" * 26,
@@ -68,3 +78,35 @@ def test_what_an_order_never_holds_is_refused_not_guessed():
         to_attribute(frozenset())  # DynamoDB has no empty set
     with pytest.raises(TypeError):
         to_attribute({1, 2})
+
+
+# -- the one page-token codec (listings, the warehouse's queue, the feed) --------------------------
+
+POSITION = {"order_id": re.compile(r"ord_[a-z2-7]{26}"), "created_at": TIMESTAMP}
+
+
+def test_a_page_token_gives_back_the_position_it_was_made_from():
+    position = {"order_id": "ord_" + "a" * 26, "created_at": "2026-12-01T10:00:00.000000Z"}
+    token = encode_page_token(position)
+    assert "=" not in token and token.isascii()
+    assert decode_page_token(token, POSITION) == position
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "!!!",
+        "bm90IGpzb24",  # "not json"
+        encode_page_token({"order_id": "ord_" + "a" * 26}),  # a field missing
+        encode_page_token({"order_id": "ord_" + "a" * 26, "created_at": "2026", "extra": "x"}),  # one too many
+        encode_page_token({"order_id": "", "created_at": "2026-12-01T10:00:00.000000Z"}),  # empty
+        encode_page_token({"order_id": "ord_x", "created_at": "2026-12-01T10:00:00.000000Z"}),  # another shape
+        base64.urlsafe_b64encode(b'{"order_id": 1, "created_at": []}').decode(),  # not text
+        base64.urlsafe_b64encode(b"[1, 2]").decode(),  # not an object
+        base64.urlsafe_b64encode(b"[" * 100_000).decode(),  # nested past the parser's limit
+    ],
+)
+def test_a_token_this_api_did_not_issue_is_refused(token):
+    with pytest.raises(InvalidPageToken):
+        decode_page_token(token, POSITION)
