@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from infra.local.stack import main, parameter_overrides
+from infra.local.cli import main, parameter_overrides
 from infra.ops.warehouse import _problem_text, due_text, duration, queue_table
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
