@@ -10,6 +10,7 @@ command line (`make run`) is cli.py, and what it prints first is banner.py.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -105,7 +106,7 @@ class LocalStack:
         self.moto_port = self._moto.port
         self._moto.reset()
 
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core.models import DEFAULT_ACCOUNT_ID
 
         from infra.local.resources import Clients, create_resources
 
@@ -250,7 +251,7 @@ class LocalStack:
                 batch_size=int(subscription.properties.get("BatchSize", 10)),
             )
             self.queue_pollers.append(poller)
-            self._spawn(lambda poller=poller: poller.run(self._stop), f"queue-{subscription.function}")
+            self._spawn(functools.partial(poller.run, self._stop), f"queue-{subscription.function}")
 
     def _start_stream_pollers(self, clients: Any, functions: Any) -> None:
         """One poller per DynamoDB event in the template, as Lambda runs one event source mapping each."""
@@ -270,7 +271,7 @@ class LocalStack:
                 settings=MappingSettings.from_template(subscription.function),
             )
             self._pollers.append(poller)
-            self._spawn(lambda poller=poller: poller.run(self._stop), f"stream-{subscription.function}")
+            self._spawn(functools.partial(poller.run, self._stop), f"stream-{subscription.function}")
 
     def _spawn(self, target: Callable[[], object], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)

@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -90,22 +90,22 @@ class _Discards:
 
     def __init__(self, describe: Callable[[str, _Batch], None]):
         self._describe = describe
-        self._condition: str | None = None
-        self._batch: _Batch | None = None
+        self._pending: tuple[str, _Batch] | None = None  # the condition, and the records given up for it
 
     def add(self, condition: str, batch: _Batch) -> None:
-        if self._batch is not None and condition == self._condition:
-            self._batch.records = self._batch.records + batch.records
-            self._batch.invocations = max(self._batch.invocations, batch.invocations)
-            self._batch.function_error = self._batch.function_error or batch.function_error
+        if self._pending is not None and condition == self._pending[0]:
+            given_up = self._pending[1]
+            given_up.records = given_up.records + batch.records
+            given_up.invocations = max(given_up.invocations, batch.invocations)
+            given_up.function_error = given_up.function_error or batch.function_error
             return
         self.flush()
-        self._condition, self._batch = condition, replace(batch)
+        self._pending = condition, replace(batch)
 
     def flush(self) -> None:
-        if self._batch is not None:
-            self._describe(self._condition, self._batch)
-        self._condition, self._batch = None, None
+        if self._pending is not None:
+            self._describe(*self._pending)
+        self._pending = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class StreamPoller:
         dynamodb_client: Any,
         streams_client: Any,
         table_name: str,
-        handler: Callable[[dict, Any], dict | None],
+        handler: Callable[[dict[str, Any], Any], dict[str, Any] | None],
         sqs_client: Any = None,
         on_failure_queue_url: str | None = None,
         settings: MappingSettings | None = None,
@@ -263,7 +263,7 @@ class StreamPoller:
     def _stream(self) -> str:
         if self._stream_arn is None:
             table = self.dynamodb.describe_table(TableName=self.table_name)["Table"]
-            self._stream_arn = table["LatestStreamArn"]
+            self._stream_arn = str(table["LatestStreamArn"])
         return self._stream_arn
 
     def _shards(self, stream_arn: str) -> Iterator[str]:
@@ -304,13 +304,14 @@ class StreamPoller:
         where: dict[str, Any] = {"ShardIteratorType": self.settings.starting_position}
         if shard in self._checkpoints:
             where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._checkpoints[shard]}
-        return self.streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, **where)["ShardIterator"]
+        iterator: str = self.streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, **where)["ShardIterator"]
+        return iterator
 
 
 # -- what Lambda sends and writes ---------------------------------------------------------------
 
 
-def _lambda_record(stream_arn: str, record: dict[str, Any]) -> dict[str, Any]:
+def _lambda_record(stream_arn: str, record: Mapping[str, Any]) -> dict[str, Any]:
     """A GetRecords record as Lambda's DynamoDB event carries it: JSON, with the stream's ARN and region."""
     change = record["dynamodb"]
     dynamodb = {
@@ -390,8 +391,8 @@ def _failure_description(
     }
 
 
-def _sequence_number(record: dict[str, Any]) -> str:
-    return record["dynamodb"]["SequenceNumber"]
+def _sequence_number(record: Mapping[str, Any]) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
 
 
 def _region(stream_arn: str) -> str:
