@@ -1,12 +1,17 @@
 """What `make run` prints once the stack is up: where everything is, and commands to paste.
 
-The URLs, the template's resources and the parameters in force, the demo orders (their ids
-derive from seller and reference, see demo.py), and the help-centre article's story as shell
-lines that work exactly as printed (tests/e2e/test_make_run.py runs them).
+Every line is a shell comment (`#`) or a command that works exactly as printed, so that any of
+them, or the whole banner, can be pasted into a shell (tests/e2e/test_make_run.py runs them): the
+URLs, the template's resources and the parameters in force, the demo orders (their ids derive
+from seller and reference, see demo.py), the help-centre article's story, and how to see what
+was told and stored. Commands name this stack's own URLs, so they work on any PORT.
 """
 
 from __future__ import annotations
 
+import shlex
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra import template
@@ -87,57 +92,85 @@ def _text(
     parameters: dict[str, str] | None = None,
     schedules: list[Any] | None = None,
 ) -> str:
-    lines = [
-        "",
-        "orders-local: the order-cancellation stack of template.yaml on this machine (moto, no Docker, no AWS)",
-        "",
-        *(
-            [f"  Portal    {portal_url}   (the seller portal: open it in a browser, sign in as S-1)"]
-            if portal_url
-            else []
-        ),
-        f"  API       {api_url}   (the {details['stage']} stage, served at /)",
-        f"  AWS       {aws_url}   (aws --endpoint-url {aws_url} --region {details['region']} ...)",
-        f"  OpenAPI   {api_url}/_local/openapi.json",
-    ]
-    lines += [f"  {name:<9} {value}" for name, value in details.items() if name not in ("stage", "region")]
-    if parameters:
-        lines += ["", "Template parameters in force (override one with PARAM_<Name>=value make run):"]
-        lines += [f"  {name:<30} {value}" for name, value in parameters.items()]
-    for schedule in schedules or []:
-        lines += [
-            "",
-            f"{schedule.function} runs every {schedule.rate_seconds} s ({schedule.expression}); run it now:",
-            f"  curl -s -X POST {api_url}/_local/schedules/{schedule.function}",
-        ]
-    if schedules and seeded:
-        lines += [
-            "To watch a request escalate: PARAM_CancellationRequestSlaSeconds=5 make run, request a",
-            "cancellation (step 3 below), wait five seconds, run the sweep as above, then:",
-            "  orders-warehouse queue --overdue        (.venv/bin/orders-warehouse outside the venv)",
-        ]
+    lines = ["", *_where(portal_url, api_url, aws_url, details, parameters or {})]
+    lines += _schedules(api_url, schedules or [], seeded)
     if seeded:
         lines += [
             "",
-            f"Demo orders of sellers {' and '.join(DEMO_SELLERS)}, the same for each (ids shown: {DEMO_SELLERS[0]}'s):",
+            f"# Demo orders of sellers {' and '.join(DEMO_SELLERS)}, the same for each (ids shown: "
+            f"{DEMO_SELLERS[0]}'s):",
         ]
         lines += [
-            f"  {order.reference}  {order_id_for(DEMO_SELLERS[0], order.reference)}  {order.shows}"
+            f"#   {order.reference}  {order_id_for(DEMO_SELLERS[0], order.reference)}  {order.shows}"
             for order in DEMO_ORDERS
         ]
-        lines += ["", "The help-centre article's story, to copy and paste into a shell:", ""]
+        lines += ["", "# The help-centre article's story, to copy and paste into a shell:", ""]
         lines += story_commands(api_url, order_id_for, details["region"])
+        lines += ["", *_what_s1_was_told(api_url)]
     lines += [
         "",
-        "And S-1's own system receives each outcome on its webhook, signed (a receiver the stack runs):",
-        f"  curl -s '{api_url}/_local/webhook-deliveries?seller_id=S-1' | python3 -m json.tool",
-        f"S-1's feed, as the portal shows it: GET {api_url}/notifications with S-1's token",
-        f"What the topic carried for S-1:  curl -s '{api_url}/_local/notifications?seller_id=S-1' | "
-        f"python3 -m json.tool",
-        f"Warehouse SigV4 credentials:    curl -s -X POST {api_url}/_local/warehouse-credentials",
-        f"The table, as DynamoDB holds it (moto takes any credentials): AWS_ACCESS_KEY_ID=testing "
-        f"AWS_SECRET_ACCESS_KEY=testing aws --endpoint-url {aws_url} --region {details['region']} "
-        f"dynamodb scan --table-name {details['Table']}",
+        "# Warehouse SigV4 credentials:",
+        f"curl -s -X POST {api_url}/_local/warehouse-credentials",
+        "# The table, as DynamoDB holds it (moto takes any credentials; this one needs the AWS CLI):",
+        f"AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws --endpoint-url {aws_url} "
+        f"--region {details['region']} dynamodb scan --table-name {details['Table']}",
         "",
     ]
     return "\n".join(lines)
+
+
+def _where(
+    portal_url: str | None, api_url: str, aws_url: str, details: dict[str, str], parameters: dict[str, str]
+) -> list[str]:
+    """Where everything is, as comments: the URLs, the template's resources, the parameters in force."""
+    lines = [
+        "# orders-local: the order-cancellation stack of template.yaml on this machine (moto, no Docker, no AWS)",
+        "#",
+    ]
+    if portal_url:
+        lines.append(f"#   Portal    {portal_url}   (the seller portal: open it in a browser, sign in as S-1)")
+    lines += [
+        f"#   API       {api_url}   (the {details['stage']} stage, served at /)",
+        f"#   AWS       {aws_url}   (moto's server: any credentials, region {details['region']})",
+        f"#   OpenAPI   {api_url}/_local/openapi.json",
+    ]
+    lines += [f"#   {name:<9} {value}" for name, value in details.items() if name not in ("stage", "region")]
+    if parameters:
+        lines += ["#", "# Template parameters in force (override one with PARAM_<Name>=value make run):"]
+        lines += [f"#   {name:<30} {value}" for name, value in parameters.items()]
+    return lines
+
+
+def _schedules(api_url: str, schedules: list[Any], seeded: bool) -> list[str]:
+    """How to run each scheduled function now, and to watch the warehouse's queue escalate."""
+    lines = []
+    for schedule in schedules:
+        lines += [
+            "",
+            f"# {schedule.function} runs every {schedule.rate_seconds} s ({schedule.expression}); run it now:",
+            f"curl -s -X POST {api_url}/_local/schedules/{schedule.function}",
+        ]
+    if schedules and seeded:
+        lines += [
+            "# To watch a request escalate: PARAM_CancellationRequestSlaSeconds=5 make run, request a",
+            "# cancellation (step 3 of the story below), wait five seconds, run the sweep above, then:",
+            f"{orders_warehouse()} --api {api_url} queue --overdue",
+        ]
+    return lines
+
+
+def _what_s1_was_told(api_url: str) -> list[str]:
+    return [
+        "# And S-1's own system receives each outcome on its webhook, signed (a receiver the stack runs):",
+        f"curl -s '{api_url}/_local/webhook-deliveries?seller_id=S-1' | python3 -m json.tool",
+        "# S-1's feed, as the portal shows it (with $TOKEN of step 1):",
+        f'curl -s {api_url}/notifications -H "Authorization: $TOKEN" | python3 -m json.tool',
+        "# What the topic carried for S-1:",
+        f"curl -s '{api_url}/_local/notifications?seller_id=S-1' | python3 -m json.tool",
+    ]
+
+
+def orders_warehouse() -> str:
+    """The warehouse's command line, as a path that works from any directory (it is in this venv)."""
+    script = Path(sys.executable).with_name("orders-warehouse")
+    return shlex.quote(str(script)) if script.exists() else f"{shlex.quote(sys.executable)} -m infra.ops.warehouse"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
 import subprocess
 from collections import Counter
@@ -87,8 +88,45 @@ def test_the_banner_names_the_urls_and_every_demo_order(stack: RunningStack):
     assert f"{stack.api_url}/_local/openapi.json" in output
     assert f"Portal    {stack.portal_url}" in output.split("API       ")[0]  # the portal's URL first
     assert f"curl -s '{stack.api_url}/_local/webhook-deliveries?seller_id=S-1'" in output
-    assert len(re.findall(r"^  SHOP-10\d\d  ord_[a-z2-7]{26}  ", output, re.M)) == 9
+    assert len(re.findall(r"^#   SHOP-10\d\d  ord_[a-z2-7]{26}  ", output, re.M)) == 9  # as comments
     assert stack.ready_seconds < 30
+
+
+def banner(output: str) -> list[str]:
+    """What make run printed before its ready line."""
+    return output.split("\nReady in ")[0].splitlines()
+
+
+def test_every_line_of_the_banner_is_a_comment_or_a_command_that_works_as_printed(stack: RunningStack):
+    lines = banner(stack.output())
+    commands = [line for line in lines if line.strip() and not line.startswith("#")]
+    story_lines = story(stack.output())
+    sign_in = story_lines[1]
+    assert sign_in.startswith("TOKEN=$(curl ")
+    # The story changes the demo orders: test_the_banners_commands_work_exactly_as_printed runs it once.
+    # Everything else is run here, each after the story's sign-in (the feed's command uses its $TOKEN).
+    others = [command for command in commands if command not in story_lines]
+    assert len(others) == 7, others
+    for command in others:
+        if command.startswith("AWS_ACCESS_KEY_ID=") and shutil.which("aws") is None:
+            # The AWS CLI is not installed here: the line must still be one a shell can run.
+            checked = subprocess.run(["bash", "-n", "-c", command], capture_output=True, text=True, timeout=30)
+            assert checked.returncode == 0, (command, checked.stderr)
+            continue
+        ran = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", f"{sign_in}\n{command}"], capture_output=True, text=True, timeout=60
+        )
+        assert ran.returncode == 0 and ran.stdout.strip(), (command, ran.stdout, ran.stderr)
+        if "json.tool" in command or "warehouse-credentials" in command:
+            json.loads(ran.stdout)
+
+    # The warehouse's command names this stack (on a port of its own, not 3000) and reads its queue
+    [warehouse_queue] = [command for command in others if "orders-warehouse" in command]
+    assert f"--api {stack.api_url} " in warehouse_queue and not stack.api_url.endswith(":3000")
+    # S-1's feed, as the portal shows it, with the story's token
+    [feed] = [command for command in others if "/notifications -H" in command]
+    ran = subprocess.run(["bash", "-c", f"{sign_in}\n{feed}"], capture_output=True, text=True, timeout=60)
+    assert {n["seller_id"] for n in json.loads(ran.stdout)["notifications"]} == {"S-1"}
 
 
 def test_a_busy_port_is_a_plain_error(stack: RunningStack, tmp_path):
