@@ -44,9 +44,9 @@ class PortalServer:
         self.port = self._served.port
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10) -> None:
         if self._served is not None:
-            self._served.stop()
+            self._served.stop(timeout)
 
     def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self._answer(Request(environ))(environ, start_response)

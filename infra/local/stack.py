@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -27,6 +28,7 @@ REGION = "eu-west-2"
 STACK_NAME = "orders-local"
 OPENAPI = template.ROOT / "openapi.json"
 _running = threading.Lock()  # moto's state is per process: one stack at a time
+STOP_SECONDS = 3.0  # how long `stop` may take, however busy the stack is
 
 
 class LocalStack:
@@ -59,6 +61,7 @@ class LocalStack:
         self._threads: list[threading.Thread] = []
         self._pollers: list[Any] = []
         self._moto: Any = None
+        self._functions: Any = None
         self._http: Any = None
         self._inbox: Any = None
         self._saved_environment: dict[str, str] | None = None
@@ -123,7 +126,7 @@ class LocalStack:
 
         from infra.local.functions import Functions
 
-        functions = Functions(self.resources)
+        functions = self._functions = Functions(self.resources)
         from infra.local.webhook_receiver import Receiver
 
         self.receiver = Receiver(host=self.host).start()  # the demo sellers' own systems
@@ -280,23 +283,33 @@ class LocalStack:
 
     # -- stop --------------------------------------------------------------------------------
 
-    def stop(self) -> None:
-        """HTTP server, pollers, subscriber, moto: each stopped and joined; the environment restored."""
+    def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """Everything stopped within `timeout` seconds, busy or not, in an order that lets each part end:
+        no new invocation (those queued behind the lock are refused at once), no new request, the
+        invocations in progress finished, the pollers and subscriber joined, then the servers, moto
+        last (the invocations in progress still call it); the environment restored. A thread still
+        busy at the deadline is left behind (ours are daemons): the stop does not wait for it."""
         if not self._started:
             return
+        deadline = time.monotonic() + timeout
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
         self._stop.set()
+        if self._functions is not None:
+            self._functions.close()
         if self._http is not None:
-            self._http.stop()
+            self._http.stop(left())
+        if self._functions is not None and not self._functions.wait_idle(left()):
+            log.warning("an invocation was still running when the stack stopped")
         for thread in self._threads:
-            thread.join(timeout=10)
+            thread.join(left())
         if self._inbox is not None:
-            self._inbox.join()
-        if self.receiver is not None:
-            self.receiver.stop()
-        if self.portal is not None:
-            self.portal.stop()
-        if self._moto is not None:
-            self._moto.stop()
+            self._inbox.join(left())
+        for server in (self.receiver, self.portal, self._moto):
+            if server is not None:
+                server.stop(left())
         if self._saved_environment is not None:
             os.environ.clear()
             os.environ.update(self._saved_environment)

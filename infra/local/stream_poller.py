@@ -15,7 +15,8 @@ mapping's settings read from template.yaml:
   writes it) goes to the on-failure SQS queue, and the shard moves on.
 
 Retries follow each other at once: `poll_once` returns when every record it read is
-delivered or discarded.
+delivered or discarded, or, under `run`, as soon as the stack stops: between pages, batches and
+retries, so that a backlog of thousands of records does not hold the stop up.
 """
 
 from __future__ import annotations
@@ -108,6 +109,10 @@ class _Discards:
         self._pending = None
 
 
+class _Stopped(Exception):
+    """The stack is stopping: the poll in progress ends where it is."""
+
+
 @dataclass(frozen=True)
 class _Result:
     """What one invocation did: how many records (from the front) succeeded, and whether it raised."""
@@ -149,17 +154,22 @@ class StreamPoller:
         self._iterators: dict[str, str] = {}  # shard id -> where the next read starts
         self._closed: set[str] = set()  # shards read to their end
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # run's stop: set, the poll in progress gives up
 
     # -- the loop ----------------------------------------------------------------------------
 
     def poll_once(self) -> int:
         """Deliver every record now in the stream (with retries); how many the handler took."""
         with self._lock:
-            stream_arn = self._stream()
-            return sum(self._poll_shard(stream_arn, shard) for shard in self._shards(stream_arn))
+            try:
+                stream_arn = self._stream()
+                return sum(self._poll_shard(stream_arn, shard) for shard in self._shards(stream_arn))
+            except _Stopped:
+                return 0
 
     def run(self, stop: threading.Event, interval: float = 0.2) -> None:
         """Poll until `stop` is set; a failed poll is logged and tried again, as Lambda keeps polling."""
+        self._stopping = stop
         while not stop.is_set():
             try:
                 self.poll_once()
@@ -187,6 +197,7 @@ class StreamPoller:
         discards = _Discards(lambda condition, batch: self._describe(stream_arn, shard, batch, condition))
         pending = deque([_Batch(records)])
         while pending:
+            self._unless_stopping()
             batch = pending.popleft()
             expired = self._expired_prefix(batch.records)
             if expired:
@@ -227,11 +238,16 @@ class StreamPoller:
         try:
             response = self.handler(event, context)
         except Exception:
+            self._unless_stopping()  # a failure because the stack stops is no failure to report
             log.warning("%s failed on %d records", self.settings.function_name, len(records), exc_info=True)
             return _Result(succeeded=0, function_error=True)
         if not self.settings.report_batch_item_failures:
             return _Result(succeeded=len(records))
         return _Result(succeeded=_succeeded_before_first_failure(response, records))
+
+    def _unless_stopping(self) -> None:
+        if self._stopping.is_set():
+            raise _Stopped()
 
     def _retries_left(self, retries: int) -> bool:
         limit = self.settings.maximum_retry_attempts
@@ -287,6 +303,7 @@ class StreamPoller:
         iterator = self._iterators.pop(shard, None) or self._iterator_at_checkpoint(stream_arn, shard)
         records: list[dict[str, Any]] = []
         while iterator:
+            self._unless_stopping()
             try:
                 page = self.streams.get_records(ShardIterator=iterator)
             except ClientError as error:

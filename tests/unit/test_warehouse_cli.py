@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
 from datetime import UTC, datetime
 
 import pytest
 
+from infra.local import cli
 from infra.local.cli import main, parameter_overrides
 from infra.ops.warehouse import _problem_text, due_text, duration, order_text, queue_table
 from infra.ops.warehouse import main as warehouse_main
@@ -163,3 +166,33 @@ def test_the_first_history_entry_says_the_status_the_order_was_created_in():
     assert "None" not in text
     [moved] = [line for line in text.splitlines() if "STATUS_UPDATED" in line]
     assert "PENDING -> PICKED" in moved
+
+
+class Exited(Exception):
+    """What os._exit would do to the main thread: go no further."""
+
+
+def test_make_runs_first_ctrl_c_stops_it_and_arms_the_watchdog_a_second_exits_at_once(monkeypatch):
+    exits: list[tuple[str | None, int]] = []
+    watchdog_fired = threading.Event()
+
+    def exit_now(reason: str | None, code: int) -> None:
+        exits.append((reason, code))
+        if threading.current_thread() is threading.main_thread():
+            raise Exited(code)
+        watchdog_fired.set()
+
+    monkeypatch.setattr(cli, "_exit_now", exit_now)
+    monkeypatch.setattr(cli, "HARD_STOP_SECONDS", 0.05)
+    stop, before = threading.Event(), signal.getsignal(signal.SIGINT)
+    with cli._signals_set(stop):
+        signal.raise_signal(signal.SIGTERM)
+        assert stop.is_set() and exits == []  # the first: stop, as the main loop then does
+        assert watchdog_fired.wait(timeout=10)  # had the stop hung: the watchdog's exit
+        with pytest.raises(Exited):
+            signal.raise_signal(signal.SIGINT)
+    assert exits == [
+        ("still stopping after 0.05 s: exiting anyway", 1),
+        ("SIGINT again: exiting at once", 128 + signal.SIGINT),
+    ]
+    assert signal.getsignal(signal.SIGINT) is before  # put back as it was
