@@ -297,6 +297,19 @@ class LocalStack:
             return max(0.0, deadline - time.monotonic())
 
         self._stop.set()
+        self._stop_work(left)
+        for server in (self.receiver, self.portal, self._moto):
+            if server is not None:
+                server.stop(left())
+        if self._saved_environment is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environment)
+            _forget_cached_settings()
+        self._started = False
+        _running.release()
+
+    def _stop_work(self, left: Callable[[], float]) -> None:
+        """No invocation and no request from now on; those in progress, the pollers and the subscriber ended."""
         if self._functions is not None:
             self._functions.close()
         if self._http is not None:
@@ -307,15 +320,6 @@ class LocalStack:
             thread.join(left())
         if self._inbox is not None:
             self._inbox.join(left())
-        for server in (self.receiver, self.portal, self._moto):
-            if server is not None:
-                server.stop(left())
-        if self._saved_environment is not None:
-            os.environ.clear()
-            os.environ.update(self._saved_environment)
-            _forget_cached_settings()
-        self._started = False
-        _running.release()
 
 
 @contextmanager
