@@ -13,7 +13,7 @@ prints the command with its own `--api`), it asks the stack for its warehouse cr
 
 What it prints for people is safe on a terminal: every text that comes from the API (a seller's
 note, a reference, a name, a SKU ...) shows its control, format (bidi included) and line-separator
-characters as escapes (`\n`, `\x1b`, `\u202e`), so no field can move the cursor, recolour the
+characters as escapes (`\\n`, `\\x1b`, `\\u202e`), so no field can move the cursor, recolour the
 screen or forge a line. `--json` prints JSON, which escapes them itself.
 
 A refusal prints the problem's title and detail and exits 1; a bad argument exits 2; output cut
