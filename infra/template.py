@@ -7,40 +7,46 @@ drift from what `sam deploy` creates.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
-    """Reads the short intrinsic forms (!Ref, !Sub, !GetAtt ...) as their long forms."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+class TemplateUnreadable(ValueError):
+    """template.yaml is not a template cfn-lint can read (what `make lint` would also report)."""
 
 
 @cache
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 - a safe loader
+    """template.yaml as plain dicts, lists and scalars, the short intrinsics (!Ref ...) in their long forms."""
+    # cfn-lint's own decoder (`make lint` reads the template with it too); imported here because
+    # importing cfn-lint takes over half a second, which only the callers that read the template pay.
+    from cfnlint.decode import decode
+
+    decoded, problems = decode(str(TEMPLATE))
+    if decoded is None or problems:
+        raise TemplateUnreadable(f"{TEMPLATE}: " + "; ".join(str(problem) for problem in problems))
+    return _plain_mapping(decoded)
+
+
+def _plain_mapping(mapping: dict[str, Any]) -> dict[str, Any]:
+    return {_plain(key): _plain(item) for key, item in mapping.items()}
+
+
+def _plain(value: Any) -> Any:
+    """cfn-lint's nodes (dict, list and str subclasses that carry line marks) as the plain types."""
+    if isinstance(value, dict):
+        return _plain_mapping(value)
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
 
 
 def resources(kind: str) -> dict[str, dict[str, Any]]:
@@ -255,36 +261,34 @@ class Resolver:
         return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
     def _intrinsic(self, key: str, argument: Any) -> Any:
-        match key:
-            case "Ref":
-                return self._ref(argument)
-            case "Fn::GetAtt":
-                logical, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
-                return self._attribute(logical, attribute)
-            case "Fn::Sub":
-                text, variables = (argument, {}) if isinstance(argument, str) else argument
-                return self._sub(text, {name: self(item) for name, item in variables.items()})
-            case "Fn::Join":
-                separator, items = argument
-                return separator.join(str(item) for item in self(items))
-            case "Fn::Select":
-                index, items = argument
-                return self(items)[int(self(index))]
-            case "Fn::If":
-                condition, if_true, if_false = argument
-                return self(if_true if self.condition(condition) else if_false)
-            case "Fn::Equals":
-                left, right = argument
-                return str(self(left)) == str(self(right))
-            case "Fn::Not":
-                return not self.condition_value(argument[0])
-            case "Fn::And":
-                return all(self.condition_value(item) for item in argument)
-            case "Fn::Or":
-                return any(self.condition_value(item) for item in argument)
-            case "Condition":
-                return self.condition(argument)
-        raise Unresolvable(f"{key} is not supported locally")
+        function = _INTRINSICS.get(key)
+        if function is None:
+            raise Unresolvable(f"{key} is not supported locally")
+        return function(self, argument)
+
+    def _get_att(self, argument: Any) -> str:
+        logical, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+        return self._attribute(logical, attribute)
+
+    def _sub_of(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        return self._sub(text, {name: self(item) for name, item in variables.items()})
+
+    def _join(self, argument: Any) -> str:
+        separator, items = argument
+        return str(separator).join(str(item) for item in self(items))
+
+    def _select(self, argument: Any) -> Any:
+        index, items = argument
+        return self(items)[int(self(index))]
+
+    def _if(self, argument: Any) -> Any:
+        condition, if_true, if_false = argument
+        return self(if_true if self.condition(condition) else if_false)
+
+    def _equals(self, argument: Any) -> bool:
+        left, right = argument
+        return str(self(left)) == str(self(right))
 
     def condition(self, name: str) -> bool:
         return bool(self(template()["Conditions"][name]))
@@ -313,6 +317,22 @@ class Resolver:
                 return str(variables[name])
             if "." in name:
                 return self._attribute(*name.split(".", 1))
-            return self._ref(name)
+            return str(self._ref(name))
 
         return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+
+# Each intrinsic function the resolver knows, by its long form's key.
+_INTRINSICS: dict[str, Callable[[Resolver, Any], Any]] = {
+    "Ref": Resolver._ref,
+    "Fn::GetAtt": Resolver._get_att,
+    "Fn::Sub": Resolver._sub_of,
+    "Fn::Join": Resolver._join,
+    "Fn::Select": Resolver._select,
+    "Fn::If": Resolver._if,
+    "Fn::Equals": Resolver._equals,
+    "Fn::Not": lambda resolver, argument: not resolver.condition_value(argument[0]),
+    "Fn::And": lambda resolver, argument: all(resolver.condition_value(item) for item in argument),
+    "Fn::Or": lambda resolver, argument: any(resolver.condition_value(item) for item in argument),
+    "Condition": Resolver.condition,
+}

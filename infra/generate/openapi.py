@@ -24,13 +24,13 @@ GATEWAY_ERROR = "GatewayError"  # API Gateway's own answers: {"message": "..."}
 
 
 def document() -> dict[str, Any]:
-    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
+    from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, SecurityScheme, Server
 
     for handler in sorted(set(template.handlers().values())):
         importlib.import_module(handler.rsplit(".", 1)[0])
     from orders.api import app
 
-    schemes = {
+    schemes: dict[str, SecurityScheme] = {
         COGNITO: APIKey(
             name="Authorization",
             in_=APIKeyIn.header,
@@ -121,7 +121,8 @@ def _drop_unreferenced(doc: dict[str, Any]) -> None:
 
 def _version() -> str:
     with (template.ROOT / "pyproject.toml").open("rb") as file:
-        return tomllib.load(file)["project"]["version"]
+        version: str = tomllib.load(file)["project"]["version"]
+    return version
 
 
 def render() -> str:

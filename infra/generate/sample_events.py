@@ -205,7 +205,7 @@ def api_event(function: str, method: str, target: str, body: Any) -> dict[str, A
         path=path,
         query_string=query,
         method=method,
-        headers=headers,
+        headers=list(headers.items()),
         data=data,
         environ_overrides={"REMOTE_ADDR": "203.0.113.10", "SERVER_PORT": "443", "RAW_URI": target},
     ).get_environ()

@@ -3,6 +3,11 @@
 Invocations run one at a time. In Lambda every concurrent invocation has its own execution
 environment; here the functions share one interpreter, and module state such as the
 Powertools resolver's current event is per process, so a lock stands in for the isolation.
+
+`close` is the first step of the stack's stop: from then on every invocation, and every one
+still waiting for its turn, is refused at once (`Stopping`), so that a flood of requests queued
+behind the lock cannot keep the process busy for minutes after Ctrl-C; `wait_idle` then waits
+for the invocations already running, which still need moto.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +31,10 @@ log = logging.getLogger("orders-local")
 
 class InvocationFailed(Exception):
     """The handler raised: Lambda reports an error, and API Gateway answers 502."""
+
+
+class Stopping(InvocationFailed):
+    """The stack is stopping: the function is not invoked (nothing ran, nothing is logged)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,9 @@ class Function:
 class Functions:
     def __init__(self, resources: LocalResources):
         self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._running = 0  # invocations in progress, exclusive or not
+        self._idle = threading.Condition()
         self._functions: dict[str, Function] = {}
         self.log_invocations = True  # one line per event-source invocation
         for name, handler in template.handlers().items():
@@ -71,34 +84,31 @@ class Functions:
         handler = function.handler
 
         def invoke(event: Any, context: Any) -> Any:
-            started, outcome = time.perf_counter(), "failed"
-            context = context or LambdaContext(
-                function_name=function.physical_name,
-                invoked_function_arn=function.arn,
-                memory_limit_in_mb=function.memory,
-                timeout_seconds=function.timeout,
-            )
-            try:
-                if exclusive:
-                    with self._lock:
-                        result = handler(event, context)
-                else:
+            with self._turn(exclusive):
+                started, outcome = time.perf_counter(), "failed"
+                context = context or LambdaContext(
+                    function_name=function.physical_name,
+                    invoked_function_arn=function.arn,
+                    memory_limit_in_mb=function.memory,
+                    timeout_seconds=function.timeout,
+                )
+                try:
                     result = handler(event, context)
-                failures = len(result.get("batchItemFailures") or []) if isinstance(result, dict) else 0
-                outcome = f"{failures} reported failed" if failures else "ok"
-                return result
-            finally:
-                if self.log_invocations:
-                    records = len(event.get("Records", [])) if isinstance(event, dict) else 0
-                    elapsed = (time.perf_counter() - started) * 1000
-                    log.info("%s %s %d records %s %.1f ms", kind, name, records, outcome, elapsed)
+                    failures = len(result.get("batchItemFailures") or []) if isinstance(result, dict) else 0
+                    outcome = f"{failures} reported failed" if failures else "ok"
+                    return result
+                finally:
+                    if self.log_invocations:
+                        records = len(event.get("Records", [])) if isinstance(event, dict) else 0
+                        elapsed = (time.perf_counter() - started) * 1000
+                        log.info("%s %s %d records %s %.1f ms", kind, name, records, outcome, elapsed)
 
         return invoke
 
     def invoke(self, name: str, event: Any) -> Any:
         """Run the function's handler on `event`, as one Lambda invocation."""
         function = self._functions[name]
-        with self._lock:
+        with self._turn(exclusive=True):
             context = LambdaContext(
                 function_name=function.physical_name,
                 invoked_function_arn=function.arn,
@@ -118,3 +128,36 @@ class Functions:
                         "%s took %.1f s: Lambda would have timed it out at %d s", name, elapsed, function.timeout
                     )
         return result
+
+    # -- stopping ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Refuse every invocation from now on, those waiting for their turn included."""
+        self._closed.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait for the invocations in progress to end; False if some still run after `timeout`."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout)
+
+    @contextmanager
+    def _turn(self, exclusive: bool) -> Iterator[None]:
+        """One invocation's turn: the lock when exclusive, and counted as running; Stopping once closed."""
+        if exclusive:
+            while not self._lock.acquire(timeout=0.1):  # a short wait, to see a close while queued
+                if self._closed.is_set():
+                    raise Stopping()
+        try:
+            if self._closed.is_set():
+                raise Stopping()
+            with self._idle:
+                self._running += 1
+            try:
+                yield
+            finally:
+                with self._idle:
+                    self._running -= 1
+                    self._idle.notify_all()
+        finally:
+            if exclusive:
+                self._lock.release()

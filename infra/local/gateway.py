@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import ClientDisconnected
@@ -99,6 +100,14 @@ class _Resource:
         return sum(1 for part in self.path.split("/") if part and not part.startswith("{"))
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who the authorizer let through: a seller's token claims (Cognito) or the signer (IAM)."""
+
+    claims: dict[str, str] | None = None
+    principal: Principal | None = None
+
+
 @dataclass
 class AccessLogEntry:
     """What the access log says about one request."""
@@ -142,7 +151,7 @@ class Gateway:
 
     # -- WSGI ------------------------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         request = Request(environ)
         call = AccessLogEntry()
@@ -165,19 +174,11 @@ class Gateway:
         return response(environ, start_response)
 
     def _handle(self, request: Request, call: AccessLogEntry) -> Response:
+        """What API Gateway does with a request, in its order: route, preflight, body, authorizer, function."""
         raw_path = _raw_path(request)
         if raw_path.startswith("/_local/") and self._local_routes is not None:
             call.function = "(local)"
-            if request.method == "OPTIONS":
-                return self._preflight(request)
-            body = self._read_body(request)
-            if isinstance(body, Response):
-                return body
-            response = self._local_routes(request, body)
-            response.headers["Access-Control-Allow-Origin"] = self._cors.origin_for(request.headers.get("Origin"))
-            response.headers["Vary"] = "Origin"
-            return response
-
+            return self._local(request, self._local_routes)
         resource = self._match(raw_path)
         if resource is None:
             return self._missing_token(request)
@@ -190,8 +191,26 @@ class Gateway:
         body = self._read_body(request)
         if isinstance(body, Response):
             return body
+        caller = self._authorize(request, route, raw_path, body)
+        if isinstance(caller, Response):
+            return caller
+        call.function = route.function
+        return self._integrate(request, route, body, caller)
 
-        principal, claims = None, None
+    def _local(self, request: Request, local_routes: Callable[[Request, bytes], Response]) -> Response:
+        """The /_local/ routes, which only the local stack has (CORS as the API's, for the portal)."""
+        if request.method == "OPTIONS":
+            return self._preflight(request)
+        body = self._read_body(request)
+        if isinstance(body, Response):
+            return body
+        response = local_routes(request, body)
+        response.headers["Access-Control-Allow-Origin"] = self._cors.origin_for(request.headers.get("Origin"))
+        response.headers["Vary"] = "Origin"
+        return response
+
+    def _authorize(self, request: Request, route: Route, raw_path: str, body: bytes) -> Caller | Response:
+        """The route's authorizer: a SigV4 signature for AWS_IAM routes (403), else a Cognito ID token (401)."""
         if route.authorizer == "AWS_IAM":
             signed = SignedRequest(
                 method=request.method,
@@ -203,14 +222,15 @@ class Gateway:
             principal = self._sigv4.authorize(signed)
             if isinstance(principal, Denied):
                 return self.gateway_response(403, principal.message, principal.error_type, request)
-        else:
-            claims = self._cognito.claims(request.headers.get(self._identity_header))
-            if claims is None:
-                return self.gateway_response(401, "Unauthorized", "UnauthorizedException", request)
+            return Caller(principal=principal)
+        claims = self._cognito.claims(request.headers.get(self._identity_header))
+        if claims is None:
+            return self.gateway_response(401, "Unauthorized", "UnauthorizedException", request)
+        return Caller(claims=claims)
 
-        call.function = route.function
-        event = self._events.event(request, route, body, claims=claims, principal=principal)
-        request_id = event["requestContext"]["requestId"]
+    def _integrate(self, request: Request, route: Route, body: bytes, caller: Caller) -> Response:
+        """The Lambda proxy integration: the event to the route's function, its answer back as HTTP (502 if bad)."""
+        event = self._events.event(request, route, body, claims=caller.claims, principal=caller.principal)
         try:
             result = self._functions.invoke(route.function, event)
         except InvocationFailed:
@@ -219,7 +239,7 @@ class Gateway:
         if response is None:
             log.error("%s returned %r, which is not a Lambda proxy response", route.function, type(result).__name__)
             return self.gateway_response(502, "Internal server error", "InternalServerErrorException", request)
-        response.headers["x-amzn-RequestId"] = request_id
+        response.headers["x-amzn-RequestId"] = event["requestContext"]["requestId"]
         return response
 
     # -- what API Gateway answers itself ---------------------------------------------------
@@ -414,12 +434,18 @@ def _proxy_response(result: Any) -> Response | None:
     """The HTTP response for a Lambda proxy integration's answer, None when the answer is malformed."""
     if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
         return None
-    headers = Headers()
-    single = result.get("headers") or {}
-    multi = result.get("multiValueHeaders") or {}
+    headers = _proxy_headers(result.get("headers") or {}, result.get("multiValueHeaders") or {})
+    payload = _proxy_body(result.get("body") or "", bool(result.get("isBase64Encoded")))
+    if headers is None or payload is None:
+        return None
+    return Response(payload, status=result["statusCode"], headers=headers)
+
+
+def _proxy_headers(single: Any, multi: Any) -> Headers | None:
+    """API Gateway merges the two; a name in multiValueHeaders takes its values from there."""
     if not isinstance(single, dict) or not isinstance(multi, dict):
         return None
-    # API Gateway merges the two; a name in multiValueHeaders takes its values from there.
+    headers = Headers()
     for name, value in single.items():
         if name not in multi:
             headers.add(name, str(value))
@@ -428,14 +454,15 @@ def _proxy_response(result: Any) -> Response | None:
             headers.add(name, str(value))
     if "Content-Type" not in headers:
         headers["Content-Type"] = "application/json"
-    body = result.get("body") or ""
+    return headers
+
+
+def _proxy_body(body: Any, base64_encoded: bool) -> bytes | None:
     if not isinstance(body, str):
         return None
-    if result.get("isBase64Encoded"):
-        try:
-            payload = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            return None
-    else:
-        payload = body.encode("utf-8")
-    return Response(payload, status=result["statusCode"], headers=headers)
+    if not base64_encoded:
+        return body.encode("utf-8")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return None

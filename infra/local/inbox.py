@@ -29,6 +29,7 @@ class Inbox:
         self._lock = threading.Lock()
         self._delivered: list[tuple[str, dict[str, Any]]] = []  # (seller_id, message body)
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()  # start's stop: set, a drain in progress ends
 
     def subscribe(self) -> None:
         """Before anything is published: a queue, subscribed to each topic like a seller's channel."""
@@ -45,6 +46,7 @@ class Inbox:
             )
 
     def start(self, stop: threading.Event, interval: float = 0.2) -> None:
+        self._stopping = stop
         self._thread = threading.Thread(target=self._run, args=(stop, interval), name="inbox", daemon=True)
         self._thread.start()
 
@@ -59,12 +61,12 @@ class Inbox:
             return [body for seller, body in self._delivered if seller == seller_id]
 
     def drain(self) -> int:
-        """Receive (and delete) whatever the queue holds now; how many messages there were."""
+        """Receive (and delete) whatever the queue holds now (until the stack stops); how many messages there were."""
         if not self._topics:
             return 0
         with self._lock:
             received = 0
-            while True:
+            while not self._stopping.is_set():
                 messages = self._sqs.receive_message(
                     QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
                 ).get("Messages", [])
@@ -80,6 +82,7 @@ class Inbox:
                     ],
                 )
                 received += len(messages)
+            return received
 
     def _keep(self, message: dict[str, Any]) -> None:
         envelope = json.loads(message["Body"])

@@ -56,7 +56,8 @@ class SellerSignIn:
                 AuthFlow="ADMIN_USER_PASSWORD_AUTH",
                 AuthParameters={"USERNAME": username, "PASSWORD": self._passwords[seller_id]},
             )
-        return result["AuthenticationResult"]["IdToken"]
+        token: str = result["AuthenticationResult"]["IdToken"]
+        return token
 
     @staticmethod
     def username(seller_id: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from typing import Any
 
 _lock = threading.RLock()
 _installed = False
@@ -26,9 +27,9 @@ def make_dynamodb_writes_atomic() -> None:
     original = DynamoHandler.call_action
 
     @functools.wraps(original)
-    def atomic(self, *args, **kwargs):
+    def atomic(self: DynamoHandler, *args: Any, **kwargs: Any) -> Any:
         with _lock:
             return original(self, *args, **kwargs)
 
-    DynamoHandler.call_action = atomic
+    setattr(DynamoHandler, "call_action", atomic)  # noqa: B010 - a patch of moto's class, on purpose
     _installed = True

@@ -37,13 +37,17 @@ class QueuePoller:
         self.handler = handler
         self.batch_size = batch_size
         self.interval = interval
+        self._stopping = threading.Event()  # run's stop
 
     def run(self, stop: threading.Event) -> None:
         """Short polls, `interval` apart while the queue is empty: moto's long poll spins on a core while it waits."""
+        self._stopping = stop
         while not stop.is_set():
             try:
                 handled = self.poll_once()
             except Exception:
+                if stop.is_set():
+                    return  # moto or the function went away under it, as the stack stops
                 log.exception("polling %s failed", self.queue_url)
                 handled = 0
             if not handled:
@@ -64,7 +68,8 @@ class QueuePoller:
         try:
             result = self.handler(event, None)
         except Exception:
-            log.exception("%s failed: the batch comes back after its visibility timeout", self.queue_url)
+            if not self._stopping.is_set():  # refused because the stack stops: nothing to report
+                log.exception("%s failed: the batch comes back after its visibility timeout", self.queue_url)
             return len(messages)
         failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
         done = [message for message in messages if message["MessageId"] not in failed]

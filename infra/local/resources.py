@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from infra import template
 from infra.template import Resolver
@@ -135,12 +135,22 @@ class Clients:
         self._clients: dict[str, Any] = {}
 
     def __getattr__(self, service: str) -> Any:
-        if service.startswith("_"):
+        if service not in _SERVICES:
             raise AttributeError(service)
         if service not in self._clients:
-            name = {"cognito": "cognito-idp", "streams": "dynamodbstreams"}.get(service, service)
-            self._clients[service] = self._session.client(name, endpoint_url=self._endpoint_url)
+            self._clients[service] = self._session.client(_SERVICES[service], endpoint_url=self._endpoint_url)
         return self._clients[service]
+
+
+# The clients the local stack uses, as attributes of Clients: attribute -> boto3's service name.
+_SERVICES: dict[str, Literal["cognito-idp", "dynamodb", "dynamodbstreams", "iam", "sns", "sqs"]] = {
+    "cognito": "cognito-idp",
+    "dynamodb": "dynamodb",
+    "streams": "dynamodbstreams",
+    "iam": "iam",
+    "sns": "sns",
+    "sqs": "sqs",
+}
 
 
 def create_resources(

@@ -1,38 +1,34 @@
-"""`make run`: the whole stack of template.yaml on one machine, with no Docker and no AWS account.
+"""The local stack's wiring: `LocalStack` starts the whole of template.yaml in this process and stops it.
 
 One process holds moto's server (DynamoDB and its stream, SNS, SQS, Cognito, IAM) with the
 template's resources, the emulated API Gateway serving the template's routes with the real
-handlers, the stream poller feeding the notifier as the event source mapping would, and a
-subscriber on the topic that /_local/notifications answers from. `LocalStack` starts and stops
-it all (tests use it on free ports); `main` is the `orders-local` console script.
+handlers, the stream poller feeding the notifier as the event source mapping would, the queue
+pollers, the schedules, the portal, the demo sellers' webhook receiver and a subscriber on the
+topic that /_local/notifications answers from. Tests start it on free ports; the `orders-local`
+command line (`make run`) is cli.py, and what it prints first is banner.py.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-import signal
-import socket
 import sys
 import threading
 import time
-import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from infra import template
+from infra.local.served import PortInUse, Served, check_free
 
 log = logging.getLogger("orders-local")
 REGION = "eu-west-2"
 STACK_NAME = "orders-local"
 OPENAPI = template.ROOT / "openapi.json"
 _running = threading.Lock()  # moto's state is per process: one stack at a time
-
-
-class PortInUse(Exception):
-    pass
+STOP_SECONDS = 3.0  # how long `stop` may take, however busy the stack is
 
 
 class LocalStack:
@@ -65,6 +61,7 @@ class LocalStack:
         self._threads: list[threading.Thread] = []
         self._pollers: list[Any] = []
         self._moto: Any = None
+        self._functions: Any = None
         self._http: Any = None
         self._inbox: Any = None
         self._saved_environment: dict[str, str] | None = None
@@ -99,17 +96,20 @@ class LocalStack:
 
     def _start(self) -> None:
         from infra.local.moto_atomic import make_dynamodb_writes_atomic
+        from infra.local.moto_server import MotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's and our servers' own request lines
-        _check_free(self.host, self.port, "PORT")  # before moto starts, so a busy port fails at once
+        with _port_set_by("PORT"):
+            check_free(self.host, self.port)  # before moto starts, so a busy port fails at once
         self._saved_environment = dict(os.environ)
         os.environ.update(_aws_environment(self.region))
         make_dynamodb_writes_atomic()
-        self._moto = _MotoServer(self.host, self.moto_port)
+        with _port_set_by("MOTO_PORT"):
+            self._moto = MotoServer(self.host, self.moto_port)
         self.moto_port = self._moto.port
         self._moto.reset()
 
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core.models import DEFAULT_ACCOUNT_ID
 
         from infra.local.resources import Clients, create_resources
 
@@ -126,7 +126,7 @@ class LocalStack:
 
         from infra.local.functions import Functions
 
-        functions = Functions(self.resources)
+        functions = self._functions = Functions(self.resources)
         from infra.local.webhook_receiver import Receiver
 
         self.receiver = Receiver(host=self.host).start()  # the demo sellers' own systems
@@ -136,20 +136,15 @@ class LocalStack:
             functions, region=self.region, account_id=self.resources.account_id, stack_name=STACK_NAME
         )
         gateway = self._gateway(clients, functions)
-        self._http = _serve(self.host, self.port, gateway)
-        self.port = self._http.server_port
-        self._spawn(lambda: self._http.serve_forever(poll_interval=0.1), "api")  # a quick stop
+        with _port_set_by("PORT"):
+            self._http = Served(gateway, self.host, self.port, "api")
+        self.port = self._http.port
         self._start_stream_pollers(clients, functions)
         if self.portal_port is not None:
             from infra.local.portal_server import PortalServer
 
-            _check_free(self.host, self.portal_port, "PORTAL_PORT")
-            self.portal = _bound(
-                lambda: PortalServer(self.api_url, host=self.host, port=self.portal_port).start(),
-                self.host,
-                self.portal_port,
-                "PORTAL_PORT",
-            )
+            with _port_set_by("PORTAL_PORT"):
+                self.portal = PortalServer(self.api_url, host=self.host, port=self.portal_port).start()
         self._start_queue_pollers(clients, functions)
         self._inbox.start(self._stop)
         self.schedules.start(self._stop, self._spawn)
@@ -259,7 +254,7 @@ class LocalStack:
                 batch_size=int(subscription.properties.get("BatchSize", 10)),
             )
             self.queue_pollers.append(poller)
-            self._spawn(lambda poller=poller: poller.run(self._stop), f"queue-{subscription.function}")
+            self._spawn(functools.partial(poller.run, self._stop), f"queue-{subscription.function}")
 
     def _start_stream_pollers(self, clients: Any, functions: Any) -> None:
         """One poller per DynamoDB event in the template, as Lambda runs one event source mapping each."""
@@ -279,33 +274,33 @@ class LocalStack:
                 settings=MappingSettings.from_template(subscription.function),
             )
             self._pollers.append(poller)
-            self._spawn(lambda poller=poller: poller.run(self._stop), f"stream-{subscription.function}")
+            self._spawn(functools.partial(poller.run, self._stop), f"stream-{subscription.function}")
 
-    def _spawn(self, target: Any, name: str) -> None:
+    def _spawn(self, target: Callable[[], object], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
 
     # -- stop --------------------------------------------------------------------------------
 
-    def stop(self) -> None:
-        """HTTP server, pollers, subscriber, moto: each stopped and joined; the environment restored."""
+    def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """Everything stopped within `timeout` seconds, busy or not, in an order that lets each part end:
+        no new invocation (those queued behind the lock are refused at once), no new request, the
+        invocations in progress finished, the pollers and subscriber joined, then the servers, moto
+        last (the invocations in progress still call it); the environment restored. A thread still
+        busy at the deadline is left behind (ours are daemons): the stop does not wait for it."""
         if not self._started:
             return
+        deadline = time.monotonic() + timeout
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
         self._stop.set()
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
-        for thread in self._threads:
-            thread.join(timeout=10)
-        if self._inbox is not None:
-            self._inbox.join()
-        if self.receiver is not None:
-            self.receiver.stop()
-        if self.portal is not None:
-            self.portal.stop()
-        if self._moto is not None:
-            self._moto.stop()
+        self._stop_work(left)
+        for server in (self.receiver, self.portal, self._moto):
+            if server is not None:
+                server.stop(left())
         if self._saved_environment is not None:
             os.environ.clear()
             os.environ.update(self._saved_environment)
@@ -313,102 +308,27 @@ class LocalStack:
         self._started = False
         _running.release()
 
-    # -- what the banner says ------------------------------------------------------------------
-
-    def banner(self) -> str:
-        from infra.local import demo
-        from orders.item import order_id_for
-
-        resources = self.resources
-        pool_id = next(iter(resources.user_pools.values()))
-        details = {
-            "stage": resources.stage,
-            "region": self.region,
-            "Table": resources.table_name,
-            "Topic": ", ".join(resources.topics.values()),
-            "Queues": ", ".join(sorted(queue.url.rsplit("/", 1)[1] for queue in resources.queues.values())),
-            "User pool": f"{pool_id} (app client {resources.token_client_id(pool_id)})",
-        }
-        if resources.not_emulated:
-            details["Not here"] = ", ".join(resources.not_emulated)
-        parameters = {**template.parameters(), **self.parameter_overrides}
-        return demo.banner(
-            portal_url=self.portal.url if self.portal else None,
-            parameters={
-                name: f"{value} ({PARAMETER_PREFIX}{name})" if name in self.parameter_overrides else value
-                for name, value in parameters.items()
-            },
-            schedules=list(self.schedules.schedules.values()),
-            api_url=self.api_url,
-            aws_url=self.aws_url,
-            details=details,
-            order_id_for=order_id_for,
-            seeded=self.seed_demo,
-        )
+    def _stop_work(self, left: Callable[[], float]) -> None:
+        """No invocation and no request from now on; those in progress, the pollers and the subscriber ended."""
+        if self._functions is not None:
+            self._functions.close()
+        if self._http is not None:
+            self._http.stop(left())
+        if self._functions is not None and not self._functions.wait_idle(left()):
+            log.warning("an invocation was still running when the stack stopped")
+        for thread in self._threads:
+            thread.join(left())
+        if self._inbox is not None:
+            self._inbox.join(left())
 
 
-class _MotoServer:
-    """moto's server (ThreadedMotoServer's parts), bound in the caller's thread so a busy port fails at once."""
-
-    def __init__(self, host: str, port: int):
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-        from werkzeug.serving import make_server
-
-        _check_free(host, port, "MOTO_PORT")
-        self._server = _bound(
-            lambda: make_server(
-                host,
-                port,
-                DomainDispatcherApplication(create_backend_app),
-                threaded=True,
-                request_handler=MotoRequestHandler,
-            ),
-            host,
-            port,
-            "MOTO_PORT",
-        )
-        self.port = self._server.server_port
-        self._thread = threading.Thread(
-            target=lambda: self._server.serve_forever(poll_interval=0.1), name="moto", daemon=True
-        )
-        self._thread.start()
-
-    def reset(self) -> None:
-        """Forget what an earlier stack in this process left in moto's backends."""
-        from moto.moto_api._internal.models import moto_api_backend
-
-        moto_api_backend.reset()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-
-
-def _serve(host: str, port: int, app: Any) -> Any:
-    from werkzeug.serving import make_server
-
-    _check_free(host, port, "PORT")
-    return _bound(lambda: make_server(host, port, app, threaded=True), host, port, "PORT")
-
-
-def _check_free(host: str, port: int, variable: str) -> None:
-    """Fail with a plain message, before werkzeug prints its own and exits, when the port is taken."""
-    if port == 0:
-        return
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise PortInUse(f"{host}:{port} is not free ({error.strerror}): set {variable} to another port") from error
-
-
-def _bound(make: Any, host: str, port: int, variable: str) -> Any:
+@contextmanager
+def _port_set_by(variable: str) -> Iterator[None]:
+    """A taken port's error names the variable that chooses it (PORT, MOTO_PORT, PORTAL_PORT)."""
     try:
-        return make()
-    except (OSError, SystemExit) as error:  # werkzeug exits when it cannot bind
-        raise PortInUse(f"cannot listen on {host}:{port}: set {variable} to another port") from error
+        yield
+    except PortInUse as taken:
+        raise taken.set_by(variable) from None
 
 
 def _aws_environment(region: str) -> dict[str, str]:
@@ -450,86 +370,3 @@ def _unquote(value: Any) -> str:
     """API Gateway header values in the template are quoted literals: "'GET,POST'"."""
     text = str(value)
     return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "'" else text
-
-
-@contextmanager
-def _signals_set(stop: threading.Event) -> Iterator[None]:
-    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    for number in previous:
-        signal.signal(number, lambda *_: stop.set())
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-def _since_process_start(fallback: float) -> float:
-    """Seconds since this process was started (interpreter start-up included), from /proc where there is one."""
-    try:
-        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
-        return uptime - ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return time.monotonic() - fallback
-
-
-PARAMETER_PREFIX = "PARAM_"
-
-
-def parameter_overrides(environment: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
-    """The template parameters that `PARAM_<ParameterName>=value` variables override, and what is refused."""
-    overrides, refused = {}, []
-    for variable, value in sorted(environment.items()):
-        if not variable.startswith(PARAMETER_PREFIX):
-            continue
-        name = variable.removeprefix(PARAMETER_PREFIX)
-        reason = template.parameter_error(name, value)
-        if reason:
-            refused.append(f"{variable}: {reason}")
-        else:
-            overrides[name] = value
-    return overrides, refused
-
-
-def main() -> int:
-    """`orders-local` (make run): start on PORT (3000) and MOTO_PORT (5000), print the banner, run until Ctrl-C."""
-    started = time.monotonic()
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
-    logging.getLogger("orders-local").setLevel(logging.INFO)
-    # Lambda would log it once per cold start; locally it says nothing about the code.
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
-    overrides, refused = parameter_overrides(os.environ)
-    for reason in refused:
-        print(f"orders-local: {reason}", file=sys.stderr)
-    if refused:
-        return 2
-    stop = threading.Event()
-    with _signals_set(stop):
-        stack = LocalStack(
-            port=int(os.environ.get("PORT", "3000")),
-            moto_port=int(os.environ.get("MOTO_PORT", "5000")),
-            portal_port=int(os.environ.get("PORTAL_PORT", "8080")),
-            parameter_overrides=overrides,
-        )
-        try:
-            stack.start()
-        except PortInUse as error:
-            print(f"orders-local: {error}", file=sys.stderr)
-            return 1
-        print(stack.banner(), flush=True)
-        print(
-            f"Ready in {_since_process_start(started):.1f} s: portal {stack.portal.url}, API {stack.api_url}, "
-            f"AWS {stack.aws_url}. Ctrl-C stops.",
-            flush=True,
-        )
-        while not stop.wait(0.2):
-            pass
-        print("Stopping ...", flush=True)
-        stack.stop()
-    print("Stopped.", flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,7 +15,8 @@ mapping's settings read from template.yaml:
   writes it) goes to the on-failure SQS queue, and the shard moves on.
 
 Retries follow each other at once: `poll_once` returns when every record it read is
-delivered or discarded.
+delivered or discarded, or, under `run`, as soon as the stack stops: between pages, batches and
+retries, so that a backlog of thousands of records does not hold the stop up.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -90,22 +91,26 @@ class _Discards:
 
     def __init__(self, describe: Callable[[str, _Batch], None]):
         self._describe = describe
-        self._condition: str | None = None
-        self._batch: _Batch | None = None
+        self._pending: tuple[str, _Batch] | None = None  # the condition, and the records given up for it
 
     def add(self, condition: str, batch: _Batch) -> None:
-        if self._batch is not None and condition == self._condition:
-            self._batch.records = self._batch.records + batch.records
-            self._batch.invocations = max(self._batch.invocations, batch.invocations)
-            self._batch.function_error = self._batch.function_error or batch.function_error
+        if self._pending is not None and condition == self._pending[0]:
+            given_up = self._pending[1]
+            given_up.records = given_up.records + batch.records
+            given_up.invocations = max(given_up.invocations, batch.invocations)
+            given_up.function_error = given_up.function_error or batch.function_error
             return
         self.flush()
-        self._condition, self._batch = condition, replace(batch)
+        self._pending = condition, replace(batch)
 
     def flush(self) -> None:
-        if self._batch is not None:
-            self._describe(self._condition, self._batch)
-        self._condition, self._batch = None, None
+        if self._pending is not None:
+            self._describe(*self._pending)
+        self._pending = None
+
+
+class _Stopped(Exception):
+    """The stack is stopping: the poll in progress ends where it is."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ class StreamPoller:
         dynamodb_client: Any,
         streams_client: Any,
         table_name: str,
-        handler: Callable[[dict, Any], dict | None],
+        handler: Callable[[dict[str, Any], Any], dict[str, Any] | None],
         sqs_client: Any = None,
         on_failure_queue_url: str | None = None,
         settings: MappingSettings | None = None,
@@ -149,17 +154,22 @@ class StreamPoller:
         self._iterators: dict[str, str] = {}  # shard id -> where the next read starts
         self._closed: set[str] = set()  # shards read to their end
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # run's stop: set, the poll in progress gives up
 
     # -- the loop ----------------------------------------------------------------------------
 
     def poll_once(self) -> int:
         """Deliver every record now in the stream (with retries); how many the handler took."""
         with self._lock:
-            stream_arn = self._stream()
-            return sum(self._poll_shard(stream_arn, shard) for shard in self._shards(stream_arn))
+            try:
+                stream_arn = self._stream()
+                return sum(self._poll_shard(stream_arn, shard) for shard in self._shards(stream_arn))
+            except _Stopped:
+                return 0
 
     def run(self, stop: threading.Event, interval: float = 0.2) -> None:
         """Poll until `stop` is set; a failed poll is logged and tried again, as Lambda keeps polling."""
+        self._stopping = stop
         while not stop.is_set():
             try:
                 self.poll_once()
@@ -187,6 +197,7 @@ class StreamPoller:
         discards = _Discards(lambda condition, batch: self._describe(stream_arn, shard, batch, condition))
         pending = deque([_Batch(records)])
         while pending:
+            self._unless_stopping()
             batch = pending.popleft()
             expired = self._expired_prefix(batch.records)
             if expired:
@@ -227,11 +238,16 @@ class StreamPoller:
         try:
             response = self.handler(event, context)
         except Exception:
+            self._unless_stopping()  # a failure because the stack stops is no failure to report
             log.warning("%s failed on %d records", self.settings.function_name, len(records), exc_info=True)
             return _Result(succeeded=0, function_error=True)
         if not self.settings.report_batch_item_failures:
             return _Result(succeeded=len(records))
         return _Result(succeeded=_succeeded_before_first_failure(response, records))
+
+    def _unless_stopping(self) -> None:
+        if self._stopping.is_set():
+            raise _Stopped()
 
     def _retries_left(self, retries: int) -> bool:
         limit = self.settings.maximum_retry_attempts
@@ -263,7 +279,7 @@ class StreamPoller:
     def _stream(self) -> str:
         if self._stream_arn is None:
             table = self.dynamodb.describe_table(TableName=self.table_name)["Table"]
-            self._stream_arn = table["LatestStreamArn"]
+            self._stream_arn = str(table["LatestStreamArn"])
         return self._stream_arn
 
     def _shards(self, stream_arn: str) -> Iterator[str]:
@@ -287,6 +303,7 @@ class StreamPoller:
         iterator = self._iterators.pop(shard, None) or self._iterator_at_checkpoint(stream_arn, shard)
         records: list[dict[str, Any]] = []
         while iterator:
+            self._unless_stopping()
             try:
                 page = self.streams.get_records(ShardIterator=iterator)
             except ClientError as error:
@@ -304,13 +321,14 @@ class StreamPoller:
         where: dict[str, Any] = {"ShardIteratorType": self.settings.starting_position}
         if shard in self._checkpoints:
             where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._checkpoints[shard]}
-        return self.streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, **where)["ShardIterator"]
+        iterator: str = self.streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, **where)["ShardIterator"]
+        return iterator
 
 
 # -- what Lambda sends and writes ---------------------------------------------------------------
 
 
-def _lambda_record(stream_arn: str, record: dict[str, Any]) -> dict[str, Any]:
+def _lambda_record(stream_arn: str, record: Mapping[str, Any]) -> dict[str, Any]:
     """A GetRecords record as Lambda's DynamoDB event carries it: JSON, with the stream's ARN and region."""
     change = record["dynamodb"]
     dynamodb = {
@@ -390,8 +408,8 @@ def _failure_description(
     }
 
 
-def _sequence_number(record: dict[str, Any]) -> str:
-    return record["dynamodb"]["SequenceNumber"]
+def _sequence_number(record: Mapping[str, Any]) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
 
 
 def _region(stream_arn: str) -> str:

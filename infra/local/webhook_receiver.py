@@ -62,9 +62,9 @@ class Receiver:
         self.port = self._served.port
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10) -> None:
         if self._served is not None:
-            self._served.stop()
+            self._served.stop(timeout)
 
     def __enter__(self) -> Receiver:
         return self.start()

@@ -7,9 +7,17 @@
     orders-warehouse status ID STATUS [--tracking NUMBER]
 
 Every call is signed with SigV4 (service execute-api) by botocore, with credentials from the
-standard AWS chain (environment, profile, SSO, instance role). Pointed at the local stack (the
-default, http://127.0.0.1:3000), it asks the stack for its warehouse credentials instead.
-A refusal prints the problem's title and detail and exits 1; a bad argument exits 2.
+standard AWS chain (environment, profile, SSO, instance role). Pointed at a local stack (`--api`,
+else $ORDERS_API_URL, else `make run`'s default http://127.0.0.1:3000; the banner of `make run`
+prints the command with its own `--api`), it asks the stack for its warehouse credentials instead.
+
+What it prints for people is safe on a terminal: every text that comes from the API (a seller's
+note, a reference, a name, a SKU ...) shows its control, format (bidi included) and line-separator
+characters as escapes (`\\n`, `\\x1b`, `\\u202e`), so no field can move the cursor, recolour the
+screen or forge a line. `--json` prints JSON, which escapes them itself.
+
+A refusal prints the problem's title and detail and exits 1; a bad argument exits 2; output cut
+short by its reader (`| head`) ends quietly with 141, as a Unix tool killed by SIGPIPE does.
 Standard library only beside botocore: argparse gives every command its --help.
 """
 
@@ -19,10 +27,14 @@ import argparse
 import json
 import os
 import re
+import shlex
+import signal
 import sys
+import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +49,9 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 DECISION_REASONS = ("ALREADY_PACKED", "IN_COURIER_COLLECTION", "ORDER_DESPATCHED", "OTHER")
 STATUSES = ("SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
 _EXECUTE_API_HOST = re.compile(r"[a-z0-9]+\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com")
+# Unicode categories shown escaped: controls, formats (the bidi controls among them), surrogates, line
+# and paragraph separators.
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 class Refused(Exception):
@@ -90,7 +105,10 @@ class Api:
             raise Refused(_problem_text(error.code, error.read())) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             reason = getattr(error, "reason", error)
-            raise Refused(f"cannot reach {self.base_url}: {reason} (is `make run` running?)") from None
+            raise Refused(
+                f"cannot reach {self.base_url}: {reason} (is `make run` running? On another port, pass "
+                "--api http://127.0.0.1:<PORT>, as its banner prints)"
+            ) from None
 
 
 def _opener() -> urllib.request.OpenerDirector:
@@ -104,26 +122,55 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def _problem_text(status: int, raw: bytes) -> str:
-    """A problem document as "Title: detail" (with each field error), or what else the gateway said."""
+    """A problem document as "Title: detail" (with each field error the detail does not already
+    name), or what else the gateway said; shown escaped, as everything from the API."""
     try:
         problem = json.loads(raw)
     except ValueError:
         problem = None
     if not isinstance(problem, dict):
-        return f"HTTP {status}: {raw[:200].decode('utf-8', 'replace') or 'no body'}"
+        return f"HTTP {status}: {terminal_safe(raw[:200].decode('utf-8', 'replace')) or 'no body'}"
+    problem = shown(problem)
     if "title" not in problem:  # API Gateway's own answers: {"message": "..."}
         return f"HTTP {status}: {problem.get('message') or problem}"
-    text = f"{problem['title']} (HTTP {status}): {problem.get('detail', '')}"
+    detail = str(problem.get("detail", ""))
+    text = f"{problem['title']} (HTTP {status}): {detail}"
     for error in problem.get("errors") or []:
-        text += f"\n  {error.get('field')}: {error.get('message')}"
+        said = f"{error.get('field')}: {error.get('message')}"
+        if said not in detail:
+            text += f"\n  {said}"
     return text
 
 
 # -- what people read ------------------------------------------------------------------------
 
 
+def terminal_safe(text: str) -> str:
+    """`text` with its control, format (bidi included) and separator characters as escapes: \\n, \\x1b, \\u202e."""
+    return "".join(
+        character.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(character) in _ESCAPED_CATEGORIES
+        else character
+        for character in text
+    )
+
+
+def shown(document: Any) -> Any:
+    """An API document with every string in it (keys too) made terminal-safe, the rest as it is."""
+    if isinstance(document, str):
+        return terminal_safe(document)
+    if isinstance(document, dict):
+        return {shown(key): shown(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [shown(item) for item in document]
+    return document
+
+
 def _parse_time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    except ValueError:  # not a time: shown as "-" rather than stopping the table
+        return None
 
 
 def duration(seconds: float) -> str:
@@ -149,6 +196,7 @@ def due_text(due_at: str | None, now: datetime) -> str:
 
 def queue_table(orders: list[dict[str, Any]], now: datetime) -> str:
     """The queue as a table: one line a request, in the API's order (most urgent first)."""
+    orders = shown(orders)
     if not orders:
         return "No pending cancellation requests."
     header = ("ORDER", "AGE", "DUE", "SELLER", "REFERENCE", "STATUS", "REASON", "ESCALATED")
@@ -176,6 +224,7 @@ def queue_table(orders: list[dict[str, Any]], now: datetime) -> str:
 
 def order_text(order: dict[str, Any], now: datetime) -> str:
     """One order: who, what, where it is, its request and its history."""
+    order = shown(order)
     request = order["cancellation"]["request"]
     lines = [
         f"{order['order_id']}  {order['reference']}  seller {order['seller_id']}  version {order['version']}",
@@ -202,7 +251,7 @@ def order_text(order: dict[str, Any], now: datetime) -> str:
     for entry in order["history"]:
         moved = (
             f"{entry['from_status']} -> {entry['to_status']}"
-            if entry["from_status"] != entry["to_status"]
+            if entry["from_status"] not in (None, entry["to_status"])  # None: the order's first entry
             else entry["to_status"]
         )
         lines.append(f"    {entry['at']}  {entry['event']:<28} {moved:<32} by {entry['by']}")
@@ -210,6 +259,7 @@ def order_text(order: dict[str, Any], now: datetime) -> str:
 
 
 def outcome_line(order: dict[str, Any]) -> str:
+    order = shown(order)
     request = order["cancellation"]["request"]
     said = f", request {request['status']}" if request else ""
     return f"{order['order_id']} {order['reference']} (seller {order['seller_id']}): {order['status']}{said}"
@@ -260,50 +310,98 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def run(arguments: argparse.Namespace, now: datetime) -> str:
-    api = Api(
-        getattr(arguments, "api", None) or os.environ.get("ORDERS_API_URL") or DEFAULT_API,
-        getattr(arguments, "region", None),
-    )
-    as_json = getattr(arguments, "json", False)
-    order_path = f"/warehouse/orders/{urllib.parse.quote(getattr(arguments, 'order_id', ''), safe='')}"
-    if arguments.command == "queue":
-        query = {"limit": str(arguments.limit)}
-        if arguments.overdue:
-            query["overdue"] = "true"
-        if arguments.next_token:
-            query["next_token"] = arguments.next_token
-        page = api.get("/warehouse/cancellation-requests", query)
-        if as_json:
-            return json.dumps(page, indent=2)
-        text = queue_table(page["requests"], now)
-        if page["next_token"]:
-            overdue = " --overdue" if arguments.overdue else ""
-            text += f"\nMore: orders-warehouse queue{overdue} --next-token {page['next_token']}"
-        return text
-    if arguments.command == "show":
-        order = api.get(order_path)
-        return json.dumps(order, indent=2) if as_json else order_text(order, now)
-    if arguments.command == "status":
-        body = {"status": arguments.status, **({"tracking_number": arguments.tracking} if arguments.tracking else {})}
-        order = api.post(f"{order_path}/status", body)
-    else:
-        body = {"decision": "APPROVED" if arguments.command == "approve" else "REJECTED"}
-        if arguments.command == "reject":
-            body["reason_code"] = arguments.reason
-        if arguments.note is not None:
-            body["note"] = arguments.note
-        order = api.post(f"{order_path}/cancellation-decision", body)
-    return json.dumps(order, indent=2) if as_json else outcome_line(order)
+    """What one command prints, once the API has answered (Refused when it refuses)."""
+    api = Api(_api_url(arguments), getattr(arguments, "region", None))
+    return _COMMANDS[arguments.command](api, arguments, now)
+
+
+def _api_url(arguments: argparse.Namespace) -> str:
+    return getattr(arguments, "api", None) or os.environ.get("ORDERS_API_URL") or DEFAULT_API
+
+
+def _queue(api: Api, arguments: argparse.Namespace, now: datetime) -> str:
+    query = {"limit": str(arguments.limit)}
+    if arguments.overdue:
+        query["overdue"] = "true"
+    if arguments.next_token:
+        query["next_token"] = arguments.next_token
+    page = api.get("/warehouse/cancellation-requests", query)
+    if getattr(arguments, "json", False):
+        return json.dumps(page, indent=2)
+    text = queue_table(page["requests"], now)
+    if page["next_token"]:
+        # The next page's command, to paste as it is: the same API and filter, the token quoted.
+        api_option = f" --api {shlex.quote(arguments.api)}" if getattr(arguments, "api", None) else ""
+        overdue = " --overdue" if arguments.overdue else ""
+        token = shlex.quote(terminal_safe(str(page["next_token"])))
+        text += f"\nMore: orders-warehouse{api_option} queue{overdue} --next-token {token}"
+    return text
+
+
+def _show(api: Api, arguments: argparse.Namespace, now: datetime) -> str:
+    order = api.get(_order_path(arguments))
+    return json.dumps(order, indent=2) if getattr(arguments, "json", False) else order_text(order, now)
+
+
+def _decide(api: Api, arguments: argparse.Namespace, now: datetime) -> str:
+    body = {"decision": "APPROVED" if arguments.command == "approve" else "REJECTED"}
+    if arguments.command == "reject":
+        body["reason_code"] = arguments.reason
+    if arguments.note is not None:
+        body["note"] = arguments.note
+    return _outcome(api.post(f"{_order_path(arguments)}/cancellation-decision", body), arguments)
+
+
+def _move(api: Api, arguments: argparse.Namespace, now: datetime) -> str:
+    body = {"status": arguments.status, **({"tracking_number": arguments.tracking} if arguments.tracking else {})}
+    return _outcome(api.post(f"{_order_path(arguments)}/status", body), arguments)
+
+
+def _order_path(arguments: argparse.Namespace) -> str:
+    return f"/warehouse/orders/{urllib.parse.quote(arguments.order_id, safe='')}"
+
+
+def _outcome(order: dict[str, Any], arguments: argparse.Namespace) -> str:
+    return json.dumps(order, indent=2) if getattr(arguments, "json", False) else outcome_line(order)
+
+
+_COMMANDS: dict[str, Callable[[Api, argparse.Namespace, datetime], str]] = {
+    "queue": _queue,
+    "show": _show,
+    "approve": _decide,
+    "reject": _decide,
+    "status": _move,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    arguments = _parser().parse_args(argv)
     try:
-        print(run(arguments, datetime.now(UTC)))
+        return _main(argv)
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
+        arguments = _parser().parse_args(argv)
+    except SystemExit as done:  # after --help (0) or a bad argument (2): what argparse wrote goes out now
+        sys.stdout.flush()
+        return int(done.code or 0)
+    try:
+        text = run(arguments, datetime.now(UTC))
     except Refused as refused:
         print(f"orders-warehouse: {refused}", file=sys.stderr)
         return 1
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
     return 0
+
+
+def _reader_gone() -> int:
+    """The reader closed the pipe (`| head`): stop quietly, with the status of a tool killed by SIGPIPE."""
+    # Python flushes stdout once more on exit, which would fail again and print a traceback.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

@@ -2,20 +2,20 @@
 
 It listens on a free loopback port, prints `PORT <n>` once it does, and serves until its stdin
 closes. A process of its own, so that the CPU time a section measures in its own process is the
-client's alone.
+client's alone. The server is the local stack's own (infra/local/moto_server.py says why not
+moto's ThreadedMotoServer).
 """
 
 from __future__ import annotations
 
 import sys
 
-from moto.server import ThreadedMotoServer
+from infra.local.moto_server import MotoServer
 
 
 def main() -> None:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    print("PORT", server.get_host_and_port()[1], flush=True)
+    server = MotoServer("127.0.0.1", 0)
+    print("PORT", server.port, flush=True)
     sys.stdin.read()
     server.stop()
 

@@ -2,13 +2,15 @@
 by the local schedule, moto's recorder counting each page's DynamoDB requests, and `orders-warehouse`.
 
 This module runs a stack of its own, started as `PARAM_CancellationRequestSlaSeconds=2 make run`
-would, so that requests become overdue within the test.
+would, so that requests become overdue within the test; the CLI tests that need no overdue request
+use the shared e2e stack. The CLI's --help and refusals need no stack: tests/unit/test_warehouse_cli.py.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -16,7 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.local_stack import Portal, RunningStack, Warehouse, new_seller, session, start_stack
+from tests.support.local_stack import (
+    Portal,
+    RunningStack,
+    Warehouse,
+    new_seller,
+    order_body,
+    session,
+    start_stack,
+)
 
 SLA_SECONDS = 2
 CLI = Path(sys.executable).with_name("orders-warehouse")
@@ -77,6 +87,19 @@ def cli(stack: RunningStack, *arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(CLI), "--api", stack.api_url, *arguments], capture_output=True, text=True, timeout=60, check=False
     )
+
+
+def whole_queue_table(stack: RunningStack) -> str:
+    """Every page of `orders-warehouse queue`, each asked with the command its previous page printed."""
+    pages, arguments = [], ["queue", "--limit", "100"]
+    while True:
+        page = cli(stack, *arguments)
+        assert page.returncode == 0, page.stderr
+        pages.append(page.stdout)
+        more = [line for line in page.stdout.splitlines() if line.startswith("More: ")]
+        if not more:
+            return "".join(pages)
+        arguments = ["queue", "--limit", "100", "--next-token", shlex.split(more[0])[-1]]
 
 
 def test_the_banner_shows_the_overridden_limit_and_how_to_run_the_sweep(queue_stack):
@@ -198,39 +221,73 @@ def test_the_cli_shows_the_queue_and_an_order(queue_stack, portal, warehouse):
     assert row.split()[2] == "overdue"
 
 
-def test_the_cli_decides_and_moves_orders_and_explains_a_refusal(queue_stack, portal, warehouse):
+def test_the_cli_decides_and_moves_orders_and_explains_a_refusal(stack):
+    portal, warehouse = Portal(stack.api_url, new_seller()), Warehouse(stack.api_url)
     approved, rejected = pending_request(portal, warehouse), pending_request(portal, warehouse)
 
-    approve = cli(queue_stack, "approve", approved["order_id"], "--note", "Stopped at packing")
+    approve = cli(stack, "approve", approved["order_id"], "--note", "Stopped at packing")
     assert approve.returncode == 0, approve.stderr
     assert approve.stdout.strip() == (
         f"{approved['order_id']} {approved['reference']} (seller {portal.seller_id}): CANCELLED, request APPROVED"
     )
-    reject = cli(queue_stack, "reject", rejected["order_id"], "--reason", "ALREADY_PACKED")
+    reject = cli(stack, "reject", rejected["order_id"], "--reason", "ALREADY_PACKED")
     assert reject.returncode == 0 and reject.stdout.strip().endswith("SENT_TO_WAREHOUSE, request REJECTED")
-    despatch = cli(queue_stack, "status", rejected["order_id"], "DESPATCHED", "--tracking", "TRK-9")
+    despatch = cli(stack, "status", rejected["order_id"], "DESPATCHED", "--tracking", "TRK-9")
     assert despatch.returncode == 0 and "DESPATCHED" in despatch.stdout
     assert portal.request("GET", f"/orders/{rejected['order_id']}").json()["tracking_number"] == "TRK-9"
 
     # A refusal: the problem's title and detail, exit 1
-    refused = cli(queue_stack, "approve", rejected["order_id"])
+    refused = cli(stack, "approve", rejected["order_id"])
     assert refused.returncode == 1 and refused.stdout == ""
     assert refused.stderr.startswith("orders-warehouse: Decision conflict (HTTP 409): The cancellation of order")
-    missing = cli(queue_stack, "show", "ord_" + "b" * 26)
+    missing = cli(stack, "show", "ord_" + "b" * 26)
     assert missing.returncode == 1 and "(HTTP 404)" in missing.stderr
-    malformed = cli(queue_stack, "show", "not-an-id")
+    malformed = cli(stack, "show", "not-an-id")
     assert malformed.returncode == 1 and "(HTTP 400)" in malformed.stderr and "order_id" in malformed.stderr
+    # The detail names the field already: its error is said once
+    assert malformed.stderr.count("order_id:") == 1, malformed.stderr
 
 
-def test_the_cli_refuses_bad_arguments_and_helps_on_every_command(queue_stack):
-    for arguments in (["reject", "ord_x"], ["status", "ord_x", "FLYING"], ["queue", "--limit", "0"], ["frobnicate"]):
-        refused = cli(queue_stack, *arguments)
-        assert refused.returncode == 2, arguments
-        assert "usage: orders-warehouse" in refused.stderr
-    for command in ([], ["queue"], ["show"], ["approve"], ["reject"], ["status"]):
-        helped = subprocess.run([str(CLI), *command, "--help"], capture_output=True, text=True, timeout=30, check=False)
-        assert helped.returncode == 0 and helped.stdout.startswith("usage: orders-warehouse"), command
-    unreachable = subprocess.run(
-        [str(CLI), "--api", "http://127.0.0.1:9", "queue"], capture_output=True, text=True, timeout=30, check=False
+def test_the_cli_shows_what_a_seller_wrote_escaped(stack):
+    # Given a request whose note forges a decision line, and text the API takes that a terminal acts on:
+    # a CSI (U+009B), right-to-left override (U+202E), a line separator (U+2028)
+    portal, warehouse = Portal(stack.api_url, new_seller()), Warehouse(stack.api_url)
+    body = order_body(f"REF-\u2028{new_seller()}")
+    body["recipient"] = {**body["recipient"], "name": "Ada \u009b31mLovelace\u202e"}
+    created = portal.request("POST", "/orders", body)
+    assert created.status_code == 201, created.text
+    order_id = created.json()["order_id"]
+    assert warehouse.move(order_id, "SENT_TO_WAREHOUSE").status_code == 200
+    forged = "Ordered twice\r\n  decision      ALREADY_PACKED at 2026-12-01T11:00:00.000000Z  rejected by ops"
+    requested = portal.request("POST", f"/orders/{order_id}/cancellation-request", {"note": forged + "\u202e"})
+    assert requested.status_code == 202, requested.text
+
+    # When the warehouse reads the order and the queue
+    shown = cli(stack, "show", order_id)
+    queue = whole_queue_table(stack)
+
+    # Then no field acts on the terminal: each is one line, its controls shown as escapes
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert not any(line.lstrip().startswith("decision") for line in lines), shown.stdout
+    assert "  seller's note Ordered twice\\r\\n  decision      ALREADY_PACKED" in shown.stdout
+    assert "Ada \\x9b31mLovelace\\u202e" in shown.stdout and "REF-\\u2028" in shown.stdout
+    for output in (shown.stdout, queue):
+        assert not any(character in output for character in "\r\x9b\u202e\u2028"), output
+    [row] = [row for row in queue.splitlines() if row.startswith(order_id)]
+    assert "REF-\\u2028" in row
+
+
+def test_the_cli_ends_quietly_when_its_reader_closes_the_pipe(stack):
+    # `orders-warehouse queue --json | head`, with a reader that is gone before the answer is written
+    reading = subprocess.Popen(
+        [str(CLI), "--api", stack.api_url, "queue", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
-    assert unreachable.returncode == 1 and "cannot reach http://127.0.0.1:9" in unreachable.stderr
+    reading.stdout.close()  # the only read end: the CLI's write meets a closed pipe
+    stderr = reading.stderr.read().decode()
+    code = reading.wait(timeout=60)
+
+    assert stderr == ""  # no traceback, no "Exception ignored"
+    assert code == 141  # as a Unix tool killed by SIGPIPE

@@ -76,7 +76,7 @@ class RunningStack:
 def start_stack(log: Path, *, env: dict[str, str] | None = None, timeout: float = 90) -> RunningStack:
     """`orders-local` on free ports; returns once it prints its ready line."""
     script = Path(sys.executable).with_name("orders-local")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "infra.local.stack"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "infra.local.cli"]
     environment = {
         **os.environ,
         "PORT": "0",

@@ -1,13 +1,18 @@
-"""`orders-warehouse`'s formatting and `make run`'s PARAM_ overrides, without a stack."""
+"""`orders-warehouse` in process (formatting, --help, refusals) and `make run`'s PARAM_ overrides: no stack."""
 
 from __future__ import annotations
 
+import json
+import signal
+import threading
 from datetime import UTC, datetime
 
 import pytest
 
-from infra.local.stack import main, parameter_overrides
-from infra.ops.warehouse import _problem_text, due_text, duration, queue_table
+from infra.local import cli
+from infra.local.cli import main, parameter_overrides
+from infra.ops.warehouse import _problem_text, due_text, duration, order_text, queue_table
+from infra.ops.warehouse import main as warehouse_main
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -51,3 +56,143 @@ def test_make_run_stops_before_starting_on_a_refused_override(monkeypatch, capsy
     monkeypatch.setenv("PARAM_CancellationRequestSlaSeconds", "soon")
     assert main() == 2
     assert "PARAM_CancellationRequestSlaSeconds: CancellationRequestSlaSeconds must match" in capsys.readouterr().err
+
+
+# -- the command line in process: --help, refusals, and what it prints from the API ----------
+
+
+def test_every_command_helps(capsys):
+    for command in ([], ["queue"], ["show"], ["approve"], ["reject"], ["status"]):
+        assert warehouse_main([*command, "--help"]) == 0, command
+        assert capsys.readouterr().out.startswith("usage: orders-warehouse"), command
+
+
+def test_a_bad_argument_is_refused_with_the_usage_and_exit_2(capsys):
+    for arguments in (["reject", "ord_x"], ["status", "ord_x", "FLYING"], ["queue", "--limit", "0"], ["frobnicate"]):
+        assert warehouse_main(arguments) == 2, arguments
+        assert "usage: orders-warehouse" in capsys.readouterr().err
+
+
+def test_an_api_that_is_not_there_is_named_with_how_to_point_at_another(capsys):
+    assert warehouse_main(["--api", "http://127.0.0.1:9", "queue"]) == 1
+    refused = capsys.readouterr().err
+    assert "cannot reach http://127.0.0.1:9" in refused
+    assert "--api http://127.0.0.1:<PORT>" in refused
+
+
+def test_a_field_error_the_detail_already_names_is_printed_once():
+    # As the API words a 400: its detail lists the fields already.
+    problem = json.dumps(
+        {
+            "title": "Invalid request",
+            "detail": "The request is not valid: order_id: String should match pattern '^ord_[a-z2-7]{26}$'",
+            "errors": [{"field": "order_id", "message": "String should match pattern '^ord_[a-z2-7]{26}$'"}],
+        }
+    ).encode()
+    assert _problem_text(400, problem) == (
+        "Invalid request (HTTP 400): The request is not valid: order_id: String should match pattern "
+        "'^ord_[a-z2-7]{26}$'"
+    )
+
+
+# What a seller (or anyone) can put in a field, that would act on a terminal if printed raw.
+FORGED = "\n  decision      ALREADY_PACKED at 2026-12-01T11:00:00.000000Z  note rejected by ops"
+HOSTILE = ["\r", "\x1b[2J", "\x9b31m", "\u202e", "\u2066", "\u200f", "\u2028", "\x00", "\t", "\ud800"]
+
+
+def order(**request: object) -> dict:
+    hostile = "".join(HOSTILE)
+    return {
+        "order_id": "ord_" + "a" * 26,
+        "reference": f"SHOP-1{hostile}",
+        "seller_id": f"S-1{hostile}",
+        "version": 3,
+        "status": "PICKED",
+        "tracking_number": None,
+        "recipient": {"name": f"Ada{hostile}", "city": f"Leeds{hostile}", "postcode": "LS1 1AA"},
+        "items": [{"sku": f"SKU{hostile}", "quantity": 2}],
+        "courier_service": "ROYAL_MAIL_48",
+        "cancellation": {
+            "option": "NONE",
+            "request": {
+                "status": "REQUESTED",
+                "reason_code": "CUSTOMER_REQUEST",
+                "requested_at": "2026-12-01T11:00:00.000000Z",
+                "due_at": "2026-12-01T13:00:00.000000Z",
+                "escalated_at": None,
+                "note": f"Ordered twice{FORGED}{hostile}",
+                **request,
+            },
+        },
+        "history": [
+            {"at": "2026-12-01T10:00:00.000000Z", "event": "ORDER_CREATED", "from_status": None,
+             "to_status": "PENDING", "by": f"seller:S-1{hostile}"},
+            {"at": "2026-12-01T10:30:00.000000Z", "event": "STATUS_UPDATED", "from_status": "PENDING",
+             "to_status": "PICKED", "by": "warehouse"},
+        ],
+    }  # fmt: skip
+
+
+def escapes_everything(text: str) -> bool:
+    """No character of HOSTILE is left raw: each line is one line, and nothing acts on the terminal."""
+    return all(character not in text.replace("\n", "") for character in HOSTILE) and "\\u202e" in text
+
+
+def test_show_prints_every_field_of_the_api_escaped_so_nothing_is_forged():
+    text = order_text(order(), NOW)
+
+    lines = text.splitlines()
+    assert escapes_everything(text)
+    assert len(lines) == 10  # the header, 5 order lines, request, note, "history", 2 entries
+    assert not any(line.lstrip().startswith("decision") for line in lines)  # a pending request has no decision
+    [note] = [line for line in lines if line.startswith("  seller's note ")]
+    assert "Ordered twice\\n  decision      ALREADY_PACKED" in note
+    assert "\\r\\x1b[2J\\x9b31m\\u202e\\u2066\\u200f\\u2028\\x00\\t\\ud800" in note
+
+
+def test_a_decision_note_and_the_queue_table_are_escaped_too():
+    decided = order(status="REJECTED", decided_at="2026-12-01T12:00:00.000000Z", decision_note=f"No{FORGED}")
+    assert escapes_everything(order_text(decided, NOW))
+    table = queue_table([order()], NOW)
+    assert escapes_everything(table)
+    header, row = table.splitlines()
+    assert "  S-1\\r\\x1b[2J" in row
+
+
+def test_the_first_history_entry_says_the_status_the_order_was_created_in():
+    text = order_text(order(), NOW)
+    [created] = [line for line in text.splitlines() if "ORDER_CREATED" in line]
+    assert created.split()[1:3] == ["ORDER_CREATED", "PENDING"]
+    assert "None" not in text
+    [moved] = [line for line in text.splitlines() if "STATUS_UPDATED" in line]
+    assert "PENDING -> PICKED" in moved
+
+
+class Exited(Exception):
+    """What os._exit would do to the main thread: go no further."""
+
+
+def test_make_runs_first_ctrl_c_stops_it_and_arms_the_watchdog_a_second_exits_at_once(monkeypatch):
+    exits: list[tuple[str | None, int]] = []
+    watchdog_fired = threading.Event()
+
+    def exit_now(reason: str | None, code: int) -> None:
+        exits.append((reason, code))
+        if threading.current_thread() is threading.main_thread():
+            raise Exited(code)
+        watchdog_fired.set()
+
+    monkeypatch.setattr(cli, "_exit_now", exit_now)
+    monkeypatch.setattr(cli, "HARD_STOP_SECONDS", 0.05)
+    stop, before = threading.Event(), signal.getsignal(signal.SIGINT)
+    with cli._signals_set(stop):
+        signal.raise_signal(signal.SIGTERM)
+        assert stop.is_set() and exits == []  # the first: stop, as the main loop then does
+        assert watchdog_fired.wait(timeout=10)  # had the stop hung: the watchdog's exit
+        with pytest.raises(Exited):
+            signal.raise_signal(signal.SIGINT)
+    assert exits == [
+        ("still stopping after 0.05 s: exiting anyway", 1),
+        ("SIGINT again: exiting at once", 128 + signal.SIGINT),
+    ]
+    assert signal.getsignal(signal.SIGINT) is before  # put back as it was
