@@ -32,13 +32,24 @@ from tests.e2e.portal_page import (
     out_of_reach,
     readable_text,
 )
-from tests.support.local_stack import Portal, RunningStack, Warehouse, new_seller, order_body, session, start_stack
+from tests.support.local_stack import (
+    Portal,
+    RunningStack,
+    Warehouse,
+    new_seller,
+    order_body,
+    session,
+    start_stack,
+    wait_for,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
 DESKTOP = {"viewport": {"width": 1280, "height": 720}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-SLA_SECONDS = 2
+# Long enough for the page to show a request still waiting before it falls due (only a due request can
+# be escalated, by the test's own sweep or the stack's scheduled one); short enough to wait for.
+SLA_SECONDS = 6
 FEED_SECONDS = 3  # the portal reads the feed every 3 s
 
 
@@ -596,8 +607,15 @@ def test_an_open_order_page_follows_the_warehouses_decision_without_a_reload(vis
 def test_the_list_reads_again_the_rows_the_feed_mentions(visit, seller, warehouse):
     first = in_warehouse(seller, warehouse)
     second = in_warehouse(seller, warehouse)
-    for order in (first, second):
-        request_cancellation(seller, order)
+    versions = {order["order_id"]: request_cancellation(seller, order)["version"] for order in (first, second)}
+    # The list is served by an index that may lag a write a moment (docs/api.md §3): wait until it shows
+    # these versions, so that only the warehouse's decision below makes a row older than the feed.
+    listed = wait_for(
+        lambda: {order["order_id"]: order["version"] for order in seller.request("GET", "/orders").json()["orders"]},
+        lambda found: found == versions,
+        10,
+    )
+    assert listed == versions
     visit.sign_in(seller.seller_id)
     page = visit.page
     first_row = page.locator(f"#row-{first['order_id']}")
@@ -953,12 +971,13 @@ def test_an_escalated_request_says_it_is_overdue_and_being_chased_as_it_happens(
     visit = short_sla_visit
     seller = Portal(visit.stack.api_url, new_seller())
     order = in_warehouse(seller, Warehouse(visit.stack.api_url), "PICKED")
-    request_cancellation(seller, order, "ADDRESS_ERROR")
+    due_at = request_cancellation(seller, order, "ADDRESS_ERROR")["cancellation"]["request"]["due_at"]
     visit.sign_in(seller.seller_id)
     visit.open_order(order["order_id"])
     page = visit.page
     assert "Waiting for the warehouse, which will answer by" in page.inner_text("#request")
-    time.sleep(SLA_SECONDS + 0.5)
+    due = datetime.datetime.fromisoformat(due_at.replace("Z", "+00:00"))
+    time.sleep(max(0.0, (due - datetime.datetime.now(datetime.UTC)).total_seconds()) + 0.5)
     swept = session().post(f"{visit.stack.api_url}/_local/schedules/EscalationFunction", timeout=30)
     assert swept.status_code == 200, swept.text
 
