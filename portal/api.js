@@ -1,15 +1,16 @@
-// The orders API, as the portal calls it: the seller's ID token in Authorization, JSON in and out.
-// Every refusal becomes an ApiProblem carrying the problem document's title and detail.
+// The orders API, as the portal calls it: the seller's ID token in Authorization, JSON in and out,
+// and the signed-in seller kept in sessionStorage (one tab, one seller). Every refusal becomes an
+// ApiProblem carrying the problem document (its `code`, `status`, `errors`); words.js says it in words.
 
 let config = null;
 
 export class ApiProblem extends Error {
   constructor(status, problem) {
-    super(problem.detail || problem.message || `HTTP ${status}`);
+    super(`HTTP ${status}${problem.code ? ` ${problem.code}` : ""}`);
     this.status = status;
-    this.title = problem.title || (status === 401 ? "Signed out" : `HTTP ${status}`);
-    this.detail = problem.detail || problem.message || "";
     this.code = problem.code || null;
+    this.detail = problem.detail || problem.message || "";
+    this.errors = problem.errors || [];
   }
 }
 
@@ -32,6 +33,7 @@ export function seller() {
 export async function signIn(sellerId) {
   const { apiUrl } = await loadConfig();
   const answer = await call(`${apiUrl}/_local/tokens`, { method: "POST", body: JSON.stringify({ seller_id: sellerId }) }, false);
+  sessionStorage.clear(); // another seller's list pages must not survive a switch
   sessionStorage.setItem("id_token", answer.body.id_token);
   sessionStorage.setItem("seller_id", sellerId);
 }
@@ -55,10 +57,7 @@ async function call(url, init, signed) {
   try {
     answer = await fetch(url, init);
   } catch (error) {
-    throw new ApiProblem(0, {
-      title: "The API cannot be reached",
-      detail: "The browser could not reach the orders API (it is down, or it does not allow this page's origin).",
-    });
+    throw new ApiProblem(0, {}); // down, or the API does not allow this page's origin (CORS)
   }
   const text = await answer.text();
   let document = null;
@@ -67,6 +66,7 @@ async function call(url, init, signed) {
   } catch (error) {
     document = { detail: text };
   }
+  if (signed && answer.status === 401) signOut(); // the token is no good: the seller signs in again
   if (!answer.ok) throw new ApiProblem(answer.status, document || {});
   return { status: answer.status, body: document, etag: answer.headers.get("ETag") };
 }

@@ -1,4 +1,12 @@
-// What the API's codes say, in words for a seller.
+// Every word the portal shows a seller, in one module: the API's codes in plain English, the
+// sentences built from them (history, the cancellation request, the feed, refusals) and how times
+// read. Nothing else in portal/ writes a sentence a seller reads from a code, so another language is
+// another copy of this file. No function here returns an API code: an unknown one is turned into
+// words by `wordsFor`, never shown as it is.
+
+export const LOCALE = "en-GB";
+
+// -- statuses and reasons ---------------------------------------------------------------------------
 
 export const STATUS = {
   PENDING: "Pending (not yet sent to the warehouse)",
@@ -9,14 +17,22 @@ export const STATUS = {
   CANCELLED: "Cancelled",
 };
 
-export const UNAVAILABLE = {
+// Why the Cancel Order button is greyed out (cancellation.unavailable_reason).
+export const CANCEL_UNAVAILABLE = {
   CANCELLATION_PENDING: "A cancellation request is waiting for the warehouse",
   CANCELLATION_REJECTED: "The warehouse rejected the cancellation request; it can no longer be cancelled",
   ORDER_DESPATCHED: "This order has been despatched and can no longer be cancelled",
   ORDER_CANCELLED: "This order has been cancelled",
-  ORDER_IN_WAREHOUSE: "This order is in the warehouse and can no longer be edited",
 };
 
+// Why the Edit button is greyed out (editing.unavailable_reason).
+export const EDIT_UNAVAILABLE = {
+  ORDER_IN_WAREHOUSE: "This order is in the warehouse and can no longer be edited",
+  ORDER_DESPATCHED: "This order has been despatched and can no longer be edited",
+  ORDER_CANCELLED: "This order has been cancelled and can no longer be edited",
+};
+
+// The seller's reasons for a cancellation request (the pop-up's choices).
 export const SELLER_REASONS = {
   CUSTOMER_REQUEST: "The customer asked to cancel",
   ADDRESS_ERROR: "The address is wrong",
@@ -25,19 +41,293 @@ export const SELLER_REASONS = {
   OTHER: "Another reason",
 };
 
-export const EVENTS = {
-  ORDER_CANCELLED: "Order cancelled",
-  CANCELLATION_REQUESTED: "Cancellation requested",
-  CANCELLATION_APPROVED: "Cancellation approved by the warehouse",
-  CANCELLATION_REJECTED: "Cancellation rejected by the warehouse",
-  CANCELLATION_REQUEST_OVERDUE: "Cancellation request escalated (the warehouse is late)",
-  ORDER_CREATED: "Order created",
-  STATUS_CHANGED: "Status changed",
-  ORDER_EDITED: "Order edited",
+// The warehouse's reasons for turning a request down, as the end of "The warehouse rejected your request: …".
+const WAREHOUSE_REASONS = {
+  ALREADY_PACKED: "the order was already packed",
+  IN_COURIER_COLLECTION: "the order was already in the courier collection area",
+  ORDER_DESPATCHED: "the order had already been despatched",
 };
 
+// What the edit form can change, as history names them (`changed`).
+const FIELDS = {
+  recipient: "the recipient",
+  courier_service: "the courier service",
+  items: "the items",
+};
+
+// -- courier services -------------------------------------------------------------------------------
+
+// Today's courier service is free text; these are the services the catalogue (`GET /courier-services`,
+// a later issue) will list. `courierName` is the one lookup, so the catalogue can replace this table.
+export const COURIER_SERVICES = {
+  ROYAL_MAIL_24: "Royal Mail 24",
+  ROYAL_MAIL_48: "Royal Mail 48",
+  ROYAL_MAIL_TRACKED_24: "Royal Mail Tracked 24",
+  ROYAL_MAIL_TRACKED_48: "Royal Mail Tracked 48",
+  DPD_NEXT_DAY: "DPD Next Day",
+  EVRI_48: "Evri 48",
+  DHL_EXPRESS: "DHL Express",
+  UPS_STANDARD: "UPS Standard",
+};
+
+export function courierName(code) {
+  return COURIER_SERVICES[code] || wordsFor(code);
+}
+
+// Couriers' initials, which stay in capitals when an unknown code is put into words.
+const INITIALS = new Set(["DPD", "DHL", "UPS", "TNT", "GLS", "DX", "USPS", "EMS"]);
+
+// An unknown code in words: "PARCELFORCE_EXPRESS_24" reads "Parcelforce Express 24", "UPS_SAVER" reads
+// "UPS Saver", "RETURNED" reads "Returned". Text that is not a code (it has a lower case letter, a space,
+// a hyphen…) is the seller's own and is shown as typed.
+export function wordsFor(code) {
+  const text = String(code ?? "");
+  if (!/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/.test(text)) return text;
+  return text
+    .split("_")
+    .map((word) => (INITIALS.has(word) ? word : word[0] + word.slice(1).toLowerCase()))
+    .join(" ");
+}
+
+// A field's name in words, where FIELD_NAMES or FIELDS have none: "address_line1" reads "address line1".
+function fieldWords(field) {
+  return String(field).replaceAll(/[_.]/g, " ");
+}
+
+// Every code of a text the API wrote (a problem's detail, a validation message) put into words: the
+// UPPER_CASE ones, and the statuses that are one word (PICKED).
+const CODE_IN_TEXT = new RegExp(
+  `(?<![\\w-])(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|${[...Object.keys(STATUS), "REQUESTED", "APPROVED", "REJECTED"].join("|")})(?![\\w-])`,
+  "g",
+);
+
+export function withoutCodes(text) {
+  return String(text ?? "").replace(CODE_IN_TEXT, (code) => (STATUS[code] || wordsFor(code)).toLowerCase());
+}
+
+export function statusName(status) {
+  return STATUS[status] || wordsFor(status);
+}
+
+export function cancelUnavailable(reason) {
+  return CANCEL_UNAVAILABLE[reason] || "This order can no longer be cancelled";
+}
+
+export function editUnavailable(reason) {
+  return EDIT_UNAVAILABLE[reason] || "This order can no longer be edited";
+}
+
+export function sellerReason(code) {
+  return SELLER_REASONS[code] || wordsFor(code);
+}
+
+// A country's name from its ISO 3166-1 code, as the browser knows it ("GB": "United Kingdom").
+const REGIONS = new Intl.DisplayNames(LOCALE, { type: "region", fallback: "code" });
+
+export function countryName(code) {
+  try {
+    return REGIONS.of(code);
+  } catch (error) {
+    return String(code); // not a region code at all
+  }
+}
+
+// -- times ------------------------------------------------------------------------------------------
+
+const TIME = new Intl.DateTimeFormat(LOCALE, {
+  day: "numeric",
+  month: "short",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  timeZoneName: "short",
+});
+
+// A time of the API (UTC, ISO 8601) in the seller's own time zone, the zone named: "6 Dec 2026, 20:35 GMT+1".
+export function when(iso) {
+  return iso ? TIME.format(new Date(iso)) : "—";
+}
+
+// -- the order's page -------------------------------------------------------------------------------
+
 export function who(by) {
-  if (by === "warehouse") return "the warehouse";
-  if (by === "system") return "the system";
-  return "you";
+  if (by === "warehouse") return "The warehouse";
+  if (by === "system") return "Our system";
+  if (typeof by === "string" && by.startsWith("seller:")) return "You";
+  return "Someone";
+}
+
+function listOf(words) {
+  if (words.length <= 1) return words.join("");
+  return `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
+}
+
+// "The warehouse rejected your request: the order was already packed" (no clause for OTHER: its note says why).
+function rejection(reasonCode, what = "your request") {
+  if (!reasonCode || reasonCode === "OTHER") return `The warehouse rejected ${what}`;
+  return `The warehouse rejected ${what}: ${WAREHOUSE_REASONS[reasonCode] || wordsFor(reasonCode).toLowerCase()}`;
+}
+
+const MOVED = {
+  SENT_TO_WAREHOUSE: "The order was sent to the warehouse",
+  PICKED: "The warehouse picked the order",
+  PACKED: "The warehouse packed the order",
+  DESPATCHED: "The warehouse despatched the order",
+};
+
+// One history entry as a sentence; `request` is the order's cancellation request (an order has one at most).
+export function historySentence(entry, request) {
+  const by = who(entry.by);
+  switch (entry.event) {
+    case "ORDER_CREATED":
+      return `${by} created the order.`;
+    case "STATUS_CHANGED":
+      return `${MOVED[entry.to_status] || `The order is now ${statusName(entry.to_status).toLowerCase()}`}.`;
+    case "ORDER_EDITED": {
+      const order = Object.keys(FIELDS);
+      const changed = [...(entry.changed || [])]
+        .sort((one, other) => (order.indexOf(one) + 1 || 99) - (order.indexOf(other) + 1 || 99))
+        .map((field) => FIELDS[field] || fieldWords(field));
+      return changed.length ? `${by} changed ${listOf(changed)}.` : `${by} edited the order.`;
+    }
+    case "ORDER_CANCELLED":
+      return `${by} cancelled the order.`;
+    case "CANCELLATION_REQUESTED":
+      return `${by} asked the warehouse to cancel the order${request && request.reason_code ? ` (${sellerReason(request.reason_code).toLowerCase()})` : ""}.`;
+    case "CANCELLATION_APPROVED":
+      return "The warehouse approved your request and cancelled the order.";
+    case "CANCELLATION_REJECTED":
+      if (entry.to_status === "DESPATCHED" && entry.from_status !== "DESPATCHED") {
+        return "The warehouse despatched the order, which turned down your cancellation request.";
+      }
+      return `${rejection(request && request.decision_reason_code)}.`;
+    case "CANCELLATION_REQUEST_OVERDUE":
+      return "The warehouse had not answered your request in time: it is overdue and being chased.";
+    default:
+      return `The order changed (${wordsFor(entry.event).toLowerCase()}).`;
+  }
+}
+
+// The cancellation request, in sentences: what was asked, and where it stands.
+export function requestSummary(request) {
+  const asked = `You asked on ${when(request.requested_at)}: ${sellerReason(request.reason_code || "OTHER").toLowerCase()}.`;
+  switch (request.status) {
+    case "REQUESTED":
+      if (request.escalated_at) {
+        return [
+          asked,
+          `Overdue: the warehouse should have answered by ${when(request.due_at)}. Your request is being chased.`,
+        ];
+      }
+      return [
+        asked,
+        request.due_at
+          ? `Waiting for the warehouse, which will answer by ${when(request.due_at)}.`
+          : "Waiting for the warehouse to answer.",
+      ];
+    case "APPROVED":
+      return [asked, `The warehouse approved it on ${when(request.decided_at)}: the order is cancelled.`];
+    case "REJECTED":
+      return [asked, `${rejection(request.decision_reason_code)} (${when(request.decided_at)}).`];
+    default:
+      return [asked];
+  }
+}
+
+// -- the notifications panel ------------------------------------------------------------------------
+
+// One event of the feed (docs/api.md §4) as a sentence naming the order.
+export function eventSentence(event) {
+  const reference = event.reference;
+  const request = event.cancellation && event.cancellation.request;
+  switch (event.event_type) {
+    case "ORDER_CANCELLED":
+      return `You cancelled ${reference}.`;
+    case "CANCELLATION_REQUESTED":
+      return `You asked the warehouse to cancel ${reference}.`;
+    case "CANCELLATION_APPROVED":
+      return `The warehouse cancelled ${reference}, as you asked.`;
+    case "CANCELLATION_REJECTED":
+      if (event.status === "DESPATCHED" && request && request.decision_reason_code === "ORDER_DESPATCHED") {
+        return `${reference} was despatched, which turned down your cancellation request.`;
+      }
+      return `${rejection(request && request.decision_reason_code, `your request to cancel ${reference}`)}.`;
+    case "CANCELLATION_REQUEST_OVERDUE":
+      return `Your request to cancel ${reference} is overdue; the warehouse is being chased.`;
+    default:
+      return `${reference} changed (${wordsFor(event.event_type).toLowerCase()}).`;
+  }
+}
+
+// -- refusals and failures --------------------------------------------------------------------------
+
+const FIELD_NAMES = {
+  "recipient.name": "Recipient's name",
+  "recipient.address_line1": "Address line 1",
+  "recipient.address_line2": "Address line 2",
+  "recipient.city": "Town or city",
+  "recipient.postcode": "Postcode",
+  "recipient.country": "Country",
+  courier_service: "Courier service",
+  note: "Note for the warehouse",
+  reason_code: "Reason",
+};
+
+// What went wrong, as { title, detail }, from the API's problem (`code`, `status`, `errors`) and what the
+// seller was doing: "cancel", "request", "edit" or "read".
+export function problemWords(problem, action = "read") {
+  const cannot = { cancel: "cancelled", request: "cancelled", edit: "edited", read: "changed" }[action] || "changed";
+  switch (problem.code) {
+    case "ORDER_IN_WAREHOUSE":
+      return action === "edit"
+        ? {
+            title: "The order is already in the warehouse",
+            detail: "It can no longer be edited. Ask the warehouse to cancel it instead, and send the order again as it should be.",
+          }
+        : {
+            title: "The order is already in the warehouse",
+            detail: "It reached the warehouse before your cancellation, so now it can only be cancelled by request: press Cancel Order again to ask the warehouse team.",
+          };
+    case "ORDER_NOT_IN_WAREHOUSE":
+      return { title: "The order is not in the warehouse yet", detail: "It can be cancelled at once: press Cancel Order again." };
+    case "CANCELLATION_PENDING":
+      return { title: "A cancellation request is already waiting", detail: "The warehouse team has not decided yet; you will be told the outcome." };
+    case "CANCELLATION_REJECTED":
+      return { title: "The warehouse rejected the cancellation", detail: "The order can no longer be cancelled, and the request cannot be made again." };
+    case "ORDER_DESPATCHED":
+      return { title: "The order has been despatched", detail: `It can no longer be ${cannot}.` };
+    case "ORDER_CANCELLED":
+      return { title: "The order has been cancelled", detail: "It can no longer be changed." };
+    case "PRECONDITION_FAILED":
+      return {
+        title: "The order changed meanwhile",
+        detail: "Someone changed it after this page read it (in another tab, perhaps). The page now shows the order as it is: check it, then make your change again.",
+      };
+    case "ORDER_NOT_FOUND":
+      return { title: "This order cannot be found", detail: "There is no such order among yours." };
+    case "VALIDATION_ERROR":
+      return {
+        title: "Some of what you entered cannot be accepted",
+        detail: (problem.errors || [])
+          .map((error) => `${FIELD_NAMES[error.field] || fieldWords(error.field)}: ${withoutCodes(error.message)}`)
+          .join(". ") || "Check what you entered and try again.",
+      };
+    case "SERVICE_UNAVAILABLE":
+      return { title: "The service is busy", detail: "Nothing was changed. Try again in a few seconds." };
+    default:
+      break;
+  }
+  if (problem.status === 0) {
+    return {
+      title: "The orders service cannot be reached",
+      detail: "The browser could not reach it (it is down, or it does not accept this page's address). Nothing was changed.",
+    };
+  }
+  if (problem.status === 401) {
+    return { title: "You are signed out", detail: "Your sign-in has expired or is missing. Sign in again." };
+  }
+  return {
+    title: "Something went wrong",
+    detail: problem.detail ? withoutCodes(problem.detail) : `The orders service answered with an error (HTTP ${problem.status}).`,
+  };
 }
