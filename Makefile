@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint format openapi events bench soak clean browser
+.PHONY: install run check test lint format openapi events bench soak clean browser
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,12 @@ install: $(INSTALLED)
 run: $(INSTALLED)
 	$(BIN)/orders-local
 
-# ruff (lint and format, as configured in pyproject.toml) and cfn-lint; `make format` rewrites.
+# ruff (lint, format and the complexity gate, C901 at 10, as configured in pyproject.toml), mypy (strict on
+# functions/, the default on infra/) and cfn-lint; `make format` rewrites.
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy functions/orders infra
 	$(BIN)/cfn-lint template.yaml
 
 format: $(INSTALLED)
@@ -44,9 +46,16 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
-# The hardening report plugin prints the run's figures (requests, faults, violations) at the end.
+PYTEST := $(BIN)/pytest -n 2 --dist loadfile -q -p tests.tiers
+
+# The quick loop while writing a change: lint, then the unit and integration tiers (no local stack, no browser).
+check: lint
+	$(PYTEST) tests/unit tests/integration
+
+# Everything: lint, then every tier. The hardening report plugin prints the run's figures (requests,
+# faults, violations) at the end, and tests.tiers the time each tier took.
 test: lint $(CHROMIUM)
-	$(BIN)/pytest -n 2 --dist loadfile -q -p tests.hardening.report
+	$(PYTEST) -p tests.hardening.report
 
 # The hardening suite at ten times its `make test` size (fuzz examples, load time, race rounds).
 soak: $(INSTALLED)

@@ -1,4 +1,6 @@
-"""Fixtures shared by every layer: fake AWS credentials, moto, the table from template.yaml."""
+"""Fixtures shared by every layer: fake AWS credentials, moto, the table from template.yaml, and the local
+stacks that the end-to-end and hardening tests share (one of each per pytest worker, started when first
+asked for)."""
 
 from __future__ import annotations
 
@@ -28,19 +30,17 @@ for variable in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
 
 @pytest.fixture
 def aws():
-    """moto in-process, with the orders table created from template.yaml's own definition."""
+    """moto in-process, with the orders and notifications tables created from template.yaml's own definitions."""
     from moto import mock_aws
 
-    from infra.local.moto_atomic import make_dynamodb_writes_atomic
+    from infra.local.moto_dynamodb import patch_dynamodb
     from infra.template import NOTIFICATIONS_TABLE, table_definition
     from orders import settings
 
-    make_dynamodb_writes_atomic()
+    patch_dynamodb()
     with mock_aws():
         settings.reset()
-        import boto3
-
-        client = boto3.client("dynamodb")
+        client = settings.dynamodb()  # the functions' own client: one client fewer to make for each test
         client.create_table(**table_definition(os.environ["TABLE_NAME"]))
         client.create_table(**table_definition(os.environ["NOTIFICATIONS_TABLE_NAME"], NOTIFICATIONS_TABLE))
         yield
@@ -62,3 +62,36 @@ def notification_channels(aws, monkeypatch):
     settings.reset()
     yield channels
     settings.reset()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory):
+    """The local stack as `make run` starts it (its own process, free ports), with the template's timers.
+
+    Every end-to-end and hardening module that needs no special timer shares it: each test acts as a
+    seller of its own (tests.support.local_stack.new_seller), so tests share the stack but not their data.
+    """
+    from tests.support.local_stack import start_stack
+
+    running = start_stack(tmp_path_factory.mktemp("stack") / "orders-local.log")
+    yield running
+    code = running.stop()
+    assert code == 0, f"orders-local exited with {code} on Ctrl-C:\n{running.output()[-3000:]}"
+    running.assert_clean()
+
+
+@pytest.fixture(scope="session")
+def fast_stack(tmp_path_factory: pytest.TempPathFactory):
+    """A second stack, for the tests of timers: requests due in FAST_SLA_SECONDS, deliveries retried each
+    second (tests.support.local_stack.FAST_TIMERS), and moto's recorder ready to count AWS calls."""
+    from tests.support.local_stack import FAST_TIMERS, start_stack
+
+    directory = tmp_path_factory.mktemp("fast-stack")
+    running = start_stack(
+        directory / "orders-local.log",
+        env={**FAST_TIMERS, "MOTO_RECORDER_FILEPATH": str(directory / "moto-recording")},
+    )
+    yield running
+    code = running.stop()
+    assert code == 0, f"orders-local exited with {code} on Ctrl-C:\n{running.output()[-3000:]}"
+    running.assert_clean()

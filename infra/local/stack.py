@@ -95,7 +95,7 @@ class LocalStack:
         return self
 
     def _start(self) -> None:
-        from infra.local.moto_atomic import make_dynamodb_writes_atomic
+        from infra.local.moto_dynamodb import patch_dynamodb
         from infra.local.moto_server import MotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's and our servers' own request lines
@@ -103,7 +103,7 @@ class LocalStack:
             check_free(self.host, self.port)  # before moto starts, so a busy port fails at once
         self._saved_environment = dict(os.environ)
         os.environ.update(_aws_environment(self.region))
-        make_dynamodb_writes_atomic()
+        patch_dynamodb()
         with _port_set_by("MOTO_PORT"):
             self._moto = MotoServer(self.host, self.moto_port)
         self.moto_port = self._moto.port

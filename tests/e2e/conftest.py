@@ -1,4 +1,5 @@
-"""End to end: the local stack in its own process, one per pytest worker, called over HTTP.
+"""End to end: the local stack in its own process (tests/conftest.py's `stack`, one per pytest worker, shared
+with the hardening tests), called over HTTP.
 
 Tests share the stack but not their data: each acts as a seller of its own (new_seller), and only
 test_make_run's banner story touches the demo orders (S-1's).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.local_stack import Portal, RunningStack, Warehouse, new_seller, start_stack
+from tests.support.local_stack import Portal, RunningStack, Warehouse, new_seller
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -23,16 +24,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/e2e/" in str(item.path):
             item.add_marker(pytest.mark.e2e)
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> RunningStack:
-    running = start_stack(tmp_path_factory.mktemp("stack") / "orders-local.log")
-    yield running
-    code = running.stop()
-    assert code == 0, f"orders-local exited with {code} on Ctrl-C:\n{running.output()[-3000:]}"
-    # Nothing failed inside either: no handler, poller, subscriber or gateway error was logged
-    assert "Traceback" not in running.output(), running.output()
 
 
 @pytest.fixture

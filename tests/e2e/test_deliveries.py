@@ -2,8 +2,8 @@
 receiver on a free port, retried on the template's schedule (shortened by PARAM_ to a second
 apart), the dead-letter queue, and the feed.
 
-The stack is this module's own, started as `PARAM_DeliveryRetryDelaysSeconds=1,1,1
-PARAM_CancellationRequestSlaSeconds=1 make run` would.
+The stack is the fast-timer one (tests/conftest.py's `fast_stack`), started as
+`PARAM_DeliveryRetryDelaysSeconds=1,1,1 PARAM_CancellationRequestSlaSeconds=6 make run` would.
 """
 
 from __future__ import annotations
@@ -14,9 +14,18 @@ import time
 import pytest
 
 from infra.local.webhook_receiver import Receiver
-from tests.support.local_stack import Portal, RunningStack, Warehouse, new_seller, session, start_stack, wait_for
+from tests.support.local_stack import (
+    FAST_RETRIES,
+    Portal,
+    RunningStack,
+    Warehouse,
+    new_seller,
+    session,
+    sleep_until,
+    wait_for,
+)
 
-RETRIES = 3
+RETRIES = FAST_RETRIES
 ALL_EVENTS = [
     "ORDER_CANCELLED",
     "CANCELLATION_REQUESTED",
@@ -26,18 +35,9 @@ ALL_EVENTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def delivery_stack(tmp_path_factory: pytest.TempPathFactory) -> RunningStack:
-    running = start_stack(
-        tmp_path_factory.mktemp("delivery-stack") / "orders-local.log",
-        env={
-            "PARAM_DeliveryRetryDelaysSeconds": ",".join(["1"] * RETRIES),
-            "PARAM_CancellationRequestSlaSeconds": "1",
-        },
-    )
-    yield running
-    assert running.stop() == 0
-    assert "Traceback" not in running.output(), running.output()[-5000:]
+@pytest.fixture
+def delivery_stack(fast_stack: RunningStack) -> RunningStack:
+    return fast_stack
 
 
 @pytest.fixture
@@ -79,10 +79,13 @@ def the_story(portal: Portal, warehouse: Warehouse, stack: RunningStack) -> list
     cancelled = portal.create_order()
     assert portal.request("POST", f"/orders/{cancelled['order_id']}/cancel").status_code == 200
     approved, rejected = portal.create_order(), portal.create_order()
+    due = []
     for order in (approved, rejected):
         assert warehouse.move(order["order_id"], "SENT_TO_WAREHOUSE").status_code == 200
-        assert portal.request("POST", f"/orders/{order['order_id']}/cancellation-request").status_code == 202
-    time.sleep(1.1)  # past the one-second time limit
+        answer = portal.request("POST", f"/orders/{order['order_id']}/cancellation-request")
+        assert answer.status_code == 202
+        due.append(answer.json()["cancellation"]["request"]["due_at"])
+    sleep_until(max(due))  # past the time limit
     sweep = session().post(f"{stack.api_url}/_local/schedules/EscalationFunction", timeout=30).json()
     assert sweep["result"]["escalated"] >= 2
     assert warehouse.decide(approved["order_id"], "APPROVED").status_code == 200
@@ -110,7 +113,7 @@ def test_each_event_reaches_each_matching_channel_once_signed_and_the_feed_lists
     assert len(ids) == 7  # cancelled; requested ×2, overdue ×2, approved, rejected
 
     got = wait_for(lambda: receiver.of("/everything"), lambda found: len(found) >= len(ids), timeout=30)
-    time.sleep(1.5)  # and no more come
+    delivery_stack.deliveries_settled()  # and no more come
     assert sorted(d.event_id for d in receiver.of("/everything")) == sorted(ids)
     assert all(d.signature_valid for d in receiver.deliveries)
     assert {d.event_type for d in got} == set(ALL_EVENTS)
@@ -144,7 +147,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_a_receiver_failing_its_first_answers_still_gets_the_event_once_per_2xx(portal, warehouse, receiver):
+def test_a_receiver_failing_its_first_answers_still_gets_the_event_once_per_2xx(
+    delivery_stack, portal, warehouse, receiver
+):
     # 500 twice; a hang past the 5 s timeout once; and an endpoint that refuses connections at first
     receiver.script = lambda path, number: {
         "/server-error": 500 if number <= 2 else 200,
@@ -158,12 +163,14 @@ def test_a_receiver_failing_its_first_answers_still_gets_the_event_once_per_2xx(
     order = portal.create_order()
 
     assert portal.request("POST", f"/orders/{order['order_id']}/cancel").status_code == 200
-    time.sleep(1.5)  # the first try meets nothing listening
+    # The first try meets nothing listening: it is made right after the event is put in the feed.
+    wait_for(lambda: feed(portal), lambda found: found, timeout=15)
+    wait_for(lambda: receiver.of("/server-error"), lambda found: found, timeout=15)  # that try, made to every channel
     with late:
         wait_for(lambda: late.of("/late"), lambda found: found, timeout=20)
         errors = wait_for(lambda: receiver.of("/server-error"), lambda found: len(found) >= 3, timeout=20)
         hangs = wait_for(lambda: receiver.of("/hangs"), lambda found: len(found) >= 2, timeout=30)
-        time.sleep(2)
+        delivery_stack.deliveries_settled()
         assert [d.answered for d in receiver.of("/server-error")] == [500, 500, 200]
         assert len(receiver.of("/hangs")) == 2 and len(late.of("/late")) == 1
     assert {d.event_id for d in [*errors, *hangs]} == {f"{order['order_id']}:2"}
@@ -202,7 +209,7 @@ def test_a_channel_failing_for_ever_ends_in_the_dead_letter_queue_and_nobody_els
     )
     [given_up] = [m for m in messages if order["order_id"] in m["Body"]]
     assert f"after {RETRIES + 1} tries" in given_up["MessageAttributes"]["reason"]["StringValue"]
-    time.sleep(1.5)
+    delivery_stack.deliveries_settled()
     assert len(receiver.of("/broken")) == RETRIES + 1 and len(receiver.of("/working")) == 1
     assert [event["event_id"] for event in feed(portal)] == [f"{order['order_id']}:2"]  # in the feed all the same
 

@@ -33,13 +33,13 @@ from tests.e2e.portal_page import (
     readable_text,
 )
 from tests.support.local_stack import (
+    FAST_SLA_SECONDS,
     Portal,
     RunningStack,
     Warehouse,
     new_seller,
     order_body,
     session,
-    start_stack,
     wait_for,
 )
 
@@ -49,11 +49,13 @@ DESKTOP = {"viewport": {"width": 1280, "height": 720}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 # Long enough for the page to show a request still waiting before it falls due (only a due request can
 # be escalated, by the test's own sweep or the stack's scheduled one); short enough to wait for.
-SLA_SECONDS = 6
+SLA_SECONDS = FAST_SLA_SECONDS
 FEED_SECONDS = 3  # the portal reads the feed every 3 s
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's synchronous API runs an event loop in this thread while it is open, which
+# would refuse asyncio.run() to every later test of the worker (the delivery function's batch processor).
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium)")
@@ -951,15 +953,9 @@ def test_odd_text_in_every_field_shows_as_text(visit, seller, warehouse):
 # -- a stack whose requests fall due in SLA_SECONDS: escalation, and CORS -------------------------
 
 
-@pytest.fixture(scope="module")
-def short_sla_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    running = start_stack(
-        tmp_path_factory.mktemp("portal-stack") / "orders-local.log",
-        env={"PARAM_CancellationRequestSlaSeconds": str(SLA_SECONDS)},
-    )
-    yield running
-    assert running.stop() == 0
-    assert "Traceback" not in running.output(), running.output()
+@pytest.fixture
+def short_sla_stack(fast_stack: RunningStack) -> RunningStack:
+    return fast_stack
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """The warehouse's side end to end (docs/api.md §6): its read routes with SigV4, the escalation run
 by the local schedule, moto's recorder counting each page's DynamoDB requests, and `orders-warehouse`.
 
-This module runs a stack of its own, started as `PARAM_CancellationRequestSlaSeconds=2 make run`
-would, so that requests become overdue within the test; the CLI tests that need no overdue request
-use the shared e2e stack. The CLI's --help and refusals need no stack: tests/unit/test_warehouse_cli.py.
+This module runs on the fast-timer stack (tests/conftest.py's `fast_stack`, started as
+`PARAM_CancellationRequestSlaSeconds=6 make run` would), so that requests become overdue within the
+test; the CLI tests that need no overdue request use the shared e2e stack. The CLI's --help and
+refusals need no stack: tests/unit/test_warehouse_cli.py.
 """
 
 from __future__ import annotations
@@ -13,38 +14,28 @@ import json
 import shlex
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.local_stack import (
+    FAST_SLA_SECONDS,
     Portal,
     RunningStack,
     Warehouse,
     new_seller,
     order_body,
     session,
-    start_stack,
+    sleep_until,
 )
 
-SLA_SECONDS = 2
+SLA_SECONDS = FAST_SLA_SECONDS
 CLI = Path(sys.executable).with_name("orders-warehouse")
 
 
-@pytest.fixture(scope="module")
-def queue_stack(tmp_path_factory: pytest.TempPathFactory) -> RunningStack:
-    directory = tmp_path_factory.mktemp("queue-stack")
-    running = start_stack(
-        directory / "orders-local.log",
-        env={
-            "PARAM_CancellationRequestSlaSeconds": str(SLA_SECONDS),
-            "MOTO_RECORDER_FILEPATH": str(directory / "moto-recording"),
-        },
-    )
-    yield running
-    assert running.stop() == 0
-    assert "Traceback" not in running.output(), running.output()
+@pytest.fixture
+def queue_stack(fast_stack: RunningStack) -> RunningStack:
+    return fast_stack
 
 
 @pytest.fixture
@@ -163,9 +154,10 @@ def test_a_page_of_the_queue_is_one_dynamodb_request_at_motos_recorder(queue_sta
 
 
 def test_a_request_past_its_limit_is_escalated_once_by_the_schedule_and_told(queue_stack, portal, warehouse):
-    order_id = pending_request(portal, warehouse)["order_id"]
+    order = pending_request(portal, warehouse)
+    order_id = order["order_id"]
     assert order_id not in {o["order_id"] for o in whole_queue(warehouse, "&overdue=true")}
-    time.sleep(SLA_SECONDS + 0.2)
+    sleep_until(order["cancellation"]["request"]["due_at"])
     assert order_id in {o["order_id"] for o in whole_queue(warehouse, "&overdue=true")}
     assert order_id not in {o["order_id"] for o in whole_queue(warehouse, "&overdue=false")}
 
@@ -215,7 +207,7 @@ def test_the_cli_shows_the_queue_and_an_order(queue_stack, portal, warehouse):
     assert "request       REQUESTED  reason OTHER" in shown.stdout
     assert "CANCELLATION_REQUESTED" in shown.stdout and f"by seller:{portal.seller_id}" in shown.stdout
 
-    time.sleep(SLA_SECONDS + 0.2)
+    sleep_until(order["cancellation"]["request"]["due_at"])
     overdue = cli(queue_stack, "queue", "--overdue", "--limit", "100")
     [row] = [row for row in overdue.stdout.splitlines() if row.startswith(order["order_id"])]
     assert row.split()[2] == "overdue"

@@ -1,6 +1,6 @@
 """Two callers racing on one order, with real threads against moto: exactly one wins.
 
-moto's item writes are made atomic (infra/local/moto_atomic.py), as DynamoDB's are; everything
+moto's item writes are made atomic (infra/local/moto_dynamodb.py), as DynamoDB's are; everything
 else (the conditions, the refusals read off the old item) is the store's own.
 """
 

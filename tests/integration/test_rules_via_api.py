@@ -1,4 +1,7 @@
-"""Every cell of docs/api.md §2 through the real functions: REST events in, HTTP answers out, moto behind."""
+"""Every cell of docs/api.md §2 through the real functions: REST events in, HTTP answers out, moto behind,
+and the DynamoDB requests each command makes, counted at the functions' own client (one; two for a despatch
+that meets a pending request, docs/api.md §10). The one walk of the whole table below the HTTP of the
+local stack: the store's own answers are the functions'."""
 
 import pytest
 
@@ -14,7 +17,7 @@ def portal(aws):
 
 
 @pytest.mark.parametrize("state_name", STATES)
-def test_every_command_in_this_state_answers_as_the_contract_says(portal, state_name):
+def test_every_command_in_this_state_answers_as_the_contract_says(portal, dynamodb_calls, state_name):
     for command in COMMANDS:
         # Given an order in the state (a fresh one per command)
         before = portal.order_in(state_name, reference=f"{state_name}:{command}")
@@ -24,9 +27,13 @@ def test_every_command_in_this_state_answers_as_the_contract_says(portal, state_
         assert reply_etag(portal.get(before["order_id"])) == f'"{before["version"]}"'
 
         # When the command is sent
+        dynamodb_calls.clear()
         reply = portal.send(command, before["order_id"])
 
-        # Then the status code, error code, written change and history are the contract's
+        # Then it made one conditional write (two for a despatch that meets a pending request)
+        writes = 2 if (command == "DESPATCHED" and state_name.endswith("/REQUESTED")) else 1
+        assert dynamodb_calls == {"UpdateItem": writes}, (state_name, command)
+        # And the status code, error code, written change and history are the contract's
         expected = CONTRACT[state_name, command]
         assert reply.status == expected.http_status, (command, reply.body)
         after = portal.get(before["order_id"]).body

@@ -14,7 +14,7 @@ from orders.store import OrderNotFound, OrderStore, PreconditionFailed, RefusalE
 from tests.hardening.figures import FIGURES
 from tests.support.api import NEW_ORDER
 from tests.support.commands import ACTIONS, SELLER_COMMANDS, details_for
-from tests.support.contract import COMMANDS, CONTRACT, PATHS, STATES
+from tests.support.contract import PATHS
 
 SELLER = Seller("S-1")
 
@@ -61,22 +61,6 @@ def test_a_command_on_a_missing_order_is_not_found_and_creates_nothing(store):
     with pytest.raises(OrderNotFound):
         store.apply("ord_" + "a" * 26, Action.move_to(OrderStatus.PICKED), WAREHOUSE)
     assert dynamodb().scan(TableName=store.table_name)["Count"] == 0
-
-
-@pytest.mark.parametrize("state_name", STATES)
-def test_every_command_makes_one_dynamodb_request(store, dynamodb_calls, state_name):
-    for command in COMMANDS:
-        order = new_order(store, f"{state_name}:{command}")
-        drive(store, order["order_id"], state_name)
-        dynamodb_calls.clear()
-        caller = SELLER if command in SELLER_COMMANDS else WAREHOUSE
-        details = details_for(command)
-        try:
-            store.apply(order["order_id"], ACTIONS[command], caller, details)
-        except RefusalError as refusal:
-            assert refusal.refusal == Refusal(CONTRACT[state_name, command].code)
-        expected = 2 if (command == "DESPATCHED" and state_name.endswith("/REQUESTED")) else 1
-        assert dynamodb_calls == {"UpdateItem": expected}, (state_name, command)
 
 
 def test_a_refusal_carries_the_order_as_it_stood(store):

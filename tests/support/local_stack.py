@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,19 @@ from infra.local import callers
 from infra.local.callers import session
 from tests.support.api import NEW_ORDER
 
-__all__ = ["Portal", "RunningStack", "Warehouse", "new_seller", "order_body", "session", "start_stack", "wait_for"]
+__all__ = [
+    "FAST_RETRIES",
+    "FAST_SLA_SECONDS",
+    "Portal",
+    "RunningStack",
+    "Warehouse",
+    "new_seller",
+    "order_body",
+    "session",
+    "sleep_until",
+    "start_stack",
+    "wait_for",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(
@@ -31,6 +44,15 @@ READY = re.compile(
     re.M,
 )
 LOCAL_ORIGIN = "http://localhost:5173"
+DELIVERY_QUEUE = "DeliveryQueue"
+# The fast-timer stack's template parameters (the `fast_stack` fixture): cancellation requests fall due
+# in seconds (long enough for a page to show one waiting first), failed deliveries are retried each second.
+FAST_SLA_SECONDS = 6
+FAST_RETRIES = 3
+FAST_TIMERS = {
+    "PARAM_CancellationRequestSlaSeconds": str(FAST_SLA_SECONDS),
+    "PARAM_DeliveryRetryDelaysSeconds": ",".join(["1"] * FAST_RETRIES),
+}
 
 
 @dataclass
@@ -60,6 +82,24 @@ class RunningStack:
     def table(self, logical_id: str = "OrdersTable") -> str:
         """The physical name of a table of the template, as the stack created it."""
         return f"orders-local-{logical_id}"
+
+    def deliveries_settled(self, timeout: float = 30) -> None:
+        """Wait until the delivery queue holds nothing, visible or in flight: every event delivered, dead-lettered,
+        or waiting for nothing. Whatever a test saw arrive by then is all that will arrive."""
+        sqs = self.aws("sqs")
+        url = sqs.get_queue_url(QueueName=f"orders-local-{DELIVERY_QUEUE}")["QueueUrl"]
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+
+        def pending() -> int:
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+            return sum(int(attributes[name]) for name in names)
+
+        left = wait_for(pending, lambda count: count == 0, timeout)
+        assert left == 0, f"{left} deliveries still pending after {timeout} s"
+
+    def assert_clean(self) -> None:
+        """Nothing failed inside the stack: no handler, poller, subscriber or gateway error was logged."""
+        assert "Traceback" not in self.output(), self.output()[-5000:]
 
     def stop(self, timeout: float = 20) -> int:
         """Ctrl-C, as a developer stops `make run`; the exit code."""
@@ -130,6 +170,12 @@ class Portal(callers.Portal):
 
 
 Warehouse = callers.Warehouse
+
+
+def sleep_until(moment: str, margin: float = 0.2) -> None:
+    """Wait until an ISO 8601 time of the API's (a request's `due_at`) has passed, by `margin` seconds."""
+    when = datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp() + margin
+    time.sleep(max(0.0, when - time.time()))
 
 
 def wait_for(read: Callable[[], Any], done: Callable[[Any], bool], timeout: float) -> Any:
