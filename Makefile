@@ -46,7 +46,9 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
-PYTEST := $(BIN)/pytest -n 2 --dist loadfile -q -p tests.tiers
+# One worker per core (a third on this 2-core machine made make test no faster, and its timing tests flaky).
+WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(WORKERS) --dist loadfile -q -p tests.tiers
 
 # The quick loop while writing a change: lint, then the unit and integration tiers (no local stack, no browser).
 check: lint

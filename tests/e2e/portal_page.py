@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+import time
 import urllib.parse
 from collections import defaultdict
 from typing import Any
@@ -154,6 +155,16 @@ class Visit:
     def open_order(self, order_id: str) -> None:
         self.page.goto(f"{self.stack.portal_url}/#/orders/{order_id}")
         self.page.wait_for_selector("#cancel-order")
+
+    def focus_becomes(self, expected: str, timeout: float = 5) -> str:
+        """The focused element once it is `expected`, or as it is after `timeout` seconds: the page moves focus
+        after it has drawn, a moment after the click or key that asked for it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            now = self.focused()
+            if now == expected or time.monotonic() > deadline:
+                return now
+            self.page.wait_for_timeout(50)
 
     def focused(self) -> str:
         """The focused element, as `tag#id "text"`."""

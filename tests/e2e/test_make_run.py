@@ -202,7 +202,7 @@ def test_ctrl_c_stops_everything_cleanly(tmp_path):
     running = start_stack(tmp_path / "orders-local.log")
     assert Portal(running.api_url, "S-1").request("GET", "/orders").status_code == 200
     with Flood(running.api_url) as flood:
-        wait_for(lambda: flood.answered, lambda answered: answered >= 48, timeout=120)
+        wait_for(lambda: flood.answered, lambda answered: answered >= 24, timeout=120)
 
         # When the developer presses Ctrl-C
         code, seconds = stopped_within(running, lambda: running.stop(timeout=20))
@@ -222,7 +222,7 @@ def test_sigterm_stops_a_busy_stack_within_seconds(tmp_path):
     # Given a stack flooded with large orders and their edits
     running = start_stack(tmp_path / "orders-local.log")
     with Flood(running.api_url) as flood:
-        wait_for(lambda: flood.answered, lambda answered: answered >= 48, timeout=120)
+        wait_for(lambda: flood.answered, lambda answered: answered >= 24, timeout=120)
 
         # When it is sent SIGTERM (as a process manager, or `kill`, stops it)
         def terminate() -> int:
