@@ -47,6 +47,10 @@ function trapTab(event) {
 function returnFocus() {
   const { node, id } = opener || {};
   opener = null;
+  // The close event comes a moment after the pop-up has gone: the browser may have given focus back
+  // already, and the seller moved on (a Tab). Focus is taken back only from nowhere or the pop-up.
+  const now = document.activeElement;
+  if (now && now !== document.body && now !== node && !dialog.contains(now)) return;
   if (node && node.isConnected && node.getClientRects().length > 0) node.focus();
   else if (id && document.getElementById(id)) document.getElementById(id).focus();
   else focusHeading(document.getElementById("page"));
