@@ -24,6 +24,7 @@ from typing import Any
 
 from infra import template
 from infra.local.lambda_context import LambdaContext
+from infra.local.pace import Pace
 from infra.local.resources import LocalResources
 
 log = logging.getLogger("orders-local")
@@ -48,7 +49,8 @@ class Function:
 
 
 class Functions:
-    def __init__(self, resources: LocalResources):
+    def __init__(self, resources: LocalResources, pace: Pace | None = None):
+        self._pace = pace  # stirred as each invocation ends: what it wrote or sent is there to be read
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._running = 0  # invocations in progress, exclusive or not
@@ -158,6 +160,8 @@ class Functions:
                 with self._idle:
                     self._running -= 1
                     self._idle.notify_all()
+                if self._pace is not None:
+                    self._pace.stir()
         finally:
             if exclusive:
                 self._lock.release()

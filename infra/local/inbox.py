@@ -13,6 +13,7 @@ import logging
 import threading
 from typing import Any
 
+from infra.local.pace import Pace, Poller
 from infra.local.resources import Clients, LocalResources
 
 log = logging.getLogger("orders-local")
@@ -45,9 +46,10 @@ class Inbox:
                 Attributes={"FilterPolicy": json.dumps(SELLER_FILTER)},
             )
 
-    def start(self, stop: threading.Event, interval: float = 0.2) -> None:
+    def start(self, stop: threading.Event, pace: Pace | None = None) -> None:
         self._stopping = stop
-        self._thread = threading.Thread(target=self._run, args=(stop, interval), name="inbox", daemon=True)
+        looks = (pace or Pace(idle=0.2)).poller()
+        self._thread = threading.Thread(target=self._run, args=(stop, looks), name="inbox", daemon=True)
         self._thread.start()
 
     def join(self, timeout: float = 5) -> None:
@@ -94,8 +96,11 @@ class Inbox:
             return
         self._delivered.append((seller, body))
 
-    def _run(self, stop: threading.Event, interval: float) -> None:
-        while not stop.wait(interval):
+    def _run(self, stop: threading.Event, looks: Poller) -> None:
+        while not stop.is_set():
+            looks.pause(stop)
+            if stop.is_set():
+                return
             try:
                 self.drain()
             except Exception:

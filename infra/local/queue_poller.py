@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from infra.local.pace import Pace
+
 log = logging.getLogger("orders-local")
 
 
@@ -28,7 +30,7 @@ class QueuePoller:
         region: str,
         handler: Callable[[dict[str, Any], Any], Any],
         batch_size: int = 10,
-        interval: float = 0.2,
+        pace: Pace | None = None,
     ):
         self.sqs = sqs_client
         self.queue_url = queue_url
@@ -36,11 +38,12 @@ class QueuePoller:
         self.region = region
         self.handler = handler
         self.batch_size = batch_size
-        self.interval = interval
+        self.looks = (pace or Pace(idle=0.2)).poller()
         self._stopping = threading.Event()  # run's stop
 
     def run(self, stop: threading.Event) -> None:
-        """Short polls, `interval` apart while the queue is empty: moto's long poll spins on a core while it waits."""
+        """Short polls, at the stack's pace while the queue is empty (moto's long poll spins on a core while
+        it waits)."""
         self._stopping = stop
         while not stop.is_set():
             try:
@@ -51,7 +54,7 @@ class QueuePoller:
                 log.exception("polling %s failed", self.queue_url)
                 handled = 0
             if not handled:
-                stop.wait(self.interval)
+                self.looks.pause(stop)
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         """One ReceiveMessage and one invocation for what it got; the number of messages handled."""

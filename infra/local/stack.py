@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from infra import template
+from infra.local.pace import Pace
 from infra.local.served import PortInUse, Served, check_free
 
 log = logging.getLogger("orders-local")
@@ -58,6 +59,7 @@ class LocalStack:
         self.receiver: Any = None
         self.queue_pollers: list[Any] = []
         self._stop = threading.Event()
+        self._pace = Pace()  # the pollers look often while the stack is busy, seldom once it is quiet
         self._threads: list[threading.Thread] = []
         self._pollers: list[Any] = []
         self._moto: Any = None
@@ -126,7 +128,7 @@ class LocalStack:
 
         from infra.local.functions import Functions
 
-        functions = self._functions = Functions(self.resources)
+        functions = self._functions = Functions(self.resources, self._pace)
         from infra.local.webhook_receiver import Receiver
 
         self.receiver = Receiver(host=self.host).start()  # the demo sellers' own systems
@@ -146,7 +148,7 @@ class LocalStack:
             with _port_set_by("PORTAL_PORT"):
                 self.portal = PortalServer(self.api_url, host=self.host, port=self.portal_port).start()
         self._start_queue_pollers(clients, functions)
-        self._inbox.start(self._stop)
+        self._inbox.start(self._stop, self._pace)
         self.schedules.start(self._stop, self._spawn)
         if self.seed_demo:
             from infra.local import demo
@@ -252,6 +254,7 @@ class LocalStack:
                 region=self.region,
                 handler=functions.serialized(subscription.function, exclusive=False, kind="QUEUE"),
                 batch_size=int(subscription.properties.get("BatchSize", 10)),
+                pace=self._pace,
             )
             self.queue_pollers.append(poller)
             self._spawn(functools.partial(poller.run, self._stop), f"queue-{subscription.function}")
@@ -274,7 +277,7 @@ class LocalStack:
                 settings=MappingSettings.from_template(subscription.function),
             )
             self._pollers.append(poller)
-            self._spawn(functools.partial(poller.run, self._stop), f"stream-{subscription.function}")
+            self._spawn(functools.partial(poller.run, self._stop, self._pace), f"stream-{subscription.function}")
 
     def _spawn(self, target: Callable[[], object], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -297,6 +300,7 @@ class LocalStack:
             return max(0.0, deadline - time.monotonic())
 
         self._stop.set()
+        self._pace.stir()  # every poller waiting for its next look sees the stop now
         self._stop_work(left)
         for server in (self.receiver, self.portal, self._moto):
             if server is not None:

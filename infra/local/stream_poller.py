@@ -37,6 +37,7 @@ from botocore.exceptions import ClientError
 
 from infra import template
 from infra.local.lambda_context import LambdaContext
+from infra.local.pace import Pace
 
 log = logging.getLogger(__name__)
 
@@ -167,15 +168,16 @@ class StreamPoller:
             except _Stopped:
                 return 0
 
-    def run(self, stop: threading.Event, interval: float = 0.2) -> None:
-        """Poll until `stop` is set; a failed poll is logged and tried again, as Lambda keeps polling."""
+    def run(self, stop: threading.Event, pace: Pace | None = None) -> None:
+        """Poll until `stop` is set, at `pace`; a failed poll is logged and tried again, as Lambda keeps polling."""
         self._stopping = stop
+        looks = (pace or Pace(idle=0.2)).poller()
         while not stop.is_set():
             try:
                 self.poll_once()
             except Exception:
                 log.exception("polling the stream of %s failed; trying again", self.table_name)
-            stop.wait(interval)
+            looks.pause(stop)
 
     def _poll_shard(self, stream_arn: str, shard: str) -> int:
         records, next_iterator = self._read(stream_arn, shard)
