@@ -40,7 +40,7 @@ class Pace:
 class Poller:
     def __init__(self, pace: Pace):
         self._pace = pace
-        self._looked = time.monotonic()
+        self._looked = float("-inf")  # no look yet: the first may come at once
 
     def pause(self, stop: threading.Event) -> None:
         """Wait until the next look: a stir, or the interval the stack's activity calls for, or the stop; and

@@ -11,7 +11,6 @@ from infra.local.pace import Pace
 def paused(pace: Pace, stop: threading.Event, stir_after: float | None = None) -> float:
     """Seconds one pause took, with a stir `stir_after` seconds into it (if any)."""
     poller = pace.poller()
-    poller.pause(threading.Event())  # a first look, long enough ago for the next to come at once
     if stir_after is not None:
         threading.Timer(stir_after, pace.stir).start()
     started = time.monotonic()
