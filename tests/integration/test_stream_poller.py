@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     DynamoDBStreamModel,
 )
 
+from infra.local.pace import Pace
 from infra.local.stream_poller import MappingSettings, StreamPoller
 from orders.domain import WAREHOUSE, Action
 from orders.item import order_id_for
@@ -279,7 +280,7 @@ def test_run_delivers_in_the_background_until_stopped(failures_queue):
     recorder = Recorder()
     stream = poller(recorder, failures_queue)
     stop = threading.Event()
-    thread = threading.Thread(target=stream.run, args=(stop, 0.01))
+    thread = threading.Thread(target=stream.run, args=(stop, Pace(busy=0.01, idle=0.01)))
     thread.start()
     try:
         create_orders(2)
