@@ -7,6 +7,7 @@
 - DynamoDB's typed JSON, both ways (`to_item`, `from_item`): text, whole numbers, flags, nulls,
   lists, maps and sets of text. boto3.dynamodb.types does this for every type, but importing boto3
   costs each cold start more than these lines do; the client itself is botocore's (settings.py).
+- `Table`: a table of the service, its name and client read from settings when first used.
 - Page tokens (`encode_page_token`, `decode_page_token`): the opaque `next_token` of every listing,
   base64url of the last item's position as JSON, checked field by field when it comes back.
 """
@@ -20,9 +21,12 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 THROTTLING_CODES = frozenset(
     {
@@ -44,6 +48,28 @@ class StoreUnavailable(Exception):
 
 class InvalidPageToken(ValueError):
     """A `next_token` this API did not issue."""
+
+
+class Table:
+    """One of the service's tables. Its name and client come from settings when used (unless given), so that
+    `settings.reset()` reaches a store made before it; subclasses name the setting that holds the name."""
+
+    def __init__(self, table_name: str | None = None, client: DynamoDBClient | None = None):
+        self._table_name = table_name
+        self._client = client
+
+    def _configured_name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def table_name(self) -> str:
+        return self._table_name or self._configured_name()
+
+    @property
+    def client(self) -> DynamoDBClient:
+        from orders.settings import dynamodb
+
+        return self._client or dynamodb()
 
 
 def call(operation: Callable[..., Result], **kwargs: Any) -> Result:

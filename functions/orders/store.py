@@ -34,6 +34,7 @@ from orders.domain import (
 )
 from orders.dynamodb import (
     TIMESTAMP,
+    Table,
     call,
     decode_page_token,
     encode_page_token,
@@ -46,10 +47,10 @@ from orders.dynamodb import (
     to_item,
 )
 from orders.item import OrderItem
-from orders.settings import dynamodb, settings
+from orders.settings import settings
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    pass
 
 SELLER_INDEX = "by-seller"
 STATUS_INDEX = "by-status"
@@ -115,20 +116,11 @@ class OverduePage:
 NO_DETAILS = Details()
 
 
-class OrderStore:
-    """The orders table. Its name and client come from settings when used, so `settings.reset()` reaches them."""
+class OrderStore(Table):
+    """The orders table (settings' TABLE_NAME)."""
 
-    def __init__(self, table_name: str | None = None, client: DynamoDBClient | None = None):
-        self._table_name = table_name
-        self._client = client
-
-    @property
-    def table_name(self) -> str:
-        return self._table_name or settings().table_name
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client or dynamodb()
+    def _configured_name(self) -> str:
+        return settings().table_name
 
     # -- reads ---------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from orders.dynamodb import (
+    Table,
     call,
     decode_page_token,
     encode_page_token,
@@ -39,10 +40,10 @@ from orders.dynamodb import (
     to_item,
 )
 from orders.notification.models import CHANNEL_ID_PATTERN
-from orders.settings import dynamodb, settings
+from orders.settings import settings
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    pass
 
 MAX_CHANNELS = 5
 FEED_DAYS = 90
@@ -86,18 +87,11 @@ def _feed_key(occurred_at: str, event_id: str) -> str:
     return f"FEED#{occurred_at}#{event_id}"
 
 
-class NotificationStore:
-    def __init__(self, table_name: str | None = None, client: DynamoDBClient | None = None):
-        self._table_name = table_name
-        self._client = client
+class NotificationStore(Table):
+    """The notifications table (settings' NOTIFICATIONS_TABLE_NAME)."""
 
-    @property
-    def table_name(self) -> str:
-        return self._table_name or settings().notifications_table_name
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client or dynamodb()
+    def _configured_name(self) -> str:
+        return settings().notifications_table_name
 
     # -- channels --------------------------------------------------------------------------
 
