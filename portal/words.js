@@ -23,6 +23,7 @@ export const CANCEL_UNAVAILABLE = {
   CANCELLATION_REJECTED: "The warehouse rejected the cancellation request; it can no longer be cancelled",
   ORDER_DESPATCHED: "This order has been despatched and can no longer be cancelled",
   ORDER_CANCELLED: "This order has been cancelled",
+  HISTORY_LIMIT: "This order has changed as many times as an order can; it can no longer change",
 };
 
 // Why the Edit button is greyed out (editing.unavailable_reason).
@@ -30,6 +31,8 @@ export const EDIT_UNAVAILABLE = {
   ORDER_IN_WAREHOUSE: "This order is in the warehouse and can no longer be edited",
   ORDER_DESPATCHED: "This order has been despatched and can no longer be edited",
   ORDER_CANCELLED: "This order has been cancelled and can no longer be edited",
+  EDIT_LIMIT: "This order has been edited as many times as an order can be (100); cancel it and send it anew to change it",
+  HISTORY_LIMIT: "This order has changed as many times as an order can; it can no longer change",
 };
 
 // The seller's reasons for a cancellation request (the pop-up's choices).
@@ -298,6 +301,10 @@ export function problemWords(problem, action = "read") {
       return { title: "The order has been despatched", detail: `It can no longer be ${cannot}.` };
     case "ORDER_CANCELLED":
       return { title: "The order has been cancelled", detail: "It can no longer be changed." };
+    case "EDIT_LIMIT":
+      return { title: "The order cannot be edited again", detail: "It has been edited 100 times, as many as an order can be. Cancel it and send it anew to change it." };
+    case "HISTORY_LIMIT":
+      return { title: "The order can no longer change", detail: "It has changed as many times as an order can. Contact us if it must still change." };
     case "PRECONDITION_FAILED":
       return {
         title: "The order changed meanwhile",

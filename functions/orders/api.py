@@ -177,8 +177,11 @@ def etag(version: int) -> str:
 # An entity tag (RFC 9110 §8.8.3, without a comma inside, which would make a list ambiguous here).
 _TAG_CHARACTERS = r"[\x21\x23-\x2b\x2d-\x7e]*"
 _TAG = rf'(W/)?"{_TAG_CHARACTERS}"'
-IF_MATCH_PATTERN = rf"^[ \t]*(\*|{_TAG}([ \t]*,[ \t]*{_TAG})*)[ \t]*$"
+# A list of them (RFC 9110 §5.6.1): empty elements ("9" , and , "9") are allowed and ignored; one tag at least.
+IF_MATCH_PATTERN = rf"^[ \t]*(\*|(,[ \t]*)*{_TAG}([ \t]*,([ \t]*{_TAG})?)*)[ \t]*$"
 _ENTITY_TAG = re.compile(rf'[ \t]*(?P<weak>W/)?"(?P<tag>{_TAG_CHARACTERS})"[ \t]*', re.ASCII)
+# The tag of a version, as `etag` writes it: its decimal digits, no sign, no leading zero.
+_VERSION_TAG = re.compile(r"0|[1-9][0-9]{0,17}", re.ASCII)
 
 
 MAX_IF_MATCH_TAGS = 20
@@ -192,12 +195,15 @@ class MalformedIfMatch(ValueError):
 def expected_versions(if_match: str | None) -> frozenset[int] | None:
     """The versions an If-Match header names; None when it names none (`*`, or no header).
 
-    Entity tags are compared strongly (RFC 9110): a weak tag never matches, and a tag that is not
-    one of ours ("abc") matches no version either.
+    Entity tags are compared strongly and as strings (RFC 9110 §8.8.3.2): a weak tag never matches,
+    `"07"` is not the tag of version 7 (`"7"` is), and a tag that is not one of ours ("abc") matches no
+    version either. Empty list elements are ignored, as RFC 9110 §5.6.1 asks of a recipient.
     """
     if if_match is None or if_match.strip() == "*":
         return None
-    parts = if_match.split(",")
+    parts = [part for part in if_match.split(",") if part.strip(" \t")]
+    if not parts:
+        raise MalformedIfMatch(IF_MATCH_MESSAGE)
     if len(parts) > MAX_IF_MATCH_TAGS:
         # DynamoDB takes at most 100 operands in one IN; a client never needs more than a few.
         raise MalformedIfMatch(f"If-Match names at most {MAX_IF_MATCH_TAGS} ETags")
@@ -206,9 +212,8 @@ def expected_versions(if_match: str | None) -> frozenset[int] | None:
         found = _ENTITY_TAG.fullmatch(part)
         if found is None:
             raise MalformedIfMatch(IF_MATCH_MESSAGE)
-        tag = found["tag"]
-        if not found["weak"] and tag.isascii() and tag.isdigit() and len(tag) <= 18:
-            versions.add(int(tag))
+        if not found["weak"] and _VERSION_TAG.fullmatch(found["tag"]):
+            versions.add(int(found["tag"]))
     return frozenset(versions)
 
 

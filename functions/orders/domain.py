@@ -86,6 +86,9 @@ class Refusal(StrEnum):
     DECISION_CONFLICT = "DECISION_CONFLICT"
     NO_CANCELLATION_REQUEST = "NO_CANCELLATION_REQUEST"
     INVALID_TRANSITION = "INVALID_TRANSITION"
+    # docs/api.md §15: a bound the change would pass.
+    EDIT_LIMIT = "EDIT_LIMIT"
+    HISTORY_LIMIT = "HISTORY_LIMIT"
 
 
 class SellerReason(StrEnum):
@@ -377,13 +380,52 @@ def transitions(action: Action) -> dict[Transition, tuple[State, ...]]:
     }
 
 
-@cache
-def cancellation_option(state: State) -> tuple[CancellationOption, Refusal | None]:
+# -- how far an order may grow (docs/api.md §15) ---------------------------------------------------
+
+# An order is edited at most this many times: each edit adds a history entry, and DynamoDB refuses an
+# item over 400 KB, after which nothing could change the order again.
+MAX_EDITS = 100
+# The history's own bound: the lifecycle adds at most 9 entries (created, four status moves, a request,
+# its escalation, its decision, a cancel) and the edits MAX_EDITS, so only an item written before these
+# bounds existed can reach it; such an order is refused, never failed with an oversized write.
+MAX_HISTORY = 250
+
+
+@dataclass(frozen=True)
+class Growth:
+    """How far an order has grown towards its bounds: the edits made, the history's entries."""
+
+    edits: int = 0
+    history: int = 0
+
+
+NEW_ORDER_GROWTH = Growth()
+
+
+def bound(action: Action, growth: Growth) -> Refusal | None:
+    """The bound a change by `action` would pass, if any (the change's own rule allowed it)."""
+    if growth.history >= MAX_HISTORY:
+        return Refusal.HISTORY_LIMIT
+    if action == Action.EDIT and growth.edits >= MAX_EDITS:
+        return Refusal.EDIT_LIMIT
+    return None
+
+
+def cancellation_option(state: State, growth: Growth = NEW_ORDER_GROWTH) -> tuple[CancellationOption, Refusal | None]:
     """What the portal's one "Cancel Order" button does now, read off the same table as the API.
 
     Greyed out, its reason is the refusal of a cancel, or else the refusal of a
-    request (a cancelled order: cancelling again is "200, unchanged", requesting is refused).
+    request (a cancelled order: cancelling again is "200, unchanged", requesting is refused),
+    or the bound the change would pass.
     """
+    option, refused = _cancellation_option(state)
+    action = {CancellationOption.CANCEL: Action.CANCEL, CancellationOption.REQUEST: Action.REQUEST_CANCELLATION}
+    passed = bound(action[option], growth) if option in action else None
+    return (CancellationOption.NONE, passed) if passed else (option, refused)
+
+
+@cache
+def _cancellation_option(state: State) -> tuple[CancellationOption, Refusal | None]:
     cancel, request = decide(state, Action.CANCEL), decide(state, Action.REQUEST_CANCELLATION)
     if isinstance(cancel, Transition):
         return CancellationOption.CANCEL, None
@@ -393,10 +435,10 @@ def cancellation_option(state: State) -> tuple[CancellationOption, Refusal | Non
     return CancellationOption.NONE, refused if isinstance(refused, Refusal) else None
 
 
-@cache
-def editing_option(state: State) -> tuple[EditingOption, Refusal | None]:
+def editing_option(state: State, growth: Growth = NEW_ORDER_GROWTH) -> tuple[EditingOption, Refusal | None]:
     """What the portal's Edit button does now, read off the same table as PATCH /orders/{order_id}."""
     edit = decide(state, Action.EDIT)
     if isinstance(edit, Transition):
-        return EditingOption.EDIT, None
+        passed = bound(Action.EDIT, growth)
+        return (EditingOption.NONE, passed) if passed else (EditingOption.EDIT, None)
     return EditingOption.NONE, edit if isinstance(edit, Refusal) else None

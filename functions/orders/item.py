@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any, Final, NotRequired, TypedDict, cast
 
-from orders.domain import Caller, Details, Event, OrderStatus, RequestStatus, Seller, State
+from orders.domain import Caller, Details, Event, Growth, OrderStatus, RequestStatus, Seller, State
 
 
 class LineRecord(TypedDict):
@@ -80,6 +80,7 @@ class OrderItem(TypedDict):
     queue: NotRequired[str]
     queue_due: NotRequired[str]
     escalation_due: NotRequired[str]
+    edits: NotRequired[int]  # how many times the seller edited it (absent: never)
 
 
 KEY: Final = "order_id"
@@ -87,6 +88,7 @@ SELLER: Final = "seller_id"
 STATUS: Final = "status"
 REQUEST: Final = "cancellation_request"
 HISTORY: Final = "history"
+EDITS: Final = "edits"
 VERSION: Final = "version"
 SELLER_CREATED: Final = "seller_created"  # the by-status index's sort key
 # The pending-request indexes: one partition, sorted by "<due_at>#<order_id>" (most urgent first).
@@ -204,6 +206,11 @@ def history_entry(
     if changed:
         entry["changed"] = changed
     return entry
+
+
+def growth_of(item: OrderItem) -> Growth:
+    """How far the order has grown towards its bounds (docs/api.md §15)."""
+    return Growth(edits=item.get(EDITS, 0), history=len(item[HISTORY]))
 
 
 def state_of(item: OrderItem) -> State:

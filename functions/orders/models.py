@@ -299,8 +299,9 @@ def to_order(stored: OrderItem, state: State | None = None) -> Order:
     `state` is the item's state where the caller already knows it (the store does after a command).
     """
     state = state or item.state_of(stored)
-    option, unavailable_reason = cancellation_option(state)
-    editing, not_editable = editing_option(state)
+    growth = item.growth_of(stored)
+    option, unavailable_reason = cancellation_option(state, growth)
+    editing, not_editable = editing_option(state, growth)
     fields: Mapping[str, object] = stored
     return Order.model_validate(
         {

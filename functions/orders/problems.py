@@ -13,7 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from orders import item
-from orders.domain import Action, OrderStatus, Refusal
+from orders.domain import MAX_EDITS, MAX_HISTORY, Action, OrderStatus, Refusal
 from orders.item import OrderItem
 from orders.models import FieldError, Problem
 
@@ -186,6 +186,14 @@ _DETAILS: dict[Refusal, Callable[[_Refused], str]] = {
     ),
     Refusal.INVALID_TRANSITION: lambda it: (
         f"Order {it.order_id} is {it.status}; it cannot move to {it.action.target_status}."
+    ),
+    Refusal.EDIT_LIMIT: lambda it: (
+        f"Order {it.order_id} has been edited {MAX_EDITS} times, as many as an order can be; "
+        "to change it again, cancel it and send it anew."
+    ),
+    Refusal.HISTORY_LIMIT: lambda it: (
+        f"Order {it.order_id} has {MAX_HISTORY} changes in its history, as many as an order can hold; "
+        "it can no longer change (it was written before this bound existed)."
     ),
 }
 

@@ -307,15 +307,21 @@ class OrderStore(Table):
                 Key=_key(order_id),
                 UpdateExpression=(
                     "SET #request.escalated_at = :now, version = version + :one, updated_at = :now, "
-                    "history = list_append(history, :entry) REMOVE escalation_due"
+                    "#history = list_append(#history, :entry) REMOVE escalation_due"
                 ),
                 ConditionExpression=(
                     "attribute_exists(escalation_due) AND #request.#request_status = :requested "
-                    "AND #request.due_at <= :now"
+                    "AND #request.due_at <= :now AND size(#history) < :max_history"
                 ),
-                ExpressionAttributeNames={"#request": item.REQUEST, "#request_status": "status"},
+                ExpressionAttributeNames={"#request": item.REQUEST, "#request_status": "status", "#history": "history"},
                 ExpressionAttributeValues=to_item(
-                    {":now": at, ":one": 1, ":entry": [entry], ":requested": RequestStatus.REQUESTED.value}
+                    {
+                        ":now": at,
+                        ":one": 1,
+                        ":entry": [entry],
+                        ":requested": RequestStatus.REQUESTED.value,
+                        ":max_history": domain.MAX_HISTORY,
+                    }
                 ),
             )
         except ClientError as error:
@@ -341,11 +347,17 @@ def _settle_refused(
         raise PreconditionFailed(current)
     state = item.state_of(current)
     outcome = domain.decide(state, action)
-    # The same transition refused from a state it starts from: only "some field differs" failed.
-    if isinstance(outcome, Unchanged) or outcome == transition:
-        return Applied(current, Unchanged(), state)
     if isinstance(outcome, Refusal):
         raise RefusalError(action, outcome, current)
+    if isinstance(outcome, Unchanged):
+        return Applied(current, Unchanged(), state)
+    # A change the rules allow, refused by a bound of docs/api.md §15 in the write's condition.
+    passed = domain.bound(action, item.growth_of(current))
+    if passed is not None:
+        raise RefusalError(action, passed, current)
+    # The same transition refused from a state it starts from: only "some field differs" failed.
+    if outcome == transition:
+        return Applied(current, Unchanged(), state)
     return outcome
 
 
@@ -354,7 +366,8 @@ class _TransitionWrite:
 
     Built in parts, each with its names and values: the change every write makes (version, time,
     history), an edit's fields, a new request, a decision, and the condition: the states the rules
-    allow it from, "some field differs" for an edit, If-Match's versions, and who may touch the order.
+    allow it from, "some field differs" for an edit, If-Match's versions, who may touch the order, and
+    the bounds of docs/api.md §15 (the history's length, an edit's count).
     """
 
     def __init__(self, table_name: str, order_id: str, caller: Caller, details: Details):
@@ -363,8 +376,14 @@ class _TransitionWrite:
         self.caller = caller
         self.details = details
         self.at = now()
-        self.names: dict[str, str] = {"#status": "status", "#request": item.REQUEST, "#request_status": "status"}
-        self.values: dict[str, Any] = {":one": 1, ":now": self.at}
+        self.names: dict[str, str] = {
+            "#status": "status",
+            "#request": item.REQUEST,
+            "#request_status": "status",
+            "#history": item.HISTORY,
+            "#edits": item.EDITS,
+        }
+        self.values: dict[str, Any] = {":one": 1, ":now": self.at, ":max_history": domain.MAX_HISTORY}
         self.updates: list[str] = []
         self.removals: list[str] = []
         self.conditions: list[str] = []
@@ -381,6 +400,8 @@ class _TransitionWrite:
         self.conditions.append(_states_condition(from_states, self.values))
         self._if_match()
         self._owner()
+        # Last, where the order is known to exist (moto evaluates size() of a missing item as an error).
+        self.conditions.append("size(#history) < :max_history")
         return self._arguments()
 
     def _change(self, transition: Transition) -> None:
@@ -388,7 +409,7 @@ class _TransitionWrite:
         changed = sorted(self.details.changes or {}) or None
         entry = item.history_entry(self.at, transition.event, self.caller, transition.status, changed)
         self.values[":entry"] = [entry]
-        self.updates += ["version = version + :one", "updated_at = :now", "history = list_append(history, :entry)"]
+        self.updates += ["version = version + :one", "updated_at = :now", "#history = list_append(#history, :entry)"]
 
     def _edit(self) -> None:
         """An edit's fields, each replaced whole, and the condition that one of them differs."""
@@ -400,6 +421,11 @@ class _TransitionWrite:
         if changes:
             # An edit that changes nothing writes nothing (DynamoDB compares maps and lists by value).
             self.conditions.append("(" + " OR ".join(f"#edit_{field} <> :edit_{field}" for field in changes) + ")")
+            # And an order is edited at most MAX_EDITS times.
+            self.updates.append("#edits = if_not_exists(#edits, :zero) + :one")
+            self.conditions.append("(attribute_not_exists(#edits) OR #edits < :max_edits)")
+            self.values[":zero"] = 0
+            self.values[":max_edits"] = domain.MAX_EDITS
 
     def _move(self, transition: Transition) -> None:
         """A status move, with the tracking number that came with it."""
@@ -462,7 +488,7 @@ class _TransitionWrite:
             "ConditionExpression": condition,
             # DynamoDB refuses names an expression does not use.
             "ExpressionAttributeNames": {
-                alias: name for alias, name in self.names.items() if re.search(rf"{alias}\b", update + condition)
+                alias: name for alias, name in self.names.items() if re.search(rf"{alias}\b", f"{update} {condition}")
             },
             "ExpressionAttributeValues": to_item(self.values),
             "ReturnValues": "ALL_NEW",

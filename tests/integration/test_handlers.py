@@ -480,7 +480,16 @@ def test_an_edit_is_validated_as_create_is_and_changes_nothing(portal, body, fie
         ('"abc"', 412),
         ("1", 400),
         ('"1', 400),
-        ('"1",', 400),
+        ('"1",', 200),  # an empty list element is ignored (RFC 9110 §5.6.1)
+        ('"1" ,', 200),
+        (', "1"', 200),
+        ('"2",, "1"', 200),
+        (",", 400),  # no tag at all
+        (" , ,", 400),
+        ('"01"', 412),  # compared as strings: "01" is not "1" (RFC 9110 §8.8.3.2)
+        ('"1.0"', 412),
+        ('"+1"', 412),
+        ('"01", "1"', 200),
         ("", 400),
         (", ".join(f'"{n}"' for n in range(1, 21)), 200),
         (", ".join(f'"{n}"' for n in range(1, 22)), 400),  # DynamoDB's IN takes 100 operands; we take 20

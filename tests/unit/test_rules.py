@@ -3,7 +3,16 @@
 import pytest
 
 from orders import domain
-from orders.domain import Transition, Unchanged
+from orders.domain import (
+    Action,
+    CancellationOption,
+    EditingOption,
+    OrderStatus,
+    Refusal,
+    State,
+    Transition,
+    Unchanged,
+)
 from tests.support.commands import ACTIONS, name_of, state
 from tests.support.contract import BUTTON, COMMANDS, CONTRACT, EDITING, STATES, next_state
 
@@ -67,3 +76,34 @@ def test_status_moves_only_forward_and_through_the_warehouse():
             elif answer.code == "INVALID_TRANSITION":
                 order = [s.value for s in domain.FULFILMENT_ORDER]
                 assert order.index(target) < order.index(status) or status == "PENDING"
+
+
+# -- the bounds of docs/api.md §15 ------------------------------------------------------------------
+
+
+def test_an_edit_past_the_edit_limit_is_refused_and_the_button_says_why():
+    from orders.domain import MAX_EDITS, Growth, bound, editing_option
+
+    pending = State(OrderStatus.PENDING)
+    assert bound(Action.EDIT, Growth(edits=MAX_EDITS - 1)) is None
+    assert bound(Action.EDIT, Growth(edits=MAX_EDITS)) == Refusal.EDIT_LIMIT
+    assert bound(Action.CANCEL, Growth(edits=MAX_EDITS)) is None  # the edits' bound is theirs alone
+    assert editing_option(pending, Growth(edits=MAX_EDITS)) == (EditingOption.NONE, Refusal.EDIT_LIMIT)
+    # A state whose rules refuse the edit says so first.
+    assert editing_option(State(OrderStatus.PICKED), Growth(edits=MAX_EDITS))[1] == Refusal.ORDER_IN_WAREHOUSE
+
+
+def test_a_history_at_its_bound_refuses_every_change_and_every_button_says_why():
+    from orders.domain import MAX_HISTORY, Growth, bound, cancellation_option, editing_option
+
+    full = Growth(history=MAX_HISTORY)
+    assert all(bound(action, full) == Refusal.HISTORY_LIMIT for action in Action)
+    assert bound(Action.CANCEL, Growth(history=MAX_HISTORY - 1)) is None
+    assert cancellation_option(State(OrderStatus.PENDING), full) == (CancellationOption.NONE, Refusal.HISTORY_LIMIT)
+    assert cancellation_option(State(OrderStatus.PICKED), full) == (CancellationOption.NONE, Refusal.HISTORY_LIMIT)
+    assert editing_option(State(OrderStatus.PENDING), full) == (EditingOption.NONE, Refusal.HISTORY_LIMIT)
+    # A button the rules grey out keeps its own reason.
+    assert cancellation_option(State(OrderStatus.DESPATCHED), full) == (
+        CancellationOption.NONE,
+        Refusal.ORDER_DESPATCHED,
+    )
