@@ -7,8 +7,12 @@ request is made, then the map `new_request` builds) and `history`: one entry per
 before left, derived when read (`history_with_statuses`), so that every write is one update
 expression that needs no read.
 
-While its request is pending, an order also holds the keys of the warehouse's queue (`QUEUE`,
-`QUEUE_DUE`: the sparse index `warehouse-queue`) and, until it is escalated, `ESCALATION_DUE`
+Every order holds `SELLER_STATUS`, its key in the listing by status (the index
+`seller-orders-by-status`: one seller's orders of one status), and `STATUS_KEYS`, that key for each
+status, written once at create: a write that moves the order copies the one of its new status, since
+an update expression cannot build a string and the warehouse's writes do not know the seller. While its
+request is pending, an order also holds the keys of the warehouse's queue (`QUEUE`, `QUEUE_DUE`: the
+sparse index `pending-requests`) and, until it is escalated, `ESCALATION_DUE`
 (the sparse index `escalation-due`, which the sweep reads). The request's write adds them; the
 escalation's removes `ESCALATION_DUE`; the decision's (or the despatch's) removes all three.
 
@@ -60,8 +64,8 @@ class RequestRecord(TypedDict):
     decided_at: str | None
 
 
-class OrderItem(TypedDict):
-    """An item of the orders table, as `orders.dynamodb.from_item` reads it and `new_item` builds it."""
+class ListedOrder(TypedDict):
+    """An order as the listing indexes and the queue hold it (their projection, `LISTED`): all but its history."""
 
     order_id: str
     seller_id: str
@@ -74,13 +78,19 @@ class OrderItem(TypedDict):
     created_at: str
     updated_at: str
     version: int
-    history: list[HistoryRecord]
-    seller_created: NotRequired[str]
     cancellation_request: NotRequired[RequestRecord]
-    queue: NotRequired[str]
-    queue_due: NotRequired[str]
-    escalation_due: NotRequired[str]
     edits: NotRequired[int]  # how many times the seller edited it (absent: never)
+    queue_due: NotRequired[str]  # the queue's sort key, while its request is pending
+
+
+class OrderItem(ListedOrder):
+    """An item of the orders table, as `orders.dynamodb.from_item` reads it and `new_item` builds it."""
+
+    history: list[HistoryRecord]
+    seller_status: NotRequired[str]  # absent only in items written before the listing by status was per seller
+    status_keys: NotRequired[dict[str, str]]
+    queue: NotRequired[str]
+    escalation_due: NotRequired[str]
 
 
 KEY: Final = "order_id"
@@ -90,7 +100,8 @@ REQUEST: Final = "cancellation_request"
 HISTORY: Final = "history"
 EDITS: Final = "edits"
 VERSION: Final = "version"
-SELLER_CREATED: Final = "seller_created"  # the by-status index's sort key
+SELLER_STATUS: Final = "seller_status"  # the partition key of the listing by status
+STATUS_KEYS: Final = "status_keys"  # that key for every status
 # The pending-request indexes: one partition, sorted by "<due_at>#<order_id>" (most urgent first).
 QUEUE: Final = "queue"
 QUEUE_DUE: Final = "queue_due"
@@ -125,23 +136,48 @@ def read(values: Mapping[str, Any]) -> OrderItem:
     return cast(OrderItem, values)
 
 
+def read_listed(values: Mapping[str, Any]) -> ListedOrder:
+    """An item of a listing index or the queue (their projection, `LISTED`), as DynamoDB handed it back."""
+    return cast(ListedOrder, values)
+
+
 def order_id_for(seller_id: str, reference: str) -> str:
     """The id of a seller's order with this reference: the same every time, so create is idempotent."""
     digest = hashlib.sha256(f"{seller_id}\x00{reference}".encode()).digest()
     return "ord_" + base64.b32encode(digest).decode().lower()[:26]
 
 
-def seller_created(seller_id: str, created_at: str) -> str:
-    """The by-status index's sort key: the seller's orders newest first within a status.
+# What the listing indexes and the queue project: the order but its growing history (template.yaml's
+# NonKeyAttributes, with each index's keys; tests/unit/test_template.py holds the two together). The last
+# four are the courier's status and the backorder and split of later sections, projected in advance.
+LISTED = (
+    "order_id",
+    "seller_id",
+    "created_at",
+    "reference",
+    "status",
+    "items",
+    "recipient",
+    "courier_service",
+    "tracking_number",
+    "updated_at",
+    "version",
+    "cancellation_request",
+    "edits",
+    "courier_status",
+    "backorder",
+    "split_from",
+    "split_into",
+)
 
-    The seller id is prefixed with its length, so that one seller's prefix (`3:S-1#`) never matches
-    another seller whose id merely starts the same way (`5:S-1#2`).
+
+def seller_status(seller_id: str, status: str) -> str:
+    """The listing by status's partition key: one seller's orders of one status.
+
+    The seller id is prefixed with its length, so that no seller's key is another's (`3:S-1#PENDING`
+    is not `5:S-1#P#PENDING`, whatever the ids hold).
     """
-    return f"{seller_prefix(seller_id)}{created_at}"
-
-
-def seller_prefix(seller_id: str) -> str:
-    return f"{len(seller_id)}:{seller_id}#"
+    return f"{len(seller_id)}:{seller_id}#{status}"
 
 
 def new_item(seller_id: str, draft: dict[str, Any], at: str) -> OrderItem:
@@ -154,7 +190,8 @@ def new_item(seller_id: str, draft: dict[str, Any], at: str) -> OrderItem:
             "status": OrderStatus.PENDING.value,
             "tracking_number": None,
             "created_at": at,
-            SELLER_CREATED: seller_created(seller_id, at),
+            SELLER_STATUS: seller_status(seller_id, OrderStatus.PENDING),
+            STATUS_KEYS: {status.value: seller_status(seller_id, status) for status in OrderStatus},
             "updated_at": at,
             "version": 1,
             "history": [history_entry(at, Event.ORDER_CREATED, Seller(seller_id), OrderStatus.PENDING)],
@@ -208,23 +245,24 @@ def history_entry(
     return entry
 
 
-def growth_of(item: OrderItem) -> Growth:
-    """How far the order has grown towards its bounds (docs/api.md §15)."""
-    return Growth(edits=item.get(EDITS, 0), history=len(item[HISTORY]))
+def growth_of(item: ListedOrder) -> Growth:
+    """How far the order has grown towards its bounds (docs/api.md §15). Its history holds one entry per
+    version (the store writes both in every change), so a listed order, without its history, tells it too."""
+    return Growth(edits=item.get(EDITS, 0), history=item[VERSION])
 
 
-def state_of(item: OrderItem) -> State:
+def state_of(item: ListedOrder) -> State:
     """What the rules look at in a stored order."""
     request = item.get(REQUEST)
     return State(OrderStatus(item[STATUS]), RequestStatus(request["status"]) if request else None)
 
 
-def visible_to(item: OrderItem | None, caller: Caller) -> bool:
+def visible_to(item: ListedOrder | None, caller: Caller) -> bool:
     """Whether the item exists for `caller`: another seller's order does not."""
     return item is not None and caller.may_see(item[SELLER])
 
 
-def request_of(item: OrderItem) -> RequestRecord | None:
+def request_of(item: ListedOrder) -> RequestRecord | None:
     """The cancellation request as stored (None when there is none)."""
     return item.get(REQUEST)
 

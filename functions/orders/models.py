@@ -42,7 +42,7 @@ from orders.domain import (
     cancellation_option,
     editing_option,
 )
-from orders.item import OrderItem
+from orders.item import ListedOrder, OrderItem
 
 ORDER_ID_PATTERN = r"^ord_[a-z2-7]{26}$"
 # Text fields: no control characters and not only white space; notes may also hold tabs and line breaks.
@@ -248,7 +248,9 @@ class HistoryEntry(Model):
     )
 
 
-class Order(Model):
+class OrderSummary(Model):
+    """An order as a list shows it (GET /orders, the warehouse's queue): all of it but its history."""
+
     order_id: str
     seller_id: str
     reference: str
@@ -262,16 +264,23 @@ class Order(Model):
     version: int
     cancellation: Cancellation
     editing: Editing
+
+
+class Order(OrderSummary):
+    """An order, with its history: one entry per change, oldest first."""
+
     history: list[HistoryEntry]
 
 
 class OrderPage(Model):
-    orders: list[Order]
+    orders: list[OrderSummary] = Field(description="The orders as GET /orders/{order_id} shows them, without history")
     next_token: str | None = Field(description="Pass as ?next_token= for the next page; null on the last")
 
 
 class RequestPage(Model):
-    requests: list[Order] = Field(description="Orders whose cancellation request is pending, most urgent first")
+    requests: list[OrderSummary] = Field(
+        description="Orders whose cancellation request is pending, most urgent first (without their history)"
+    )
     next_token: str | None = Field(description="Pass as ?next_token= for the next page; null on the last")
 
 
@@ -298,20 +307,29 @@ def to_order(stored: OrderItem, state: State | None = None) -> Order:
 
     `state` is the item's state where the caller already knows it (the store does after a command).
     """
+    shown = _shown(stored, state)
+    shown["history"] = item.history_with_statuses(stored[item.HISTORY])
+    return Order.model_validate(shown)
+
+
+def to_summary(listed: ListedOrder) -> OrderSummary:
+    """An order as a list shows it, from what a listing index or the queue holds."""
+    return OrderSummary.model_validate(_shown(listed, None))
+
+
+def _shown(stored: ListedOrder, state: State | None) -> dict[str, object]:
+    """The order's fields as shown, and its buttons: what the rules and its growth allow now."""
     state = state or item.state_of(stored)
     growth = item.growth_of(stored)
     option, unavailable_reason = cancellation_option(state, growth)
     editing, not_editable = editing_option(state, growth)
     fields: Mapping[str, object] = stored
-    return Order.model_validate(
-        {
-            **{name: fields.get(name) for name in item.ORDER_FIELDS},
-            "cancellation": {
-                "option": option,
-                "unavailable_reason": unavailable_reason,
-                "request": stored.get(item.REQUEST),
-            },
-            "editing": {"option": editing, "unavailable_reason": not_editable},
-            "history": item.history_with_statuses(stored[item.HISTORY]),
-        }
-    )
+    return {
+        **{name: fields.get(name) for name in item.ORDER_FIELDS},
+        "cancellation": {
+            "option": option,
+            "unavailable_reason": unavailable_reason,
+            "request": stored.get(item.REQUEST),
+        },
+        "editing": {"option": editing, "unavailable_reason": not_editable},
+    }

@@ -24,6 +24,7 @@ from orders.domain import (
     Caller,
     Details,
     Event,
+    OrderStatus,
     Outcome,
     Refusal,
     RequestStatus,
@@ -46,15 +47,15 @@ from orders.dynamodb import (
     seconds_after,
     to_item,
 )
-from orders.item import OrderItem
+from orders.item import ListedOrder, OrderItem
 from orders.settings import settings
 
 if TYPE_CHECKING:
     pass
 
-SELLER_INDEX = "by-seller"
-STATUS_INDEX = "by-status"
-QUEUE_INDEX = "warehouse-queue"  # pending requests, most urgent first (projects the whole order)
+SELLER_INDEX = "seller-orders"  # a seller's orders, newest first
+STATUS_INDEX = "seller-orders-by-status"  # a seller's orders of one status, newest first
+QUEUE_INDEX = "pending-requests"  # pending requests, most urgent first
 ESCALATION_INDEX = "escalation-due"  # pending requests not yet escalated (keys only)
 # A page is one Query; a second only when DynamoDB's 1 MB limit cut the first short (docs/api.md §10).
 MAX_REQUESTS_PER_PAGE = 2
@@ -101,7 +102,7 @@ class Applied:
 class QueuePage:
     """A page of the warehouse's queue: the orders, and the token of the next page (None at the end)."""
 
-    orders: list[OrderItem]
+    orders: list[ListedOrder]
     next_token: str | None
 
 
@@ -133,18 +134,19 @@ class OrderStore(Table):
 
     def list_for_seller(
         self, seller_id: str, *, status: str | None, limit: int, page_token: str | None
-    ) -> tuple[list[OrderItem], str | None]:
+    ) -> tuple[list[ListedOrder], str | None]:
         """A page of a seller's orders, newest first, and the token of the next page (None at the end).
 
-        One Query, with no filter, on the index keyed for the listing: by-seller, or by-status for
-        `?status=`. It asks for one order more than the page holds, to know whether another page
-        exists; a second Query is made only when DynamoDB's 1 MB response limit cut the first short.
+        One Query, with no filter, on the index keyed for the listing: seller-orders, or
+        seller-orders-by-status for `?status=`; both project the order but its history (item.LISTED).
+        It asks for one order more than the page holds, to know whether another page exists; a second
+        Query is made only when DynamoDB's 1 MB response limit cut the first short.
         """
         query = _listing_query(seller_id, status)
         if page_token:
             position = decode_page_token(page_token, LISTING_POSITION)
             query["ExclusiveStartKey"] = to_item(_listing_start(seller_id, status, position))
-        found: list[OrderItem] = []
+        found: list[ListedOrder] = []
         for _ in range(MAX_REQUESTS_PER_PAGE):
             page = call(
                 self.client.query,
@@ -153,7 +155,7 @@ class OrderStore(Table):
                 Limit=limit + 1 - len(found),
                 **query,
             )
-            found.extend(_orders(page["Items"]))
+            found.extend(_listed(page["Items"]))
             if len(found) > limit or "LastEvaluatedKey" not in page:
                 break
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -167,7 +169,7 @@ class OrderStore(Table):
     def pending_requests(
         self, *, overdue: bool | None, limit: int, page_token: str | None, at: str | None = None
     ) -> QueuePage:
-        """A page of the warehouse's queue (docs/api.md §6): one Query on the sparse `warehouse-queue` index.
+        """A page of the warehouse's queue (docs/api.md §6): one Query on the sparse `pending-requests` index.
 
         `overdue` is a key condition on the due time (passed by `at`, or not). The page token is the
         last order's position, and a page goes on after it through the key condition alone where
@@ -203,7 +205,7 @@ class OrderStore(Table):
                 {"order_id": order_id, item.QUEUE: item.QUEUE_PARTITION, item.QUEUE_DUE: start}
             )
         page = call(self.client.query, **query)
-        found = _orders(page["Items"])
+        found = _listed(page["Items"])
         orders = found[:limit]
         more = len(found) > limit or "LastEvaluatedKey" in page
         token = encode_page_token({"queue_due": orders[-1][item.QUEUE_DUE]}) if more and orders else None
@@ -228,7 +230,7 @@ class OrderStore(Table):
         return OverduePage([found["order_id"]["S"] for found in page["Items"]], page.get("LastEvaluatedKey"))
 
     def count_overdue(self, at: str) -> int:
-        """How many pending requests are due by `at`, escalated or not: COUNT queries of `warehouse-queue`.
+        """How many pending requests are due by `at`, escalated or not: COUNT queries of `pending-requests`.
 
         One request per 1 MB of the overdue part of the index, for the sweep's metric only.
         """
@@ -274,17 +276,23 @@ class OrderStore(Table):
             raise ValueError("an edit names the fields it replaces")
         candidates = domain.transitions(action)
         transition = next(iter(candidates))
+        legacy_seller: str | None = None
         # Each retry follows a state change someone else made, and orders only move forward.
         for _ in domain.ALL_STATES:
-            write = _TransitionWrite(self.table_name, order_id, caller, details).of(transition, candidates[transition])
+            write = _TransitionWrite(self.table_name, order_id, caller, details, legacy_seller)
             try:
-                response = call(self.client.update_item, **write)
+                response = call(self.client.update_item, **write.of(transition, candidates[transition]))
             except ClientError as error:
                 current = _refused_order(error)
             else:
                 order = _order(response["Attributes"])
                 assert order is not None  # ReturnValues=ALL_NEW: the item as written
                 return Applied(order, transition, item.state_of(order))
+            if legacy_seller is None and transition.status and current is not None and item.STATUS_KEYS not in current:
+                # An order written before its listing keys existed: this write adds them (once).
+                legacy_seller = current[item.SELLER]
+                if item.visible_to(current, caller) and domain.decide(item.state_of(current), action) == transition:
+                    continue
             settled = _settle_refused(current, order_id, action, transition, caller, details)
             if isinstance(settled, Applied):
                 return settled
@@ -370,7 +378,10 @@ class _TransitionWrite:
     the bounds of docs/api.md §15 (the history's length, an edit's count).
     """
 
-    def __init__(self, table_name: str, order_id: str, caller: Caller, details: Details):
+    def __init__(
+        self, table_name: str, order_id: str, caller: Caller, details: Details, legacy_seller: str | None = None
+    ):
+        self.legacy_seller = legacy_seller  # an order without status_keys, of this seller: written whole
         self.table_name = table_name
         self.order_id = order_id
         self.caller = caller
@@ -382,6 +393,8 @@ class _TransitionWrite:
             "#request_status": "status",
             "#history": item.HISTORY,
             "#edits": item.EDITS,
+            "#seller_status": item.SELLER_STATUS,
+            "#status_keys": item.STATUS_KEYS,
         }
         self.values: dict[str, Any] = {":one": 1, ":now": self.at, ":max_history": domain.MAX_HISTORY}
         self.updates: list[str] = []
@@ -432,6 +445,17 @@ class _TransitionWrite:
         assert transition.status is not None
         self.updates.append("#status = :new_status")
         self.values[":new_status"] = transition.status.value
+        if self.legacy_seller is None:
+            # Its key in the listing by status: copied from those the order was created with.
+            self.names["#moved_to"] = transition.status.value
+            self.updates.append("#seller_status = #status_keys.#moved_to")
+            self.conditions.append("attribute_exists(#status_keys)")
+        else:
+            keys = {status.value: item.seller_status(self.legacy_seller, status) for status in OrderStatus}
+            self.updates += ["#seller_status = :seller_status", "#status_keys = :status_keys"]
+            self.values[":seller_status"] = keys[transition.status.value]
+            self.values[":status_keys"] = keys
+            self.conditions.append("attribute_not_exists(#status_keys)")
         if self.details.tracking_number:
             self.updates.append("tracking_number = :tracking_number")
             self.values[":tracking_number"] = self.details.tracking_number
@@ -521,12 +545,8 @@ def _listing_query(seller_id: str, status: str | None) -> dict[str, Any]:
     if status:
         return {
             "IndexName": STATUS_INDEX,
-            "KeyConditionExpression": "#status = :status AND begins_with(seller_created, :seller)",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
-                ":status": {"S": status},
-                ":seller": {"S": item.seller_prefix(seller_id)},
-            },
+            "KeyConditionExpression": "seller_status = :key",
+            "ExpressionAttributeValues": {":key": {"S": item.seller_status(seller_id, status)}},
         }
     return {
         "IndexName": SELLER_INDEX,
@@ -540,8 +560,8 @@ def _listing_start(seller_id: str, status: str | None, position: dict[str, str])
     if status:
         return {
             "order_id": position["order_id"],
-            "status": status,
-            "seller_created": item.seller_created(seller_id, position["created_at"]),
+            "seller_status": item.seller_status(seller_id, status),
+            "created_at": position["created_at"],
         }
     return {"order_id": position["order_id"], "seller_id": seller_id, "created_at": position["created_at"]}
 
@@ -558,8 +578,8 @@ def _refused_order(error: ClientError) -> OrderItem | None:
     return None if plain is None else item.read(plain)
 
 
-def _orders(typed: list[dict[str, Any]]) -> list[OrderItem]:
-    return [item.read(found) for found in from_items(typed)]
+def _listed(typed: list[dict[str, Any]]) -> list[ListedOrder]:
+    return [item.read_listed(found) for found in from_items(typed)]
 
 
 def _key(order_id: str) -> dict[str, Any]:

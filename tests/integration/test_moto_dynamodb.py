@@ -1,4 +1,5 @@
-"""infra/local/moto_dynamodb.py's quick results: the bodies moto's own serializer would have written.
+"""infra/local/moto_dynamodb.py's quick results: the bodies moto's own serializer would have written,
+for DynamoDB's item results and the stream's GetRecords.
 
 Every DynamoDB request the store and the notifications table make, and a few they do not (a scan,
 binary values, which take moto's way), are answered through both writers; the bodies, statuses and
@@ -20,6 +21,7 @@ from infra.local import moto_dynamodb
 def both_ways(aws, monkeypatch):
     """Every item result written the quick way and moto's way: the pairs, for the test to compare."""
     from moto.dynamodb.responses import DynamoResult
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
     quick = DynamoResult.execute_result
     pairs: list[tuple[tuple, tuple]] = []
@@ -30,6 +32,14 @@ def both_ways(aws, monkeypatch):
         return answer
 
     monkeypatch.setattr(DynamoResult, "execute_result", compared)
+    records = DynamoDBStreamsHandler.get_records
+
+    def compared_records(self):
+        result = records(self)
+        monkeypatch.setattr(type(result), "execute_result", compared, raising=True)
+        return result
+
+    monkeypatch.setattr(DynamoDBStreamsHandler, "get_records", compared_records)
     return pairs
 
 
@@ -41,7 +51,7 @@ def test_every_item_result_is_the_body_motos_serializer_writes(both_ways):
         "seller_id": {"S": "S-1"},
         "created_at": {"S": "2026-12-01T10:00:00.000000Z"},
         "status": {"S": "PENDING"},
-        "seller_created": {"S": "3:S-1#2026-12-01T10:00:00.000000Z"},
+        "seller_status": {"S": "3:S-1#PENDING"},
         "version": {"N": "3"},
         "ratio": {"N": "0.25"},
         "flag": {"BOOL": True},
@@ -58,14 +68,14 @@ def test_every_item_result_is_the_body_motos_serializer_writes(both_ways):
     client.get_item(TableName=table, Key={"order_id": {"S": "ord_" + "b" * 26}})  # none
     client.query(
         TableName=table,
-        IndexName="by-seller",
+        IndexName="seller-orders",
         KeyConditionExpression="seller_id = :s",
         ExpressionAttributeValues={":s": {"S": "S-1"}},
         Limit=1,
     )
     client.query(
         TableName=table,
-        IndexName="by-seller",
+        IndexName="seller-orders",
         KeyConditionExpression="seller_id = :s",
         ExpressionAttributeValues={":s": {"S": "S-1"}},
         Select="COUNT",
@@ -90,6 +100,12 @@ def test_every_item_result_is_the_body_motos_serializer_writes(both_ways):
     client.put_item(TableName=table, Item={**item, "blob": {"B": b"\x00\xff"}})  # bytes: moto's own way
     client.get_item(TableName=table, Key=key)
     client.delete_item(TableName=table, Key=key, ReturnValues="ALL_OLD")
+    streams = boto3.client("dynamodbstreams")
+    arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    assert len(records) >= 5 and records[0]["dynamodb"]["NewImage"]["order_id"] == item["order_id"]
 
     assert len(both_ways) >= 12
     for (status, headers, body), (moto_status, moto_headers, moto_body) in both_ways:

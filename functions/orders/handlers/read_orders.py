@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from orders.api import OrderId, app, documented, handler, order_response, order_store, seller
 from orders.domain import OrderStatus
-from orders.models import Order, OrderPage, PageLimit, to_order
+from orders.models import Order, OrderPage, PageLimit, to_summary
 
 __all__ = ["handler"]
 
@@ -25,7 +25,7 @@ def list_orders(
     next_token: Annotated[str | None, Query(min_length=1, max_length=512)] = None,
 ) -> Response[OrderPage]:
     found, token = order_store().list_for_seller(seller().seller_id, status=status, limit=limit, page_token=next_token)
-    page = OrderPage.model_construct(orders=[to_order(order) for order in found], next_token=token)
+    page = OrderPage.model_construct(orders=[to_summary(order) for order in found], next_token=token)
     return Response(status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=page)
 
 

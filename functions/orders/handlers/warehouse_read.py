@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from orders.api import OrderId, app, documented, handler, order_response, order_store
 from orders.domain import WAREHOUSE
-from orders.models import Order, PageLimit, RequestPage, to_order
+from orders.models import Order, PageLimit, RequestPage, to_summary
 
 __all__ = ["handler"]
 
@@ -30,7 +30,9 @@ def list_cancellation_requests(
     next_token: Annotated[str | None, Query(min_length=1, max_length=512)] = None,
 ) -> Response[RequestPage]:
     page = order_store().pending_requests(overdue=_OVERDUE[overdue], limit=limit, page_token=next_token)
-    body = RequestPage.model_construct(requests=[to_order(order) for order in page.orders], next_token=page.next_token)
+    body = RequestPage.model_construct(
+        requests=[to_summary(order) for order in page.orders], next_token=page.next_token
+    )
     return Response(status_code=HTTPStatus.OK, content_type=content_types.APPLICATION_JSON, body=body)
 
 
