@@ -83,13 +83,21 @@ HANDLERS = {
     "WarehouseStatusFunction": "orders.handlers.warehouse_status",
     "NotifierFunction": "orders.handlers.notifier",
 }
-# The commands whose duration on moto the cost section needs: a cancellation, and a request plus its approval.
+# The commands whose duration on moto the cost section needs (a cancellation, and a request plus its
+# approval), and those `make capacity` needs besides (the order's other routes): timed on moto, persisted
+# in docs/lambda-durations.json. `state` None: no order of its own (a create, a page of the listing).
 DURATIONS = (
     ("cancel", "CancelOrderFunction", "PENDING/-", "cancel"),
     ("request", "RequestCancellationFunction", "PACKED/-", "request"),
     ("approve", "WarehouseDecisionFunction", "PACKED/REQUESTED", "approve"),
     ("notify", "NotifierFunction", "PENDING/-", "cancel"),
+    ("create", "CreateOrderFunction", None, None),
+    ("get", "ReadOrdersFunction", "PACKED/-", None),
+    ("list", "ReadOrdersFunction", None, None),
+    ("edit", "EditOrderFunction", "PENDING/-", "edit"),
+    ("move", "WarehouseStatusFunction", "SENT_TO_WAREHOUSE/-", "PICKED"),
 )
+PERSISTED = Path(__file__).resolve().parents[2] / "docs" / "lambda-durations.json"
 
 
 class Replay:
@@ -229,17 +237,37 @@ class Bench:
                     logged[scenario.name].append((os.fstat(1).st_size - before) / count)
         return {"timings": timings, "logged_bytes": logged}
 
+    def duration_event(self, name: str, command: str | None, order: dict[str, Any] | None, number: int) -> Any:
+        """The event of one timed invocation: a contract command on `order`, or a create, a read, a page."""
+        from tests.support.api import NEW_ORDER
+        from tests.support.events import rest_event
+
+        if command:
+            return self.event(command, order)
+        if name == "create":
+            body = {"reference": f"DURATION-{self.tag}-create-{number}", **NEW_ORDER}
+            return rest_event("POST", "/orders", body=body, seller_id=SELLER)
+        if name == "list":
+            return rest_event("GET", "/orders", seller_id=f"{SELLER}-DURATION-LIST")
+        assert order is not None
+        return rest_event(
+            "GET", "/orders/{order_id}", path_parameters={"order_id": order["order_id"]}, seller_id=SELLER
+        )
+
     def durations(self) -> dict[str, Any]:
-        """Wall and CPU time per invocation of the function's cost-section command, on moto itself."""
+        """Wall and CPU time per invocation of the function's timed commands (DURATIONS), on moto itself."""
         found: dict[str, Any] = {}
         for name, function, state, command in DURATIONS:
             if function != self.spec["function"]:
                 continue
+            if name == "list":  # a full page of 25, and more after it
+                for number in range(30):
+                    self.aws.order_in("PENDING/-", f"DURATION-{self.tag}-list-{number}", f"{SELLER}-DURATION-LIST")
             orders = [
-                self.aws.order_in(state, f"DURATION-{self.tag}-{name}-{number}")
+                self.aws.order_in(state, f"DURATION-{self.tag}-{name}-{number}") if state else None
                 for number in range(self.spec["durations"] + 1)
             ]
-            events = [self.event(command, order) for order in orders]
+            events = [self.duration_event(name, command, order, number) for number, order in enumerate(orders)]
             walls, cpus, logged = [], [], []
             for number, event in enumerate(events):
                 sys.stdout.flush()
@@ -252,16 +280,12 @@ class Bench:
                     walls.append(wall * 1000)
                     cpus.append(cpu * 1000)
                     logged.append(os.fstat(1).st_size - before_bytes)
-            from orders.domain import WAREHOUSE
+            found[name] = {"function": function, "wall_ms": walls, "cpu_ms": cpus, "logged_bytes": logged}
+            last = orders[-1]
+            if last is not None:
+                from orders.domain import WAREHOUSE
 
-            stored = self.aws.store.get(orders[-1]["order_id"], WAREHOUSE)
-            found[name] = {
-                "wall_ms": walls,
-                "cpu_ms": cpus,
-                "logged_bytes": logged,
-                "item_before": orders[-1],
-                "item_after": stored,
-            }
+                found[name].update(item_before=last, item_after=self.aws.store.get(last["order_id"], WAREHOUSE))
         return found
 
 
@@ -269,6 +293,38 @@ def _check(scenario: Scenario, answer: Any) -> None:
     got = answer.get("statusCode", answer) if isinstance(answer, dict) else answer
     if got != scenario.expected:
         raise RuntimeError(f"{scenario.function} / {scenario.name}: expected {scenario.expected}, got {answer}")
+
+
+def persist(durations: dict[str, Any], path: Path = PERSISTED) -> None:
+    """The durations measured in this run into `path` (docs/lambda-durations.json), for `make capacity`:
+    medians of CPU and wait per invocation, the bytes logged; those not measured in this run are kept."""
+    import subprocess
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, cwd=path.parent
+    ).stdout.strip()
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    kept = json.loads(path.read_text())["durations"] if path.exists() else {}
+    for name, measured in durations.items():
+        wall, cpu = median(measured["wall_ms"]), median(measured["cpu_ms"])
+        kept[name] = {
+            "function": measured["function"],
+            "cpu_ms": round(cpu, 3),
+            "wait_ms": round(max(0.0, wall - cpu), 3),
+            "logged_bytes": round(median(measured["logged_bytes"])),
+            "samples": len(measured["wall_ms"]),
+            "measured_at": stamp,
+            "commit": commit,
+        }
+    document = {
+        "about": (
+            "Warm invocations timed by `make bench` (tests/bench/warm.py, durations) on moto over loopback: "
+            "the median CPU time and wait on AWS per invocation, in ms, and the bytes the handler logged. "
+            "Written by the bench; read by `make capacity`."
+        ),
+        "durations": dict(sorted(kept.items())),
+    }
+    path.write_text(json.dumps(document, indent=1) + "\n")
 
 
 def _child(spec_path: str, result_path: str) -> None:
