@@ -7,8 +7,9 @@ store's client is replaced by `Replay`, which gives those answers back instantly
 is invoked in batches. Handlers log to stdout as in Lambda: stdout goes to a file, whose growth
 gives the bytes logged per invocation (CloudWatch Logs ingestion, in the cost section).
 
-With `durations`, the process also times the commands of the cost section against moto itself:
-wall time and this process's CPU time per invocation (moto runs in another process).
+With `durations`, the process also times the commands of the cost section, and every other route of
+the order, against moto itself: wall time and this process's CPU time per invocation (moto runs in
+another process). `persist` writes their medians to docs/lambda-durations.json for `make capacity`.
 """
 
 from __future__ import annotations
@@ -96,7 +97,11 @@ DURATIONS = (
     ("list", "ReadOrdersFunction", None, None),
     ("edit", "EditOrderFunction", "PENDING/-", "edit"),
     ("move", "WarehouseStatusFunction", "SENT_TO_WAREHOUSE/-", "PICKED"),
+    ("notify_plain", "NotifierFunction", "SENT_TO_WAREHOUSE/-", "PICKED"),
 )
+# Stream records in one timed batch: plain moves (they tell nobody, and are most of the stream) ten at a
+# time, as the stream hands them over under load; `notify` is one notifiable record, a Publish.
+RECORDS = {"notify_plain": 10}
 PERSISTED = Path(__file__).resolve().parents[2] / "docs" / "lambda-durations.json"
 
 
@@ -165,12 +170,18 @@ class Bench:
             "GET", "/orders/{order_id}", path_parameters={"order_id": order["order_id"]}, seller_id=seller
         )
 
-    def stream_event(self, order: dict[str, Any]) -> dict[str, Any]:
-        """The change a cancellation of `order` makes, as the stream delivers it to the notifier."""
-        from orders.domain import Action, Seller
+    def stream_event(self, order: dict[str, Any], command: str = "cancel") -> dict[str, Any]:
+        """The change `command` makes to `order`, as the stream delivers it to the notifier."""
+        return self.stream_batch([order], command)
 
-        after = self.aws.store.apply(order["order_id"], Action.CANCEL, Seller(SELLER)).order
-        return {"Records": [stream_record(order, after)]}
+    def stream_batch(self, orders: list[dict[str, Any]], command: str) -> dict[str, Any]:
+        """The changes `command` makes to each of `orders`, one stream batch."""
+        from orders.domain import WAREHOUSE, Seller
+        from tests.support.commands import ACTIONS, SELLER_COMMANDS
+
+        caller = Seller(SELLER) if command in SELLER_COMMANDS else WAREHOUSE
+        changed = [(order, self.aws.store.apply(order["order_id"], ACTIONS[command], caller).order) for order in orders]
+        return {"Records": [stream_record(before, after) for before, after in changed]}
 
     def prepare(self, scenario: Scenario) -> tuple[dict[str, Any], Replay | None]:
         """The scenario's event, and the recorded answers of its one real run (None if it made no call)."""
@@ -263,11 +274,24 @@ class Bench:
             if name == "list":  # a full page of 25, and more after it
                 for number in range(30):
                     self.aws.order_in("PENDING/-", f"DURATION-{self.tag}-list-{number}", f"{SELLER}-DURATION-LIST")
-            orders = [
-                self.aws.order_in(state, f"DURATION-{self.tag}-{name}-{number}") if state else None
-                for number in range(self.spec["durations"] + 1)
-            ]
-            events = [self.duration_event(name, command, order, number) for number, order in enumerate(orders)]
+            if name in RECORDS:
+                events = [
+                    self.stream_batch(
+                        [
+                            self.aws.order_in(state, f"DURATION-{self.tag}-{name}-{number}-{record}")
+                            for record in range(RECORDS[name])
+                        ],
+                        command,
+                    )
+                    for number in range(self.spec["durations"] + 1)
+                ]
+                orders: list[dict[str, Any] | None] = [None]
+            else:
+                orders = [
+                    self.aws.order_in(state, f"DURATION-{self.tag}-{name}-{number}") if state else None
+                    for number in range(self.spec["durations"] + 1)
+                ]
+                events = [self.duration_event(name, command, order, number) for number, order in enumerate(orders)]
             walls, cpus, logged = [], [], []
             for number, event in enumerate(events):
                 sys.stdout.flush()
@@ -280,7 +304,13 @@ class Bench:
                     walls.append(wall * 1000)
                     cpus.append(cpu * 1000)
                     logged.append(os.fstat(1).st_size - before_bytes)
-            found[name] = {"function": function, "wall_ms": walls, "cpu_ms": cpus, "logged_bytes": logged}
+            found[name] = {
+                "function": function,
+                "records": RECORDS.get(name, 1),
+                "wall_ms": walls,
+                "cpu_ms": cpus,
+                "logged_bytes": logged,
+            }
             last = orders[-1]
             if last is not None:
                 from orders.domain import WAREHOUSE
@@ -309,6 +339,7 @@ def persist(durations: dict[str, Any], path: Path = PERSISTED) -> None:
         wall, cpu = median(measured["wall_ms"]), median(measured["cpu_ms"])
         kept[name] = {
             "function": measured["function"],
+            "records": measured.get("records", 1),
             "cpu_ms": round(cpu, 3),
             "wait_ms": round(max(0.0, wall - cpu), 3),
             "logged_bytes": round(median(measured["logged_bytes"])),
@@ -319,7 +350,8 @@ def persist(durations: dict[str, Any], path: Path = PERSISTED) -> None:
     document = {
         "about": (
             "Warm invocations timed by `make bench` (tests/bench/warm.py, durations) on moto over loopback: "
-            "the median CPU time and wait on AWS per invocation, in ms, and the bytes the handler logged. "
+            "the median CPU time and wait on AWS per invocation (of `records` stream records for the notifier), "
+            "in ms, and the bytes the handler logged. "
             "Written by the bench; read by `make capacity`."
         ),
         "durations": dict(sorted(kept.items())),
