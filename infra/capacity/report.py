@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
-from infra.capacity.data import Profile
+from infra.capacity.data import ROOT, Profile
 from infra.capacity.model import Analysis, Inputs, requests_by_route
 from infra.capacity.usage import Usage, costs, first_to_saturate, saturation, usages
 from infra.capacity.writes import TABLE, lifecycle
@@ -44,11 +45,16 @@ def dollars(value: float) -> str:
     return f"${value:,.2f}" if value >= 1 else f"${value:.4f}"
 
 
+def _shown(path: Path) -> str:
+    """A path inside the repository as the repository names it; any other as given."""
+    return str(path.resolve().relative_to(ROOT)) if path.resolve().is_relative_to(ROOT) else str(path)
+
+
 def header(inputs: Inputs) -> str:
     spec, stack = inputs.spec, inputs.stack
     throttle = stack.stage_throttle()
     lines = [
-        f"Template: {stack.path}",
+        f"Template: {_shown(stack.path)}",
         f"  {spec.logical_id} (key {' + '.join(spec.keys)}; stream {spec.stream or 'none'}); indexes: "
         + "; ".join(index.describe() for index in spec.indexes),
         "  stage throttle: "
@@ -114,7 +120,8 @@ def profile_report(inputs: Inputs, analysis: Analysis) -> str:
         + ", ".join(f"{kind} {number(rate)}" for kind, rate in sorted(analysis.load.events.items()))
         + "); queued: "
         + ", ".join(f"{queue} {number(rate)}" for queue, rate in sorted(analysis.queue_messages.items()))
-        + f"; webhook POSTs out {number(analysis.webhooks)} ({number(profile.channels_per_seller)} channels a seller).",
+        + f"; webhook POSTs out {number(analysis.webhooks)} "
+        + f"(channels a seller: {number(profile.channels_per_seller)}).",
     ]
     return "\n".join(lines)
 
