@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run check test lint format openapi events bench soak clean browser
+.PHONY: install run check test lint format openapi events bench capacity soak clean browser
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,13 @@ events: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python -m tests.bench
+
+# What saturates first on AWS, at what load, and the cost per million orders (README, "Capacity: what
+# saturates first"), from template.yaml, infra/capacity/'s data and the bench's docs/lambda-durations.json;
+# a few seconds. Another template or profile: make capacity CAPACITY_ARGS="--template /tmp/before.yaml".
+CAPACITY_ARGS ?=
+capacity: $(INSTALLED)
+	$(BIN)/python -m infra.capacity $(CAPACITY_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .aws-sam test-output

@@ -22,15 +22,17 @@ class TemplateUnreadable(ValueError):
 
 
 @cache
-def template() -> dict[str, Any]:
-    """template.yaml as plain dicts, lists and scalars, the short intrinsics (!Ref ...) in their long forms."""
+def template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """template.yaml (or another template file) as plain dicts, lists and scalars, the short intrinsics
+    (!Ref ...) in their long forms. Everything below reads template.yaml's; `make capacity --template`
+    reads another."""
     # cfn-lint's own decoder (`make lint` reads the template with it too); imported here because
     # importing cfn-lint takes over half a second, which only the callers that read the template pay.
     from cfnlint.decode import decode
 
-    decoded, problems = decode(str(TEMPLATE))
+    decoded, problems = decode(str(path))
     if decoded is None or problems:
-        raise TemplateUnreadable(f"{TEMPLATE}: " + "; ".join(str(problem) for problem in problems))
+        raise TemplateUnreadable(f"{path}: " + "; ".join(str(problem) for problem in problems))
     return _plain_mapping(decoded)
 
 

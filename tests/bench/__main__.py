@@ -81,7 +81,8 @@ def run_section(
         text, figures["warm"] = warm.measure(
             trees, 2 if quick else 5, invocations=40, batches=5 if quick else 15, only=only
         )
-        return text
+        warm.persist(figures["warm"]["durations"])  # for `make capacity`
+        return text + "\nDurations on moto written to docs/lambda-durations.json (make capacity reads them).\n"
     if name == "requests":
         from tests.bench import calls
 

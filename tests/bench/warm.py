@@ -7,8 +7,9 @@ store's client is replaced by `Replay`, which gives those answers back instantly
 is invoked in batches. Handlers log to stdout as in Lambda: stdout goes to a file, whose growth
 gives the bytes logged per invocation (CloudWatch Logs ingestion, in the cost section).
 
-With `durations`, the process also times the commands of the cost section against moto itself:
-wall time and this process's CPU time per invocation (moto runs in another process).
+With `durations`, the process also times the commands of the cost section, and every other route of
+the order, against moto itself: wall time and this process's CPU time per invocation (moto runs in
+another process). `persist` writes their medians to docs/lambda-durations.json for `make capacity`.
 """
 
 from __future__ import annotations
@@ -83,13 +84,25 @@ HANDLERS = {
     "WarehouseStatusFunction": "orders.handlers.warehouse_status",
     "NotifierFunction": "orders.handlers.notifier",
 }
-# The commands whose duration on moto the cost section needs: a cancellation, and a request plus its approval.
+# The commands whose duration on moto the cost section needs (a cancellation, and a request plus its
+# approval), and those `make capacity` needs besides (the order's other routes): timed on moto, persisted
+# in docs/lambda-durations.json. `state` None: no order of its own (a create, a page of the listing).
 DURATIONS = (
     ("cancel", "CancelOrderFunction", "PENDING/-", "cancel"),
     ("request", "RequestCancellationFunction", "PACKED/-", "request"),
     ("approve", "WarehouseDecisionFunction", "PACKED/REQUESTED", "approve"),
     ("notify", "NotifierFunction", "PENDING/-", "cancel"),
+    ("create", "CreateOrderFunction", None, None),
+    ("get", "ReadOrdersFunction", "PACKED/-", None),
+    ("list", "ReadOrdersFunction", None, None),
+    ("edit", "EditOrderFunction", "PENDING/-", "edit"),
+    ("move", "WarehouseStatusFunction", "SENT_TO_WAREHOUSE/-", "PICKED"),
+    ("notify_plain", "NotifierFunction", "SENT_TO_WAREHOUSE/-", "PICKED"),
 )
+# Stream records in one timed batch: plain moves (they tell nobody, and are most of the stream) ten at a
+# time, as the stream hands them over under load; `notify` is one notifiable record, a Publish.
+RECORDS = {"notify_plain": 10}
+PERSISTED = Path(__file__).resolve().parents[2] / "docs" / "lambda-durations.json"
 
 
 class Replay:
@@ -157,12 +170,18 @@ class Bench:
             "GET", "/orders/{order_id}", path_parameters={"order_id": order["order_id"]}, seller_id=seller
         )
 
-    def stream_event(self, order: dict[str, Any]) -> dict[str, Any]:
-        """The change a cancellation of `order` makes, as the stream delivers it to the notifier."""
-        from orders.domain import Action, Seller
+    def stream_event(self, order: dict[str, Any], command: str = "cancel") -> dict[str, Any]:
+        """The change `command` makes to `order`, as the stream delivers it to the notifier."""
+        return self.stream_batch([order], command)
 
-        after = self.aws.store.apply(order["order_id"], Action.CANCEL, Seller(SELLER)).order
-        return {"Records": [stream_record(order, after)]}
+    def stream_batch(self, orders: list[dict[str, Any]], command: str) -> dict[str, Any]:
+        """The changes `command` makes to each of `orders`, one stream batch."""
+        from orders.domain import WAREHOUSE, Seller
+        from tests.support.commands import ACTIONS, SELLER_COMMANDS
+
+        caller = Seller(SELLER) if command in SELLER_COMMANDS else WAREHOUSE
+        changed = [(order, self.aws.store.apply(order["order_id"], ACTIONS[command], caller).order) for order in orders]
+        return {"Records": [stream_record(before, after) for before, after in changed]}
 
     def prepare(self, scenario: Scenario) -> tuple[dict[str, Any], Replay | None]:
         """The scenario's event, and the recorded answers of its one real run (None if it made no call)."""
@@ -229,17 +248,50 @@ class Bench:
                     logged[scenario.name].append((os.fstat(1).st_size - before) / count)
         return {"timings": timings, "logged_bytes": logged}
 
+    def duration_event(self, name: str, command: str | None, order: dict[str, Any] | None, number: int) -> Any:
+        """The event of one timed invocation: a contract command on `order`, or a create, a read, a page."""
+        from tests.support.api import NEW_ORDER
+        from tests.support.events import rest_event
+
+        if command:
+            return self.event(command, order)
+        if name == "create":
+            body = {"reference": f"DURATION-{self.tag}-create-{number}", **NEW_ORDER}
+            return rest_event("POST", "/orders", body=body, seller_id=SELLER)
+        if name == "list":
+            return rest_event("GET", "/orders", seller_id=f"{SELLER}-DURATION-LIST")
+        assert order is not None
+        return rest_event(
+            "GET", "/orders/{order_id}", path_parameters={"order_id": order["order_id"]}, seller_id=SELLER
+        )
+
     def durations(self) -> dict[str, Any]:
-        """Wall and CPU time per invocation of the function's cost-section command, on moto itself."""
+        """Wall and CPU time per invocation of the function's timed commands (DURATIONS), on moto itself."""
         found: dict[str, Any] = {}
         for name, function, state, command in DURATIONS:
             if function != self.spec["function"]:
                 continue
-            orders = [
-                self.aws.order_in(state, f"DURATION-{self.tag}-{name}-{number}")
-                for number in range(self.spec["durations"] + 1)
-            ]
-            events = [self.event(command, order) for order in orders]
+            if name == "list":  # a full page of 25, and more after it
+                for number in range(30):
+                    self.aws.order_in("PENDING/-", f"DURATION-{self.tag}-list-{number}", f"{SELLER}-DURATION-LIST")
+            if name in RECORDS:
+                events = [
+                    self.stream_batch(
+                        [
+                            self.aws.order_in(state, f"DURATION-{self.tag}-{name}-{number}-{record}")
+                            for record in range(RECORDS[name])
+                        ],
+                        command,
+                    )
+                    for number in range(self.spec["durations"] + 1)
+                ]
+                orders: list[dict[str, Any] | None] = [None]
+            else:
+                orders = [
+                    self.aws.order_in(state, f"DURATION-{self.tag}-{name}-{number}") if state else None
+                    for number in range(self.spec["durations"] + 1)
+                ]
+                events = [self.duration_event(name, command, order, number) for number, order in enumerate(orders)]
             walls, cpus, logged = [], [], []
             for number, event in enumerate(events):
                 sys.stdout.flush()
@@ -252,16 +304,18 @@ class Bench:
                     walls.append(wall * 1000)
                     cpus.append(cpu * 1000)
                     logged.append(os.fstat(1).st_size - before_bytes)
-            from orders.domain import WAREHOUSE
-
-            stored = self.aws.store.get(orders[-1]["order_id"], WAREHOUSE)
             found[name] = {
+                "function": function,
+                "records": RECORDS.get(name, 1),
                 "wall_ms": walls,
                 "cpu_ms": cpus,
                 "logged_bytes": logged,
-                "item_before": orders[-1],
-                "item_after": stored,
             }
+            last = orders[-1]
+            if last is not None:
+                from orders.domain import WAREHOUSE
+
+                found[name].update(item_before=last, item_after=self.aws.store.get(last["order_id"], WAREHOUSE))
         return found
 
 
@@ -269,6 +323,40 @@ def _check(scenario: Scenario, answer: Any) -> None:
     got = answer.get("statusCode", answer) if isinstance(answer, dict) else answer
     if got != scenario.expected:
         raise RuntimeError(f"{scenario.function} / {scenario.name}: expected {scenario.expected}, got {answer}")
+
+
+def persist(durations: dict[str, Any], path: Path = PERSISTED) -> None:
+    """The durations measured in this run into `path` (docs/lambda-durations.json), for `make capacity`:
+    medians of CPU and wait per invocation, the bytes logged; those not measured in this run are kept."""
+    import subprocess
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False, cwd=path.parent
+    ).stdout.strip()
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    kept = json.loads(path.read_text())["durations"] if path.exists() else {}
+    for name, measured in durations.items():
+        wall, cpu = median(measured["wall_ms"]), median(measured["cpu_ms"])
+        kept[name] = {
+            "function": measured["function"],
+            "records": measured.get("records", 1),
+            "cpu_ms": round(cpu, 3),
+            "wait_ms": round(max(0.0, wall - cpu), 3),
+            "logged_bytes": round(median(measured["logged_bytes"])),
+            "samples": len(measured["wall_ms"]),
+            "measured_at": stamp,
+            "commit": commit,
+        }
+    document = {
+        "about": (
+            "Warm invocations timed by `make bench` (tests/bench/warm.py, durations) on moto over loopback: "
+            "the median CPU time and wait on AWS per invocation (of `records` stream records for the notifier), "
+            "in ms, and the bytes the handler logged. "
+            "Written by the bench; read by `make capacity`."
+        ),
+        "durations": dict(sorted(kept.items())),
+    }
+    path.write_text(json.dumps(document, indent=1) + "\n")
 
 
 def _child(spec_path: str, result_path: str) -> None:
