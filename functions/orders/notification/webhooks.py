@@ -2,9 +2,10 @@
 
 A URL is checked when a channel is registered and again before every delivery, since DNS can
 change: deployed, only `https://`, no user info, at most 2,048 characters, and a host whose every
-address is a public one (no loopback, private, link-local, unique-local, multicast, reserved or
-cloud metadata address, in any spelling: the addresses are the resolver's, and IPv4-mapped,
-6to4 and Teredo IPv6 addresses are judged by the IPv4 address inside). The call then goes to
+address is globally reachable by IANA's special-purpose registries (addresses.py: no loopback,
+private, link-local, unique-local, multicast, reserved, documentation or cloud metadata address,
+in any spelling: the addresses are the resolver's, and IPv4-mapped, NAT64 and 6to4 IPv6 addresses
+are judged by the IPv4 address inside). The call then goes to
 the very address that was checked (the TLS name is still the URL's host), follows no redirect,
 and reads at most `RESPONSE_BYTES_READ` of the answer.
 
@@ -15,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import socket
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from orders.notification import addresses
 
 MAX_URL_LENGTH = 2048
 TIMEOUT_SECONDS = 5.0
@@ -58,12 +60,7 @@ def resolve(host: str, port: int) -> list[str]:
 
 def is_public(address: str) -> bool:
     """Whether an address is one the internet routes to anybody (not this machine's, a network's or a cloud's)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None:
-            return is_public(str(embedded))
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local or ip.is_private)
+    return addresses.judge(address).allowed
 
 
 def check(url: str, *, allow_local: bool = False, resolver: Resolver | None = None) -> Target:
@@ -80,13 +77,14 @@ def check(url: str, *, allow_local: bool = False, resolver: Resolver | None = No
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if local:
         return Target(parts.scheme, host, port, path, "127.0.0.1")
-    addresses = list((resolver or resolve)(host, port))
-    if not addresses:
+    found = list((resolver or resolve)(host, port))
+    if not found:
         raise UnsafeUrl(f"the host {host} does not resolve")
-    refused = [address for address in addresses if not is_public(address)]
-    if refused:
-        raise UnsafeUrl(f"the host {host} resolves to {refused[0]}, which is not a public address")
-    return Target(parts.scheme, host, port, path, addresses[0])
+    for address in found:
+        verdict = addresses.judge(address)
+        if not verdict.allowed:
+            raise UnsafeUrl(f"the host {host} resolves to {address}, which is not a public address ({verdict.why})")
+    return Target(parts.scheme, host, port, path, found[0])
 
 
 def _split(url: str) -> tuple[urllib.parse.SplitResult, int | None]:
