@@ -22,7 +22,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -40,10 +40,8 @@ from orders.dynamodb import (
     to_item,
 )
 from orders.notification.models import CHANNEL_ID_PATTERN
+from orders.notification.transactions import Cancelled, transact_write
 from orders.settings import settings
-
-if TYPE_CHECKING:
-    pass
 
 MAX_CHANNELS = 5
 FEED_DAYS = 90
@@ -110,9 +108,9 @@ class NotificationStore(Table):
         }
         channel["sk"] = f"CHANNEL#{channel['channel_id']}"
         try:
-            call(
-                self.client.transact_write_items,
-                TransactItems=[
+            transact_write(
+                self.client,
+                [
                     {
                         "Update": {
                             "TableName": self.table_name,
@@ -132,9 +130,9 @@ class NotificationStore(Table):
                     },
                 ],
             )
-        except ClientError as error:
-            if _cancelled_by(error, 0):
-                raise ChannelLimit from error
+        except Cancelled as cancelled:
+            if cancelled.condition_failed(0):  # the counter's: the seller has MAX_CHANNELS already
+                raise ChannelLimit from cancelled
             raise
         return channel
 
@@ -169,9 +167,9 @@ class NotificationStore(Table):
             raise ChannelNotFound(channel_id)
         pk = _seller_key(seller_id)
         try:
-            call(
-                self.client.transact_write_items,
-                TransactItems=[
+            transact_write(
+                self.client,
+                [
                     {
                         "Delete": {
                             "TableName": self.table_name,
@@ -191,9 +189,9 @@ class NotificationStore(Table):
                     },
                 ],
             )
-        except ClientError as error:
-            if _cancelled_by(error, 0):
-                raise ChannelNotFound(channel_id) from error
+        except Cancelled as cancelled:
+            if cancelled.condition_failed(0):  # the channel's: the seller has none by that id
+                raise ChannelNotFound(channel_id) from cancelled
             raise
 
     # -- the feed and the deliveries ---------------------------------------------------------------
@@ -257,11 +255,3 @@ class NotificationStore(Table):
         more = len(items) > limit or "LastEvaluatedKey" in page
         token = encode_page_token({"sk": shown[-1]["sk"]}) if more and shown else None
         return [item["event"] for item in shown], token
-
-
-def _cancelled_by(error: ClientError, index: int) -> bool:
-    """Whether a cancelled transaction failed on the condition of its item `index`."""
-    if error_code(error) != "TransactionCanceledException":
-        return False
-    reasons = error.response.get("CancellationReasons") or []
-    return len(reasons) > index and reasons[index].get("Code") == "ConditionalCheckFailed"
