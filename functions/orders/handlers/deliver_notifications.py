@@ -24,6 +24,7 @@ one flush may carry another's counts: the local stack's only, where metrics are 
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -33,7 +34,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
 from orders.notification.delivery import Unreadable, deliver, read_event
-from orders.notification.store import MAX_CHANNELS, NotificationStore
+from orders.notification.store import MAX_CHANNELS, Lease, NotificationStore
 from orders.observability import logger, metrics, tracer
 from orders.settings import settings, sqs
 
@@ -46,9 +47,10 @@ class RetryLater(Exception):
     """A channel owed the event failed: the message comes back after the delay its visibility was set to."""
 
 
-def handle(record: SQSRecord, posts: ThreadPoolExecutor) -> str:
-    """Deliver one message, its POSTs on `posts`; its event id when done (delivered, or handed to the
-    dead-letter queue).
+def handle(record: SQSRecord, posts: ThreadPoolExecutor, ends_at: int) -> str:
+    """Deliver one message, its POSTs on `posts`, holding its event until `ends_at` (Unix milliseconds, when
+    the invocation ends); its event id when done (delivered, handed to the dead-letter queue, or left to
+    another copy of the event that holds it).
 
     RetryLater when it is to come back; any other exception (DynamoDB down) retries it too.
     """
@@ -58,8 +60,12 @@ def handle(record: SQSRecord, posts: ThreadPoolExecutor) -> str:
         event = read_event(record.body or "", record.raw_event.get("messageAttributes") or {})
     except Unreadable as unreadable:
         return _dead_letter(record, f"unreadable: {unreadable}", attempt)
-    outcome = deliver(event, _store, allow_local=settings().allow_local_webhooks, pool=posts)
+    lease = Lease(str(record.message_id), ends_at)  # a retry of this message holds the event again
+    outcome = deliver(event, _store, allow_local=settings().allow_local_webhooks, pool=posts, lease=lease)
     metrics.add_metric(name="WebhooksDelivered", unit=MetricUnit.Count, value=len(outcome.delivered))
+    if outcome.stood_down_for is not None:
+        logger.info("another copy delivers it", extra={"event_id": outcome.event_id, "holder": outcome.stood_down_for})
+        return outcome.event_id
     if outcome.done:
         logger.info(
             "delivered", extra={"event_id": outcome.event_id, "channels": outcome.delivered, "attempt": attempt}
@@ -113,6 +119,7 @@ def _dead_letter(record: SQSRecord, why: str, attempt: int) -> str:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The partial batch response: the messages to retry later."""
     records = len(event.get("Records") or []) or 1
+    ends_at = int(time.time() * 1000) + (context.get_remaining_time_in_millis() if context else 60_000)
     # A thread per message, and one per POST the batch can make: nobody waits for a thread.
     with (
         ThreadPoolExecutor(max_workers=records, thread_name_prefix="message") as messages,
@@ -121,7 +128,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
         async def on_a_thread(record: SQSRecord) -> str:
             try:
-                return await asyncio.get_running_loop().run_in_executor(messages, handle, record, posts)
+                return await asyncio.get_running_loop().run_in_executor(messages, handle, record, posts, ends_at)
             except RetryLater:
                 raise
             except Exception:  # a DynamoDB outage, a bug: this message is retried, the others go on
