@@ -403,3 +403,45 @@ def test_a_message_that_is_no_event_goes_to_the_dead_letter_queue_at_once(delive
         for m in sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10, MessageAttributeNames=["All"])["Messages"]
     ]
     assert len(reasons) == 3 and all(reason.startswith("unreadable") for reason in reasons)
+
+
+def test_the_local_event_source_runs_several_batches_at_once_as_lambda_does(aws):
+    """A batch held up (a slow receiver's) holds up none of the batches behind it, up to `concurrency` at once."""
+    from infra.local.pace import Pace
+
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="batches")["QueueUrl"]
+    for number in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=str(number))
+    held, release = [], threading.Event()
+
+    def handler(batch, _):
+        held.append(batch["Records"][0]["body"])
+        assert release.wait(10)
+        return {"batchItemFailures": []}
+
+    poller = QueuePoller(
+        sqs_client=sqs,
+        queue_url=url,
+        queue_arn="arn:aws:sqs:eu-west-2:123456789012:batches",
+        region="eu-west-2",
+        handler=handler,
+        batch_size=1,
+        pace=Pace(busy=0.01, idle=0.05),
+        concurrency=3,
+    )
+    stop = threading.Event()
+    running = threading.Thread(target=poller.run, args=(stop,))
+    running.start()
+    try:
+        wait_until(lambda: len(held) == 3)  # three invocations in flight, none of them finished
+        release.set()
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        wait_until(
+            lambda: set(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"].values()) == {"0"}
+        )
+    finally:
+        release.set()
+        stop.set()
+        running.join(5)
+    assert sorted(held) == ["0", "1", "2"]
