@@ -30,6 +30,7 @@ STACK_NAME = "orders-local"
 OPENAPI = template.ROOT / "openapi.json"
 _running = threading.Lock()  # moto's state is per process: one stack at a time
 STOP_SECONDS = 3.0  # how long `stop` may take, however busy the stack is
+SQS_CONCURRENCY = 5  # the batches Lambda runs at once for an SQS event source when it starts
 
 
 class LocalStack:
@@ -242,7 +243,8 @@ class LocalStack:
         )
 
     def _start_queue_pollers(self, clients: Any, functions: Any) -> None:
-        """One poller per SQS event in the template, as Lambda runs one event source mapping each."""
+        """One poller per SQS event in the template, as Lambda runs one event source mapping each, with as many
+        batches at once as Lambda starts with (its ScalingConfig's MaximumConcurrency, if the template caps it)."""
         from infra.local.queue_poller import QueuePoller
 
         for subscription in template.queue_subscriptions():
@@ -255,6 +257,9 @@ class LocalStack:
                 handler=functions.serialized(subscription.function, exclusive=False, kind="QUEUE"),
                 batch_size=int(subscription.properties.get("BatchSize", 10)),
                 pace=self._pace,
+                concurrency=int(
+                    subscription.properties.get("ScalingConfig", {}).get("MaximumConcurrency", SQS_CONCURRENCY)
+                ),
             )
             self.queue_pollers.append(poller)
             self._spawn(functools.partial(poller.run, self._stop), f"queue-{subscription.function}")

@@ -2,7 +2,7 @@
 
 python -m tests.bench                          # every section
 python -m tests.bench --sections cold,warm     # some of them
-python -m tests.bench --compare before=/tmp/functions-before --sections cold,warm
+python -m tests.bench --compare before=/tmp/functions-before --sections cold,warm,delivery
                                                # another functions/ tree, measured in the same run
 python -m tests.bench --quick                  # fewer rounds, for trying the bench itself
 python -m tests.bench --instructions           # cold starts also counted in instructions (valgrind)
@@ -21,7 +21,7 @@ from typing import Any
 
 from tests.bench.environment import FUNCTIONS
 
-SECTIONS = ("cold", "warm", "requests", "throughput", "latency", "cost")  # cost last: it uses the others
+SECTIONS = ("cold", "warm", "requests", "throughput", "latency", "delivery", "cost")  # cost last: it uses the others
 
 
 def _machine() -> str:
@@ -83,6 +83,11 @@ def run_section(
         )
         warm.persist(figures["warm"]["durations"])  # for `make capacity`
         return text + "\nDurations on moto written to docs/lambda-durations.json (make capacity reads them).\n"
+    if name == "delivery":
+        from tests.bench import delivery
+
+        text, figures["delivery"] = delivery.measure(trees, 2 if arguments.quick else 5)
+        return text
     if name == "requests":
         from tests.bench import calls
 

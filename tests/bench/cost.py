@@ -63,14 +63,29 @@ def _value_size(value: Any) -> int:
     raise TypeError(type(value))
 
 
-def write_units(before: dict[str, Any], after: dict[str, Any]) -> int:
-    """WRUs of an UpdateItem: the larger of the two images on the table, plus each index (projection
-    ALL, so every change of the item is rewritten there at its new size). by-seller is rewritten once;
-    by-status, keyed on the status, is a delete and a put when the status changes, else one rewrite."""
-    table_units = math.ceil(max(item_size(before), item_size(after)) / 1024)
-    index_units = math.ceil(item_size(after) / 1024)
-    status_units = index_units + (math.ceil(item_size(before) / 1024) if before["status"] != after["status"] else 0)
-    return table_units + index_units + status_units
+def _image(item: dict[str, Any]) -> Any:
+    from infra.capacity.data import Image
+
+    strings = {name: value for name, value in item.items() if isinstance(value, str)}
+    return Image({name: len(name.encode()) + _value_size(value) for name, value in item.items()}, strings)
+
+
+def write_units(command: str, before: dict[str, Any], after: dict[str, Any]) -> tuple[int, str]:
+    """WRUs of `command`'s UpdateItem taking the order from `before` to `after`: the table's (the larger
+    image), and each index's by its keys and projection in template.yaml (infra/capacity/writes.py,
+    which `make capacity` uses too: a changed key is a delete and a put, a changed projected attribute
+    an update, anything else nothing). Returns the units and where they go."""
+    from infra.capacity.data import command_table
+    from infra.capacity.stack import Stack
+    from infra.capacity.writes import step_writes
+
+    spec = Stack.read().table()
+    step = step_writes(spec, command_table().commands[command], _image(before), _image(after))
+    places = [f"table {step.table_units}"] + [
+        f"{index.name} {step.index_units(index.name)}" for index in spec.indexes if step.index_units(index.name)
+    ]
+    units = step.table_units + sum(write.units for write in step.indexes)
+    return units, ", ".join(places)
 
 
 @dataclass(frozen=True)
@@ -122,7 +137,7 @@ def lines(figures: dict[str, Any], memory: dict[str, int] | None = None) -> dict
     def command(name: str) -> list[tuple[str, str, float]]:
         function = functions[name]
         mb = memory.get(function, _memory(function))
-        units = write_units(size(name)["before"], size(name)["after"])
+        units, places = write_units(name, size(name)["before"], size(name)["after"])
         notify_mb = memory.get("NotifierFunction", _memory("NotifierFunction"))
         log_bytes = logged(name) + logged("notify")
         return [
@@ -132,7 +147,7 @@ def lines(figures: dict[str, Any], memory: dict[str, int] | None = None) -> dict
                 f"1 × {durations[name].at(mb):.0f} ms billed",
                 _lambda(durations[name], mb),
             ),
-            ("DynamoDB UpdateItem", f"{units} WRU (table + by-seller + by-status)", units * DYNAMODB_WRITE_UNIT),
+            ("DynamoDB UpdateItem", f"{units} WRU ({places})", units * DYNAMODB_WRITE_UNIT),
             ("DynamoDB Streams → Lambda", "free", 0.0),
             (
                 f"Lambda NotifierFunction ({notify_mb} MB)",

@@ -217,7 +217,7 @@ def _notifications(change: Change, capture: Capture) -> dict[str, Any]:
     from orders.notification import webhooks
     from orders.notification.delivery import deliver
     from orders.notification.events import event_for_change
-    from orders.notification.store import NotificationStore
+    from orders.notification.store import Lease, NotificationStore
     from orders.settings import dynamodb, settings
 
     store = NotificationStore()
@@ -239,7 +239,9 @@ def _notifications(change: Change, capture: Capture) -> dict[str, Any]:
         mock.patch.object(notification_store, "time", clock),
         ThreadPoolExecutor(2) as pool,
     ):
-        outcome = deliver(body, store, allow_local=False, pool=pool, post=answered)
+        # The lease an SQS message's attempt takes (its message id, until its invocation ends: 30 s on).
+        lease = Lease("059f36b4-87a3-44ab-83d2-661975830a7d", int(clock.time() * 1000) + 30_000)
+        outcome = deliver(body, store, allow_local=False, pool=pool, lease=lease, post=answered)
     assert len(outcome.delivered) == len(CHANNEL_URLS), outcome
     client, table = dynamodb(), settings().notifications_table_name
     key = {"pk": f"SELLER#{SELLER}", "sk": f"FEED#{body['occurred_at']}#{body['event_id']}"}

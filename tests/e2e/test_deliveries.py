@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from infra.local.webhook_receiver import Receiver
+from infra.local.webhook_receiver import Receiver, SlowReceiver
 from tests.support.local_stack import (
     FAST_RETRIES,
     Portal,
@@ -212,6 +212,41 @@ def test_a_channel_failing_for_ever_ends_in_the_dead_letter_queue_and_nobody_els
     delivery_stack.deliveries_settled()
     assert len(receiver.of("/broken")) == RETRIES + 1 and len(receiver.of("/working")) == 1
     assert [event["event_id"] for event in feed(portal)] == [f"{order['order_id']}:2"]  # in the feed all the same
+
+
+def test_a_receiver_trickling_its_answer_is_cut_off_at_5_s_and_holds_no_other_sellers_event_up(
+    delivery_stack, portal, receiver
+):
+    # The red team's receiver: its answer a byte every 0.5 s (59 bytes: 29.5 s), the first time; then at once.
+    other = Portal(delivery_stack.api_url, new_seller())
+    register(other, receiver, "/prompt")
+    with SlowReceiver(mode="trickle", pace=0.5, slow_for=1) as slow:
+        answer = portal.request("POST", "/notification-channels", {"url": slow.url("/trickle")})
+        assert answer.status_code == 201, answer.text
+        trickled, prompt = portal.create_order(), other.create_order()
+        assert portal.request("POST", f"/orders/{trickled['order_id']}/cancel").status_code == 200
+        [held] = wait_for(lambda: [h for h in slow.connections if h.requested_at], lambda found: found, timeout=15)
+
+        # Another seller's event, while the trickle holds its delivery
+        assert other.request("POST", f"/orders/{prompt['order_id']}/cancel").status_code == 200
+        answered = time.time()
+        [arrived] = wait_for(lambda: receiver.of("/prompt"), lambda found: found, timeout=15)
+        latency = arrived.received_at - answered
+
+        gone = wait_for(lambda: held.left_at, lambda found: found is not None, timeout=15)
+        held_for = gone - held.requested_at
+        retried = wait_for(lambda: slow.connections, lambda found: len(found) >= 2 and found[1].sent, timeout=15)
+        delivery_stack.deliveries_settled()
+
+    print(
+        f"\ntrickling receiver held for {held_for:.2f} s; "
+        f"the other seller's event arrived {latency:.2f} s after its command"
+    )
+    assert latency < 2.5, f"the other seller's event waited {latency:.1f} s behind the trickle"
+    assert held_for < 5.6, f"the trickling POST held its connection {held_for:.1f} s"
+    assert held.sent < len(slow.answer)  # cut off mid-answer: not delivered, so retried
+    assert len(retried) == 2 and retried[1].sent == len(slow.answer)  # the retry, answered at once: delivered
+    assert arrived.event_id == f"{prompt['order_id']}:2" and arrived.signature_valid
 
 
 def test_the_demo_sellers_own_systems_received_their_outcomes(delivery_stack):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 
 import boto3
@@ -16,7 +18,7 @@ from orders import settings
 from orders.handlers import deliver_notifications
 from orders.notification import webhooks
 from orders.notification.delivery import deliver
-from orders.notification.store import MAX_CHANNELS, ChannelLimit, ChannelNotFound, NotificationStore
+from orders.notification.store import MAX_CHANNELS, ChannelLimit, ChannelNotFound, Lease, NotificationStore
 from tests.support.notifications import _attributes
 from tests.support.threads import run_together
 
@@ -48,6 +50,11 @@ def pool():
 
     with ThreadPoolExecutor(8) as executor:
         yield executor
+
+
+def lease(holder: str = "message-1", seconds: float = 60) -> Lease:
+    """An attempt's hold on an event: the SQS message's id, and when its invocation ends."""
+    return Lease(holder, int((time.time() + seconds) * 1000))
 
 
 def event(seller: str = "S-1", event_type: str = "CANCELLATION_REJECTED", version: int = 4) -> dict:
@@ -117,7 +124,7 @@ def test_an_event_goes_signed_to_each_matching_channel_of_its_seller_only(store,
     channel(store, receiver, "S-2", "/other-seller")
 
     told = event("S-1", "CANCELLATION_REJECTED")
-    outcome = deliver(told, store, allow_local=True, pool=pool)
+    outcome = deliver(told, store, allow_local=True, pool=pool, lease=lease())
 
     assert sorted(d.path for d in receiver.deliveries) == ["/a", "/rejections-only"]
     for delivery in receiver.deliveries:
@@ -134,7 +141,7 @@ def test_a_retry_sends_only_to_the_channels_that_did_not_answer_2xx(store, recei
     flaky = channel(store, receiver, "S-1", "/flaky")["channel_id"]
     told = event()
 
-    tries = [deliver(told, store, allow_local=True, pool=pool) for _ in range(4)]
+    tries = [deliver(told, store, allow_local=True, pool=pool, lease=lease()) for _ in range(4)]  # one message's
 
     assert [list(t.failed) for t in tries[:2]] == [[flaky], [flaky]]
     assert tries[2].done and tries[3].done and tries[3].delivered == []
@@ -149,7 +156,7 @@ def test_a_host_public_at_registration_and_private_at_delivery_is_not_called(sto
     store.create_channel("S-1", "https://hooks.example.com/orders", EVENT_TYPES, None)
     monkeypatch.setattr(webhooks, "resolve", lambda host, port: ["169.254.169.254"])
 
-    outcome = deliver(event(), store, allow_local=False, pool=pool, post=lambda *a: calls.append(a))
+    outcome = deliver(event(), store, allow_local=False, pool=pool, lease=lease(), post=lambda *a: calls.append(a))
 
     assert calls == []
     [(_, why)] = outcome.failed.items()
@@ -166,16 +173,128 @@ def test_a_test_event_goes_to_its_channel_only_and_not_into_the_feed(store, rece
         "seller_id": "S-1",
         "channel_id": target["channel_id"],
     }
-    assert deliver(test, store, allow_local=True, pool=pool).done
+    assert deliver(test, store, allow_local=True, pool=pool, lease=lease()).done
     assert [d.path for d in receiver.deliveries] == ["/target"]
     assert store.feed("S-1", limit=10, page_token=None) == ([], None)
+
+
+# -- copies of one event (SNS delivers at least once) ---------------------------------------------------
+
+
+def test_a_copy_arriving_while_another_delivers_the_event_stands_down_and_each_channel_gets_one_post(
+    store, receiver, pool
+):
+    channel(store, receiver, "S-1", "/a")
+    channel(store, receiver, "S-1", "/b")
+    told = event()
+    gate = threading.Event()
+
+    def held_post(*args):  # the first copy's POSTs wait until the second copy has made its try
+        assert gate.wait(10)
+        return webhooks.post(*args)
+
+    first: list = []
+    holder = threading.Thread(
+        target=lambda: first.append(
+            deliver(told, store, allow_local=True, pool=pool, lease=lease("m-1"), post=held_post)
+        )
+    )
+    holder.start()
+    wait_until(lambda: store.feed("S-1", limit=1, page_token=None)[0])  # the first copy has recorded it
+    second = deliver(told, store, allow_local=True, pool=pool, lease=lease("m-2"))
+    gate.set()
+    holder.join(10)
+
+    assert second.done and second.stood_down_for == "m-1" and second.delivered == []
+    assert first[0].done and sorted(first[0].delivered) == sorted(c["channel_id"] for c in store.channels("S-1"))
+    assert sorted(d.path for d in receiver.deliveries) == ["/a", "/b"]  # one POST a channel
+
+
+def test_two_copies_in_one_batch_make_one_post_per_channel(delivery_queues, receiver):
+    url, _, _ = delivery_queues
+    store = NotificationStore()
+    for path in ("/a", "/b", "/c"):
+        channel(store, receiver, "S-1", path)
+    receiver.script = lambda path, number: time.sleep(0.3) or 200  # long enough for the copies to overlap
+    told = event()
+    body = json.dumps(told)
+    record = {
+        "receiptHandle": "r",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {"seller_id": {"stringValue": "S-1", "dataType": "String"}},
+        "eventSource": "aws:sqs",
+    }
+    batch = {"Records": [{**record, "messageId": "copy-1"}, {**record, "messageId": "copy-2"}]}
+
+    result = deliver_notifications.handler(batch, LambdaContext(function_name="DeliveryFunction"))
+
+    assert result == {"batchItemFailures": []}  # both done: one delivered, the other stood down
+    assert sorted(d.path for d in receiver.deliveries) == ["/a", "/b", "/c"]
+
+
+def test_a_copy_after_a_crashed_holders_lease_has_expired_delivers(store, receiver, pool):
+    channel(store, receiver, "S-1", "/a")
+    told = event()
+    assert store.record(told, lease("crashed", seconds=-1)).new  # recorded, then its invocation died
+    outcome = deliver(told, store, allow_local=True, pool=pool, lease=lease("copy"))
+    assert outcome.done and outcome.stood_down_for is None and len(outcome.delivered) == 1
+    assert [d.path for d in receiver.deliveries] == ["/a"]
+    # and the crashed holder's own retry, later, finds nothing owed
+    assert deliver(told, store, allow_local=True, pool=pool, lease=lease("crashed")).delivered == []
+    assert len(receiver.deliveries) == 1
+
+
+def test_while_a_crashed_holders_lease_is_live_a_copy_stands_down_and_the_holders_own_retry_delivers(
+    store, receiver, pool
+):
+    channel(store, receiver, "S-1", "/a")
+    told = event()
+    store.record(told, lease("crashed", seconds=60))
+    copy = deliver(told, store, allow_local=True, pool=pool, lease=lease("copy"))
+    assert copy.done and copy.stood_down_for == "crashed" and receiver.deliveries == []
+    retry = deliver(told, store, allow_local=True, pool=pool, lease=lease("crashed"))  # the same message, again
+    assert retry.done and len(retry.delivered) == 1 and len(receiver.deliveries) == 1
+
+
+def test_the_requests_of_a_delivery_its_copies_and_its_retries(store, receiver, pool, dynamodb_calls):
+    receiver.script = lambda path, number: 500 if path == "/flaky" and number == 1 else 200
+    channel(store, receiver, "S-1", "/steady")
+    channel(store, receiver, "S-1", "/flaky")
+    told, other = event(), event()
+
+    def requests(*args, **kwargs) -> list[str]:
+        dynamodb_calls.clear()
+        deliver(*args, allow_local=True, pool=pool, **kwargs)
+        return sorted(dynamodb_calls.elements())
+
+    # A first try where a channel fails: the feed's put (taking the lease), the channels, and the mark of the one
+    # that answered 2xx, letting the lease go (had none answered, no mark: the lease stays with the message)
+    assert requests(told, store, lease=lease("m-1")) == ["PutItem", "Query", "UpdateItem"]
+    # The first try of an event every channel takes: the same three, the mark releasing the lease
+    assert requests(other, store, lease=lease("other")) == ["PutItem", "Query", "UpdateItem"]
+    # A copy while the lease is live: the refused put says who holds it, and nothing more
+    live = event()
+    store.record(live, lease("holder"))
+    assert requests(live, store, lease=lease("copy")) == ["PutItem"]
+    # The retry of the failed channel: the put, the channels, taking the lease again, the mark
+    assert requests(told, store, lease=lease("m-1")) == ["PutItem", "Query", "UpdateItem", "UpdateItem"]
+    # A copy after everything was delivered: the put, the channels, and nothing owed
+    assert requests(told, store, lease=lease("late-copy")) == ["PutItem", "Query"]
+
+
+def wait_until(condition, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
 
 
 def test_the_feed_pages_newest_first_in_one_query_each(store, aws):
     told = [event("S-1", version=v) for v in range(1, 8)]
     for one in told:
-        store.record(one)
-        store.record(one)  # a redelivery: once in the feed
+        store.record(one, lease("first"))
+        store.record(one, lease("copy"))  # a redelivery: once in the feed
     pages, token = [], None
     while True:
         found, token = store.feed("S-1", limit=3, page_token=token)
@@ -284,3 +403,45 @@ def test_a_message_that_is_no_event_goes_to_the_dead_letter_queue_at_once(delive
         for m in sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10, MessageAttributeNames=["All"])["Messages"]
     ]
     assert len(reasons) == 3 and all(reason.startswith("unreadable") for reason in reasons)
+
+
+def test_the_local_event_source_runs_several_batches_at_once_as_lambda_does(aws):
+    """A batch held up (a slow receiver's) holds up none of the batches behind it, up to `concurrency` at once."""
+    from infra.local.pace import Pace
+
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="batches")["QueueUrl"]
+    for number in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=str(number))
+    held, release = [], threading.Event()
+
+    def handler(batch, _):
+        held.append(batch["Records"][0]["body"])
+        assert release.wait(10)
+        return {"batchItemFailures": []}
+
+    poller = QueuePoller(
+        sqs_client=sqs,
+        queue_url=url,
+        queue_arn="arn:aws:sqs:eu-west-2:123456789012:batches",
+        region="eu-west-2",
+        handler=handler,
+        batch_size=1,
+        pace=Pace(busy=0.01, idle=0.05),
+        concurrency=3,
+    )
+    stop = threading.Event()
+    running = threading.Thread(target=poller.run, args=(stop,))
+    running.start()
+    try:
+        wait_until(lambda: len(held) == 3)  # three invocations in flight, none of them finished
+        release.set()
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        wait_until(
+            lambda: set(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"].values()) == {"0"}
+        )
+    finally:
+        release.set()
+        stop.set()
+        running.join(5)
+    assert sorted(held) == ["0", "1", "2"]

@@ -53,3 +53,64 @@ def test_the_document_is_openapi_that_schemathesis_reads(generated: str):
     assert {operation.ok().label for operation in schema.get_all_operations()} == {
         f"{route.method} {route.path}" for route in routes()
     }
+
+
+# -- a channel's URL: the document says what the server checks ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def channel_url(generated: str) -> dict:
+    return json.loads(generated)["components"]["schemas"]["ChannelBody"]["properties"]["url"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "0",  # what schemathesis generated: no scheme, no host (the server's 400)
+        "hooks.example.com/orders",
+        "http://hooks.example.com/",  # deployed: https only
+        "ftp://hooks.example.com/",
+        "https://user:secret@hooks.example.com/",
+        "https://user@hooks.example.com/",
+        "https://@hooks.example.com/",
+        "https:///path",
+        "https://hooks.example.com:99999/",
+        "https://hooks.example.com/a b",
+        "https://hooks.example.com/\u00e9",
+        "https://hooks.example.com/#frag",
+        "https://hooks.example.com/" + "a" * 2048,
+        "",
+    ],
+)
+def test_a_url_the_server_refuses_for_its_form_is_invalid_by_the_document(channel_url, url):
+    import jsonschema
+
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(url, channel_url, format_checker=jsonschema.FormatChecker())
+
+
+def test_the_document_names_the_scheme_format_length_and_the_local_stacks_exception(channel_url):
+    assert channel_url["format"] == "uri" and channel_url["maxLength"] == 2048
+    assert channel_url["pattern"].startswith("^https://")
+    assert "http://localhost" in channel_url["description"] and "http://127.0.0.1" in channel_url["description"]
+
+
+def test_every_url_the_document_allows_passes_the_servers_checks_of_its_form(channel_url):
+    """What a client generated from openapi.json sends is refused for nothing but where its host leads."""
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from orders.notification.webhooks import check
+
+    pattern = channel_url["pattern"]
+    assert re.fullmatch(pattern, "https://hooks.example.com:8443/orders?x=1")
+
+    @settings(max_examples=500, deadline=None, database=None)
+    @given(st.from_regex(pattern, fullmatch=True).filter(lambda url: len(url) <= channel_url["maxLength"]))
+    def accepted(url: str) -> None:
+        target = check(url, resolver=lambda host, port: ["93.184.215.14"])  # a public host: only the form counts
+        assert target.scheme == "https"
+
+    accepted()

@@ -2,7 +2,10 @@
 
     events.py     a stream record -> the §4 event -> its SNS message (and the TEST event)
     store.py      the notifications table: each seller's webhook channels and feed
-    webhooks.py   which URLs may be called, the signature, and the POST
+    transactions.py  a DynamoDB transaction, and what its cancellation reasons mean (retry, or the rules' answer)
+    webhooks.py   which URLs may be called, and the signature
+    addresses.py  the IP addresses a webhook may reach: IANA's special-purpose registries as data
+    client.py     the POST itself: to the checked address, under a hard 5 s deadline
     delivery.py   one event to its seller's feed and channels
     models.py     the room's HTTP bodies: the event, the feed's page, channels
     http.py       the room's path parameter and errors as problems, registered on orders.api's resolver

@@ -9,7 +9,7 @@ dead-letter queue.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +18,9 @@ from orders.domain import NOTIFIED_EVENT_NAMES
 from orders.notification import webhooks
 from orders.notification.events import TEST
 from orders.notification.models import Notification
-from orders.notification.store import NotificationStore
+from orders.notification.store import Lease, NotificationStore
+
+Post = Callable[[webhooks.Target, bytes, dict[str, str]], webhooks.Answer]
 
 
 class Unreadable(ValueError):
@@ -27,12 +29,14 @@ class Unreadable(ValueError):
 
 @dataclass
 class Outcome:
-    """What one event's delivery did: channels it reached now, those it failed (with why)."""
+    """What one event's delivery did: channels it reached now, those it failed (with why), those reached on an
+    earlier try, or the attempt it stood down for (another copy of the event holds it)."""
 
     event_id: str
     delivered: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # answered 2xx on an earlier try
+    stood_down_for: str | None = None
 
     @property
     def done(self) -> bool:
@@ -69,19 +73,46 @@ def deliver(
     *,
     allow_local: bool,
     pool: ThreadPoolExecutor,
-    post: Callable[[webhooks.Target, bytes, dict[str, str]], webhooks.Answer] = webhooks.post,
+    lease: Lease,
+    post: Post | None = None,
 ) -> Outcome:
-    """Record `event` in its seller's feed (once), then send it to the channels still owed it."""
+    """Record `event` in its seller's feed (once) holding `lease`, then send it to the channels still owed it.
+
+    A copy of the event that finds another attempt's live lease on it stands down: done, since that
+    attempt's own message is retried if it fails. TEST events are in no feed and hold no lease.
+    """
     outcome = Outcome(event["event_id"])
-    is_test = event["event_type"] == TEST
-    already: Iterable[str] = () if is_test else store.record(event).delivered
-    channels = store.channels(event["seller_id"])
-    if is_test:
+    channels = store.channels(event["seller_id"]) if event["event_type"] == TEST else None
+    if channels is not None:
         owed = [channel for channel in channels if channel["channel_id"] == event["channel_id"]]
-    else:
-        owed = [channel for channel in channels if event["event_type"] in channel["event_types"]]
-    outcome.skipped = [channel["channel_id"] for channel in owed if channel["channel_id"] in set(already)]
-    owed = [channel for channel in owed if channel["channel_id"] not in outcome.skipped]
+        _send(event, owed, outcome, allow_local=allow_local, pool=pool, post=post or webhooks.post)
+        return outcome
+    recorded = store.record(event, lease)
+    if recorded.held_by is None:
+        owed = [c for c in store.channels(event["seller_id"]) if event["event_type"] in c["event_types"]]
+        if any(channel["channel_id"] not in recorded.delivered for channel in owed) and not recorded.new:
+            recorded = store.take_lease(event, lease)  # an earlier attempt's event: hold it before sending
+    if recorded.held_by is not None:
+        outcome.stood_down_for = recorded.held_by
+        return outcome
+    outcome.skipped = [channel["channel_id"] for channel in owed if channel["channel_id"] in recorded.delivered]
+    owed = [channel for channel in owed if channel["channel_id"] not in recorded.delivered]
+    _send(event, owed, outcome, allow_local=allow_local, pool=pool, post=post or webhooks.post)
+    if outcome.delivered:
+        store.mark_delivered(event, set(outcome.delivered), lease)
+    return outcome
+
+
+def _send(
+    event: dict[str, Any],
+    owed: list[dict[str, Any]],
+    outcome: Outcome,
+    *,
+    allow_local: bool,
+    pool: ThreadPoolExecutor,
+    post: Post,
+) -> None:
+    """POST the event, signed, to each channel owed it, at once; what each answered goes into `outcome`."""
     body = json.dumps(event, separators=(",", ":")).encode()
 
     def send(channel: dict[str, Any]) -> tuple[str, webhooks.Answer]:
@@ -101,6 +132,3 @@ def deliver(
             outcome.delivered.append(channel_id)
         else:
             outcome.failed[channel_id] = answer.error or f"HTTP {answer.status}"
-    if outcome.delivered and not is_test:
-        store.mark_delivered(event, set(outcome.delivered))
-    return outcome

@@ -33,9 +33,33 @@ class NotificationPage(Model):
     next_token: str | None = Field(description="Pass as ?next_token= for the next page; null on the last")
 
 
+# A channel's URL as the deployed API takes it, for openapi.json: `https://`, a host (a name of RFC 3986's
+# unreserved and sub-delimiter characters, or an IPv6 literal in brackets), no user info, a port of 0 to
+# 65535, then a path and query of printable ASCII without `#` (no fragment). The server checks it with
+# orders.notification.webhooks.check, which also allows the local stack's http://localhost and
+# http://127.0.0.1, so the body's model does not hold the pattern itself.
+_H16 = "[0-9A-Fa-f]{1,4}"
+_IPV6 = "|".join(  # RFC 3986's IPv6address, but the forms ending in a dotted IPv4 address
+    [
+        f"(?:{_H16}:){{7}}{_H16}",
+        f"(?:{_H16}:){{1,7}}:",
+        f"(?:{_H16}:){{1,6}}:{_H16}",
+        *(f"(?:{_H16}:){{1,{5 - n}}}(?::{_H16}){{1,{n + 2}}}" for n in range(5)),
+        f":(?:(?::{_H16}){{1,7}}|:)",
+    ]
+)
+_REG_NAME = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+"
+_PORT = "(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+CHANNEL_URL_PATTERN = rf'^https://(?:{_REG_NAME}|\[(?:{_IPV6})\])(?::{_PORT}?)?(?:[/?][!-"$-~]*)?$'
+
+
 class ChannelBody(Body):
     url: Annotated[str, StringConstraints(min_length=1, max_length=2048)] = Field(
-        description="https:// only, no user info, a host with public addresses only (checked again at each delivery)"
+        description="Where to POST each event: https:// only, at most 2,048 ASCII characters, no spaces, no user info "
+        "(user:password@), no fragment, and a host whose every address is globally reachable (checked again at "
+        "each delivery; a 400 says which rule refused it). The local stack (make run) also takes "
+        "http://localhost and http://127.0.0.1, which the pattern does not show.",
+        json_schema_extra={"format": "uri", "pattern": CHANNEL_URL_PATTERN},
     )
     event_types: Annotated[list[NotifiedEvent], Field(min_length=1, max_length=5)] | None = Field(
         None, description="The §4 events to send; all of them when left out"

@@ -2,11 +2,12 @@
 
 A URL is checked when a channel is registered and again before every delivery, since DNS can
 change: deployed, only `https://`, no user info, at most 2,048 characters, and a host whose every
-address is a public one (no loopback, private, link-local, unique-local, multicast, reserved or
-cloud metadata address, in any spelling: the addresses are the resolver's, and IPv4-mapped,
-6to4 and Teredo IPv6 addresses are judged by the IPv4 address inside). The call then goes to
-the very address that was checked (the TLS name is still the URL's host), follows no redirect,
-and reads at most `RESPONSE_BYTES_READ` of the answer.
+address is globally reachable by IANA's special-purpose registries (addresses.py: no loopback,
+private, link-local, unique-local, multicast, reserved, documentation or cloud metadata address,
+in any spelling: the addresses are the resolver's, and IPv4-mapped, NAT64 and 6to4 IPv6 addresses
+are judged by the IPv4 address inside). The call (client.py) then goes to the very address that
+was checked (the TLS name is still the URL's host), within a hard deadline of 5 s on the whole
+call, follows no redirect, and reads at most 4 KiB of the answer.
 
 Locally (settings.allow_local_webhooks) `http://localhost` and `http://127.0.0.1` are allowed too.
 """
@@ -15,36 +16,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import socket
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+
+from orders.notification import addresses
+from orders.notification.client import Answer, Target, post
+
+__all__ = ["Answer", "Target", "UnsafeUrl", "check", "is_public", "post", "resolve", "signature"]
 
 MAX_URL_LENGTH = 2048
-TIMEOUT_SECONDS = 5.0
-RESPONSE_BYTES_READ = 4096
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
-USER_AGENT = "order-cancellations-webhooks/1"
 
 Resolver = Callable[[str, int], Iterable[str]]
 
 
 class UnsafeUrl(ValueError):
     """A URL the service will not call; the message says why, in words for the seller."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a delivery goes: the URL's parts and the one checked address to connect to."""
-
-    scheme: str
-    host: str
-    port: int
-    path: str  # with the query string
-    address: str
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -58,12 +47,7 @@ def resolve(host: str, port: int) -> list[str]:
 
 def is_public(address: str) -> bool:
     """Whether an address is one the internet routes to anybody (not this machine's, a network's or a cloud's)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if embedded is not None:
-            return is_public(str(embedded))
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local or ip.is_private)
+    return addresses.judge(address).allowed
 
 
 def check(url: str, *, allow_local: bool = False, resolver: Resolver | None = None) -> Target:
@@ -80,13 +64,14 @@ def check(url: str, *, allow_local: bool = False, resolver: Resolver | None = No
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if local:
         return Target(parts.scheme, host, port, path, "127.0.0.1")
-    addresses = list((resolver or resolve)(host, port))
-    if not addresses:
+    found = list((resolver or resolve)(host, port))
+    if not found:
         raise UnsafeUrl(f"the host {host} does not resolve")
-    refused = [address for address in addresses if not is_public(address)]
-    if refused:
-        raise UnsafeUrl(f"the host {host} resolves to {refused[0]}, which is not a public address")
-    return Target(parts.scheme, host, port, path, addresses[0])
+    for address in found:
+        verdict = addresses.judge(address)
+        if not verdict.allowed:
+            raise UnsafeUrl(f"the host {host} resolves to {address}, which is not a public address ({verdict.why})")
+    return Target(parts.scheme, host, port, path, found[0])
 
 
 def _split(url: str) -> tuple[urllib.parse.SplitResult, int | None]:
@@ -117,80 +102,3 @@ def signature(secret: str, body: bytes, at: int | None = None) -> str:
     timestamp = int(time.time()) if at is None else at
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
-
-
-# -- the call ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What one POST got: the status (None when there was none) and, when it failed, why."""
-
-    status: int | None
-    error: str | None = None
-
-    @property
-    def delivered(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-
-_pools: dict[tuple[str, str, int, str], object] = {}
-_pools_lock = threading.Lock()
-
-
-def _pool(target: Target) -> object:
-    """A connection pool per (scheme, address, port, host), kept across invocations: connections are reused."""
-    import urllib3
-
-    key = (target.scheme, target.address, target.port, target.host)
-    with _pools_lock:
-        if key not in _pools:
-            if target.scheme == "https":
-                _pools[key] = urllib3.HTTPSConnectionPool(
-                    target.address,
-                    target.port,
-                    server_hostname=target.host,
-                    assert_hostname=target.host,
-                    cert_reqs="CERT_REQUIRED",
-                    maxsize=4,
-                    retries=False,
-                    timeout=urllib3.Timeout(total=TIMEOUT_SECONDS),
-                )
-            else:
-                _pools[key] = urllib3.HTTPConnectionPool(
-                    target.address,
-                    target.port,
-                    maxsize=4,
-                    retries=False,
-                    timeout=urllib3.Timeout(total=TIMEOUT_SECONDS),
-                )
-        return _pools[key]
-
-
-def post(target: Target, body: bytes, headers: dict[str, str]) -> Answer:
-    """POST `body` to the checked address; never a redirect, never more than a little of the answer read."""
-    import urllib3
-
-    host = target.host if target.port in (80, 443) else f"{target.host}:{target.port}"
-    sent = {
-        "Host": host,
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        **headers,
-    }
-    try:
-        response = _pool(target).urlopen(  # type: ignore[attr-defined]
-            "POST", target.path, body=body, headers=sent, redirect=False, preload_content=False, retries=False
-        )
-    except urllib3.exceptions.HTTPError as error:
-        return Answer(None, type(error).__name__)
-    try:
-        response.read(RESPONSE_BYTES_READ)
-        finished = response.length_remaining == 0
-    except urllib3.exceptions.HTTPError:
-        finished = False
-    if finished:
-        response.release_conn()  # read to its end: the connection can serve the next delivery
-    else:
-        response.close()  # more than we read: drop the connection rather than read the rest
-    return Answer(response.status)
