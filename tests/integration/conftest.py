@@ -6,6 +6,8 @@ import collections
 
 import pytest
 
+from tests.support.threads import eager_switching
+
 
 @pytest.fixture
 def dynamodb_calls(aws):
@@ -15,3 +17,10 @@ def dynamodb_calls(aws):
     calls: collections.Counter[str] = collections.Counter()
     dynamodb().meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
     return calls
+
+
+@pytest.fixture
+def eager_thread_switching():
+    """Switch threads as often as the interpreter can, so that two requests really interleave."""
+    with eager_switching():
+        yield

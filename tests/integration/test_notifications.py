@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -242,14 +241,6 @@ def test_over_random_commands_each_notifiable_change_is_told_once_and_nothing_el
     assert writes - len(sellers) > len(expected)  # status moves happened, and were not told
     assert all(d.attributes["event_type"] == ("String", d.body["event_type"]) for d in deliveries)
     assert all(d.attributes["seller_id"] == ("String", sellers[d.body["order_id"]]) for d in deliveries)
-
-
-@pytest.fixture
-def eager_thread_switching():
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(previous)
 
 
 def test_when_approval_races_despatch_exactly_the_winner_is_told(

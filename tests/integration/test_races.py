@@ -7,7 +7,6 @@ else (the conditions, the refusals read off the old item) is the store's own.
 from __future__ import annotations
 
 import random
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,12 +30,8 @@ def store(aws):
 
 
 @pytest.fixture(autouse=True)
-def eager_thread_switching():
-    # Switch threads often, so that the two requests really interleave.
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    yield
-    sys.setswitchinterval(previous)
+def _eager_switching(eager_thread_switching):
+    """Every race here switches threads eagerly."""
 
 
 def send(store: OrderStore, order_id: str, command: str):
