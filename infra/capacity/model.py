@@ -308,6 +308,8 @@ def _queued(analysis: Analysis) -> list[FunctionUse]:
     return found
 
 
+SQS_LONGEST_DELAY = 900  # seconds: SendMessage's DelaySeconds at most
+
 # -- SNS and SQS -------------------------------------------------------------------------------------
 
 
@@ -318,14 +320,22 @@ def _messaging(analysis: Analysis) -> None:
         queue: sum(rate for kind, rate in events.items() if types is None or kind in types)
         for queue, types in inputs.stack.subscriptions().items()
     }
-    delays = sum(int(delay) for delay in inputs.stack.parameter("DeliveryRetryDelaysSeconds").split(","))
+    delays = [int(delay) for delay in inputs.stack.parameter("DeliveryRetryDelaysSeconds").split(",")]
     mappings = inputs.stack.queue_mappings()
     delivered = sum(
         messages
         for queue, messages in analysis.queue_messages.items()
         if queue in mappings and mappings[queue].function == DELIVERY
     )
-    analysis.in_flight = delivered * analysis.profile.largest_seller_share * delays
+    # A retry waits as a delayed copy (not in flight), sent on every 15 minutes until due: a message is in
+    # flight only while an invocation holds it, the function's Timeout at the most. With the largest
+    # seller's webhooks down, each of its events makes every try of the schedule and every hop between.
+    if not delivered:
+        return  # no delivery function takes the topic's events
+    failing = delivered * analysis.profile.largest_seller_share
+    hops = sum(max(0, math.ceil(delay / SQS_LONGEST_DELAY) - 1) for delay in delays)
+    receives = delivered - failing + failing * (1 + len(delays) + hops)
+    analysis.in_flight = receives * float(inputs.stack.function_setting(DELIVERY, "Timeout"))
 
 
 def analyse(inputs: Inputs, profile: Profile) -> Analysis:

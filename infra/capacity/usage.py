@@ -43,8 +43,10 @@ def _api(analysis: Analysis) -> list[Usage]:
                 requests,
                 throttle.rate,
                 "requests/s",
-                "raise the stage's ThrottlingRateLimit: one bucket for every seller and the warehouse. Give each "
-                "seller a usage plan (API key, its own rate and burst), so one seller cannot spend the others' share",
+                "raise the stage's ThrottlingRateLimit toward the account's quota (ask for more through Service "
+                "Quotas); it is one bucket for every seller and the warehouse, so a limit per seller (a WAF "
+                "rate-based rule keyed on the Authorization header: README, 'The stage throttle') keeps one "
+                "seller from spending the others' share",
             )
         )
     found.append(
@@ -196,12 +198,13 @@ def _messaging(analysis: Analysis) -> list[Usage]:
         ),
         Usage(
             "sqs-in-flight",
-            "SQS DeliveryQueue in flight, the largest seller's webhooks down for the whole retry schedule",
+            "SQS DeliveryQueue in flight, the largest seller's webhooks down (a retry waits delayed, "
+            "a receive is held for the Timeout at most)",
             analysis.in_flight,
             aws.limit("sqs_in_flight"),
             "messages",
-            "take a failing seller's retries out of the shared queue (a per-seller retry store read on a "
-            "schedule), or shorten DeliveryRetryDelaysSeconds",
+            "a shorter DeliveryFunction Timeout (a POST takes 5 s at most), fewer hops (a per-seller retry "
+            "store read on a schedule), or a queue per group of sellers",
         ),
         Usage(
             "feed-writes",

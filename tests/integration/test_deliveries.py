@@ -6,6 +6,7 @@ import json
 import threading
 import time
 import uuid
+from unittest import mock
 
 import boto3
 import pytest
@@ -370,7 +371,11 @@ def test_a_channel_failing_for_ever_ends_in_the_dead_letter_queue_and_the_others
     assert sqs.receive_message(QueueUrl=url).get("Messages") is None  # nothing left behind
 
 
-def test_a_failed_delivery_waits_the_next_delay_before_its_retry(delivery_queues, receiver, monkeypatch):
+def test_a_failed_delivery_waits_the_next_delay_before_its_retry_delayed_not_in_flight(
+    delivery_queues, receiver, monkeypatch
+):
+    """SQS holds at most 120,000 messages in flight on a queue, and past that nobody receives from it: a
+    retry waits as a delayed copy, so a seller whose webhooks are down for a day fills nothing."""
     url, _, poller = delivery_queues
     monkeypatch.setenv("DELIVERY_RETRY_DELAYS_SECONDS", "30,60")
     settings.reset()
@@ -382,8 +387,51 @@ def test_a_failed_delivery_waits_the_next_delay_before_its_retry(delivery_queues
     poller.poll_once(wait_seconds=0)
 
     assert len(receiver.of("/down")) == 1  # the retry is 30 s away, not at once
-    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+    names = ["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible"]
+    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    assert attributes == {"ApproximateNumberOfMessagesDelayed": "1", "ApproximateNumberOfMessagesNotVisible": "0"}
+
+
+def test_a_retry_longer_than_sqs_longest_delay_is_sent_on_until_it_is_due(delivery_queues, receiver, monkeypatch):
+    """SQS delays a message 15 minutes at most: a copy received before it is due goes on again, delayed,
+    without a try; when due it is the next try, and holds the event as the first message did."""
+    url, dead, poller = delivery_queues
+    monkeypatch.setenv("DELIVERY_RETRY_DELAYS_SECONDS", "3600")
+    settings.reset()
+    receiver.script = lambda path, number: 500 if number == 1 else 200
+    channel(NotificationStore(), receiver, "S-1", "/flaky")
+    told = event()
+    send(url, told)
+    sqs = boto3.client("sqs")
+    sent: list[dict] = []
+    real_send = deliver_notifications.sqs().send_message
+
+    def recorded(**kwargs):
+        sent.append(kwargs)
+        return real_send(**{**kwargs, "DelaySeconds": 0})  # no waiting in a test: due-ness is the attribute's
+
+    clock = [time.time()]
+    with (
+        mock.patch.object(deliver_notifications.sqs(), "send_message", side_effect=recorded),
+        mock.patch.object(deliver_notifications.time, "time", lambda: clock[0]),
+    ):
+        poller.poll_once(wait_seconds=0)  # the first try fails: a copy due in an hour, delayed 15 minutes
+        poller.poll_once(wait_seconds=0)  # received early: sent on, no try
+        clock[0] += 3600
+        poller.poll_once(wait_seconds=0)  # due: the second try
+
+    assert [kwargs["DelaySeconds"] for kwargs in sent] == [900, 900]
+    attributes = [
+        {name: value["StringValue"] for name, value in kwargs["MessageAttributes"].items()} for kwargs in sent
+    ]
+    assert [(a["attempt"], a["seller_id"]) for a in attributes] == [("2", "S-1"), ("2", "S-1")]
+    assert (
+        attributes[0]["not_before"] == attributes[1]["not_before"]
+        and attributes[0]["holder"] == attributes[1]["holder"]
+    )
+    assert len(receiver.of("/flaky")) == 2  # two tries, not three: the early copy made none
+    assert sqs.receive_message(QueueUrl=url).get("Messages") is None
+    assert sqs.receive_message(QueueUrl=dead).get("Messages") is None
 
 
 def test_a_message_that_is_no_event_goes_to_the_dead_letter_queue_at_once(delivery_queues):

@@ -84,11 +84,15 @@ class RunningStack:
         return f"orders-local-{logical_id}"
 
     def deliveries_settled(self, timeout: float = 30) -> None:
-        """Wait until the delivery queue holds nothing, visible or in flight: every event delivered, dead-lettered,
-        or waiting for nothing. Whatever a test saw arrive by then is all that will arrive."""
+        """Wait until the delivery queue holds nothing, visible, in flight or delayed (a retry waiting): every event
+        delivered, dead-lettered, or waiting for nothing. Whatever a test saw arrive by then is all that will arrive."""
         sqs = self.aws("sqs")
         url = sqs.get_queue_url(QueueName=f"orders-local-{DELIVERY_QUEUE}")["QueueUrl"]
-        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        names = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ]
 
         def pending() -> int:
             attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]

@@ -1,10 +1,18 @@
 """The delivery function: the topic's delivery queue in, each event to its seller's feed and webhooks.
 
 One message is one event. A message is done when every channel owed the event has answered
-2xx (on this try or an earlier one). Otherwise it is reported failed (partial batch response)
-after its visibility is set to the next delay of DELIVERY_RETRY_DELAYS_SECONDS, so that retries
-come later and later; after the last delay it goes to the dead-letter queue, with why, and is
-done here. A message that is no event of ours goes there at once.
+2xx (on this try or an earlier one). Otherwise its retry waits the next delay of
+DELIVERY_RETRY_DELAYS_SECONDS (later and later) as a **delayed copy** of the message on the same queue,
+and the message itself is done: a retry waits delayed, never in flight. SQS holds at most 120,000
+messages in flight on a queue, and past that no one receives from it; held in flight for the 32 hours
+of the schedule, the retries of one large seller whose webhooks are down would fill that for every
+seller at 83 orders a second (`make capacity`). SQS delays a message 15 minutes at most, so a copy
+carries when it is due (`not_before`) and a copy received before then is sent on again, delayed,
+without touching DynamoDB. The copy carries the try it is (`attempt`) and the first message's id
+(`holder`), which holds the event's lease across copies. If the copy cannot be sent, the message
+waits in flight as before (its visibility set to the delay, reported failed). After the last delay it
+goes to the dead-letter queue, with why, and is done here. A message that is no event of ours goes
+there at once.
 
 Powertools' batch utility gathers the batch's messages concurrently (its async processor, each
 message on a thread of its own: the delivery's clients, botocore's and the webhook POST, block) and
@@ -26,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
@@ -38,13 +46,31 @@ from orders.notification.store import MAX_CHANNELS, Lease, NotificationStore
 from orders.observability import logger, metrics, tracer
 from orders.settings import settings, sqs
 
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
+
 __all__ = ["handler"]
 
 _store = NotificationStore()
 
 
 class RetryLater(Exception):
-    """A channel owed the event failed: the message comes back after the delay its visibility was set to."""
+    """A channel owed the event failed and no delayed copy could be sent: the message comes back after the
+    delay its visibility was set to."""
+
+
+SQS_LONGEST_DELAY = 900  # seconds: SendMessage's DelaySeconds at most
+ATTEMPT, NOT_BEFORE, HOLDER = "attempt", "not_before", "holder"  # what a delayed copy carries
+
+
+def _attribute(record: SQSRecord, name: str) -> str | None:
+    value = ((record.raw_event.get("messageAttributes") or {}).get(name) or {}).get("stringValue")
+    return value if isinstance(value, str) else None
+
+
+def _number(record: SQSRecord, name: str) -> int | None:
+    value = _attribute(record, name)
+    return int(value) if value is not None and value.isascii() and value.isdigit() and len(value) < 16 else None
 
 
 def handle(record: SQSRecord, posts: ThreadPoolExecutor, ends_at: int) -> str:
@@ -54,13 +80,19 @@ def handle(record: SQSRecord, posts: ThreadPoolExecutor, ends_at: int) -> str:
 
     RetryLater when it is to come back; any other exception (DynamoDB down) retries it too.
     """
-    attempt = int(record.attributes.approximate_receive_count or "1")
+    # The try this is: the copy's, plus the times this very message came back without a copy.
+    copied = _number(record, ATTEMPT) or 1
+    due = _number(record, NOT_BEFORE)
+    if due is not None and due > time.time():
+        return _send_copy(record, copied, due)  # not yet: on again, delayed, no try made
+    attempt = copied + int(record.attributes.approximate_receive_count or "1") - 1
     delays = settings().delivery_retry_delays_seconds
     try:
         event = read_event(record.body or "", record.raw_event.get("messageAttributes") or {})
     except Unreadable as unreadable:
         return _dead_letter(record, f"unreadable: {unreadable}", attempt)
-    lease = Lease(str(record.message_id), ends_at)  # a retry of this message holds the event again
+    # Every retry of this event, copies included, holds it as the first message did.
+    lease = Lease(_attribute(record, HOLDER) or str(record.message_id), ends_at)
     outcome = deliver(event, _store, allow_local=settings().allow_local_webhooks, pool=posts, lease=lease)
     metrics.add_metric(name="WebhooksDelivered", unit=MetricUnit.Count, value=len(outcome.delivered))
     if outcome.stood_down_for is not None:
@@ -77,8 +109,34 @@ def handle(record: SQSRecord, posts: ThreadPoolExecutor, ends_at: int) -> str:
     )
     if attempt > len(delays):
         return _dead_letter(record, f"channels still failing after {attempt} tries: {outcome.failed}", attempt)
-    _wait(record, delays[attempt - 1])
-    raise RetryLater(f"{outcome.event_id}: retry {attempt} in {delays[attempt - 1]} s")
+    delay = delays[attempt - 1]
+    try:
+        _send_copy(record, attempt + 1, int(time.time()) + delay)
+    except (BotoCoreError, ClientError):
+        logger.exception("could not send the delayed copy", extra={"message_id": record.message_id})
+        _wait(record, delay)
+        raise RetryLater(f"{outcome.event_id}: retry {attempt} in {delay} s, in flight") from None
+    return outcome.event_id
+
+
+def _send_copy(record: SQSRecord, attempt: int, due: int) -> str:
+    """Put a copy of the message on its queue, to be received at `due` (Unix seconds) or up to 15 minutes
+    before (then it is sent on again): this message is done. Raises when SQS refuses the copy."""
+    carried: dict[str, MessageAttributeValueTypeDef] = {
+        name: {"DataType": value["dataType"], "StringValue": value["stringValue"]}
+        for name, value in (record.raw_event.get("messageAttributes") or {}).items()
+        if name not in (ATTEMPT, NOT_BEFORE, HOLDER) and isinstance(value, dict) and "stringValue" in value
+    }
+    carried[ATTEMPT] = {"DataType": "Number", "StringValue": str(attempt)}
+    carried[NOT_BEFORE] = {"DataType": "Number", "StringValue": str(due)}
+    carried[HOLDER] = {"DataType": "String", "StringValue": _attribute(record, HOLDER) or str(record.message_id)}
+    sqs().send_message(
+        QueueUrl=settings().delivery_queue_url,
+        MessageBody=record.body or "",
+        MessageAttributes=carried,
+        DelaySeconds=max(0, min(SQS_LONGEST_DELAY, due - int(time.time()))),
+    )
+    return f"waiting until {due}"
 
 
 def _wait(record: SQSRecord, seconds: int) -> None:
