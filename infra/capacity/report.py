@@ -58,7 +58,11 @@ def header(inputs: Inputs) -> str:
         f"  {spec.logical_id} (key {' + '.join(spec.keys)}; stream {spec.stream or 'none'}); indexes: "
         + "; ".join(index.describe() for index in spec.indexes),
         "  stage throttle: "
-        + (f"{throttle.rate:,.0f} requests/s, burst {throttle.burst:,.0f} ({throttle.where})" if throttle else "none"),
+        + (
+            f"{throttle.rate:,.0f} requests/s, burst {throttle.burst:,.0f}, each method ({throttle.where})"
+            if throttle
+            else "none"
+        ),
     ]
     lines += [f"  also throttled, not modelled: {other}" for other in stack.other_throttles()]
     return "\n".join(lines)

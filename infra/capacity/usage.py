@@ -36,17 +36,23 @@ def _api(analysis: Analysis) -> list[Usage]:
     found = []
     throttle = stack.stage_throttle()
     if throttle is not None:
+        # A stage's throttle applies to each method on its own (AWS: "per-API, per-stage throttling limits
+        # are applied at the API method level"): the busiest method meets it first.
+        routes = analysis.load.by_route()
+        routes["OPTIONS (CORS preflights, taken as one method)"] = analysis.load.preflights
+        route, busiest = max(routes.items(), key=lambda item: (item[1], item[0]))
         found.append(
             Usage(
                 "api-stage",
-                f"API Gateway stage throttle ({throttle.where}: {throttle.rate:,.0f}/s, burst {throttle.burst:,.0f})",
-                requests,
+                f"API Gateway stage throttle, a method's ({throttle.where}: {throttle.rate:,.0f}/s, burst "
+                f"{throttle.burst:,.0f} each), the busiest: {route}",
+                busiest,
                 throttle.rate,
                 "requests/s",
-                "raise the stage's ThrottlingRateLimit toward the account's quota (ask for more through Service "
-                "Quotas); it is one bucket for every seller and the warehouse, so a limit per seller (a WAF "
-                "rate-based rule keyed on the Authorization header: README, 'The stage throttle') keeps one "
-                "seller from spending the others' share",
+                "raise the stage's ThrottlingRateLimit (a bucket per method), or give the busiest method a "
+                "MethodSettings entry of its own; past the account's quota, ask for more through Service "
+                "Quotas. A limit per seller (a WAF rate-based rule keyed on the Authorization header: README, "
+                "'The stage throttle') keeps one seller from spending a method's bucket",
             )
         )
     found.append(

@@ -193,7 +193,7 @@ def test_a_profile_worked_out_by_hand():
             put of the new (1,175: 2 WRU on SENT).
     A second: table 10 x (1 + 2) = 30 WRU; by-seller 10 WRU on {seller}, the largest seller's 30 % = 3;
     by-status PENDING 10 x (1 + 1) = 20, SENT 10 x 2 = 20: the hottest 20 WRU/s, every seller's.
-    API: 10 creates + 10 status moves = 20 requests/s, 20 % of the stage's 100.
+    API: 10 creates + 10 status moves = 20 requests/s; the stage's 100 is each method's, the busiest 10: 10 %.
     Lambda at 1,769 MB (no stretch): create 2 + 8 = 10 ms, move 1 + 4 = 5 ms; the notifier tells
     nothing here, so a record costs a tenth of a measured batch of ten plain records (2 ms): 0.2 ms.
     Concurrency 10 x 0.010 + 10 x 0.005 + 20 x 0.0002 = 0.154.
@@ -213,7 +213,8 @@ def test_a_profile_worked_out_by_hand():
     assert analysis.stream_bytes == 10 * 570 + 10 * 1175
     assert analysis.notifier_busy == pytest.approx(0.001)
     found = {usage.key: usage for usage in usages(analysis)}
-    assert found["api-stage"].used == 20 and found["api-stage"].share == pytest.approx(0.2)
+    assert found["api-stage"].used == 10 and found["api-stage"].share == pytest.approx(0.1)
+    assert found["api-account"].used == 20
     assert found["lambda"].used == pytest.approx(0.154)
     assert found["index-writes-by-status"].used == 20
     assert found["index-writes-by-seller"].used == pytest.approx(3)
@@ -225,13 +226,13 @@ def test_a_profile_worked_out_by_hand():
 
 
 def test_the_first_to_saturate_and_the_load_at_which_it_does():
-    """At 10 orders/s the stage throttle is at 20 % and the rest lower: it saturates first, at 10 / 0.2 = 50
-    orders/s. With the stage at 10,000 requests/s, by-status's PENDING partition (20 of 1,000 WRU/s, 2 %) is
+    """At 10 orders/s the stage throttle's busiest method is at 10 % and the rest lower: it saturates first,
+    at 10 / 0.1 = 100 orders/s. With the stage at 10,000 requests/s, by-status's PENDING partition (20 of 1,000 WRU/s, 2 %) is
     next, at 10 / 0.02 = 500 orders/s, well before the account's API throttle (20 of 10,000: at 5,000)."""
     inputs = _inputs()
     first = first_to_saturate(usages(analyse(inputs, PROFILE)))
     assert first.key == "api-stage"
-    assert saturation(inputs, PROFILE, first.key) == pytest.approx(50, rel=1e-3)
+    assert saturation(inputs, PROFILE, first.key) == pytest.approx(100, rel=1e-3)
 
     raised = copy.deepcopy(DOCUMENT)
     raised["Resources"]["OrdersApi"]["Properties"]["MethodSettings"] = [{**STAGE, "ThrottlingRateLimit": 10000}]
