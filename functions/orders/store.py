@@ -288,9 +288,11 @@ class OrderStore(Table):
                 order = _order(response["Attributes"])
                 assert order is not None  # ReturnValues=ALL_NEW: the item as written
                 return Applied(order, transition, item.state_of(order))
-            if legacy_seller is None and transition.status and current is not None and item.STATUS_KEYS not in current:
-                # An order written before its listing keys existed: this write adds them (once).
-                legacy_seller = current[item.SELLER]
+            keyed = current is not None and item.STATUS_KEYS in current
+            if transition.status and current is not None and keyed == (legacy_seller is not None):
+                # The move's form did not fit the item: an order written before its listing keys existed (this
+                # write adds them, once), or one that another move gave them meanwhile (the usual form again).
+                legacy_seller = None if keyed else current[item.SELLER]
                 if item.visible_to(current, caller) and domain.decide(item.state_of(current), action) == transition:
                     continue
             settled = _settle_refused(current, order_id, action, transition, caller, details)
