@@ -48,3 +48,33 @@ def test_a_move_of_an_order_from_before_that_another_move_gave_its_keys_meanwhil
     assert stored[item.SELLER_STATUS] == item.seller_status("S-1", OrderStatus.PACKED)
     listed, _ = store.list_for_seller("S-1", status=OrderStatus.PACKED, limit=10, page_token=None)
     assert [order["order_id"] for order in listed] == [order_id]
+
+
+def test_a_move_of_an_order_the_backfill_gives_its_keys_between_the_moves_two_tries_is_carried_out(aws):
+    # Given an order from before the listing keys, and the backfill running while the warehouse moves it
+    from infra.ops.backfill import backfill
+
+    store = OrderStore()
+    order_id = legacy_order(store, "OLD-BACKFILLED")
+    tries = []
+
+    def backfill_in_between(params, **_):
+        if params.get("Key", {}).get("order_id", {}).get("S") == order_id and not tries:
+            tries.append(params)
+        elif params.get("Key", {}).get("order_id", {}).get("S") == order_id and len(tries) == 1:
+            tries.append(params)
+            backfill(dynamodb(), store.table_name)
+
+    events = store.client.meta.events
+    events.register("provide-client-params.dynamodb.UpdateItem", backfill_in_between)
+    try:
+        sent = store.apply(order_id, Action.move_to(OrderStatus.SENT_TO_WAREHOUSE), WAREHOUSE)
+    finally:
+        events.unregister("provide-client-params.dynamodb.UpdateItem", backfill_in_between)
+
+    # Then the move is written, and the order is listed under its new status only
+    assert not isinstance(sent.outcome, Unchanged)
+    assert store.get(order_id, WAREHOUSE)["status"] == OrderStatus.SENT_TO_WAREHOUSE
+    sent_listed, _ = store.list_for_seller("S-1", status=OrderStatus.SENT_TO_WAREHOUSE, limit=10, page_token=None)
+    pending_listed, _ = store.list_for_seller("S-1", status=OrderStatus.PENDING, limit=10, page_token=None)
+    assert [order["order_id"] for order in sent_listed] == [order_id] and pending_listed == []
