@@ -361,14 +361,21 @@ def _settle_refused(
         raise RefusalError(action, outcome, current)
     if isinstance(outcome, Unchanged):
         return Applied(current, Unchanged(), state)
-    # A change the rules allow, refused by a bound of docs/api.md §15 in the write's condition.
+    # A change the rules allow, refused by a bound of docs/api.md §15 in the write's condition (unless it would
+    # change nothing: a repeated edit is "unchanged", whatever the bounds, as every repeated command is).
     passed = domain.bound(action, item.growth_of(current))
-    if passed is not None:
+    if passed is not None and not _changes_nothing(current, details):
         raise RefusalError(action, passed, current)
     # The same transition refused from a state it starts from: only "some field differs" failed.
     if outcome == transition:
         return Applied(current, Unchanged(), state)
     return outcome
+
+
+def _changes_nothing(current: OrderItem, details: Details) -> bool:
+    """Whether an edit's fields already hold what it sends (compared by value, as the write's condition does)."""
+    fields: Mapping[str, Any] = current
+    return bool(details.changes) and all(fields.get(name) == value for name, value in (details.changes or {}).items())
 
 
 class _TransitionWrite:
