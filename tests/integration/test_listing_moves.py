@@ -12,6 +12,7 @@ from orders.domain import WAREHOUSE, Action, OrderStatus, Unchanged
 from orders.settings import dynamodb
 from orders.store import OrderStore
 from tests.integration.test_backfill import legacy_order
+from tests.support.api import NEW_ORDER
 
 
 def test_a_move_of_an_order_from_before_that_another_move_gave_its_keys_meanwhile_is_carried_out(aws):
@@ -78,3 +79,23 @@ def test_a_move_of_an_order_the_backfill_gives_its_keys_between_the_moves_two_tr
     sent_listed, _ = store.list_for_seller("S-1", status=OrderStatus.SENT_TO_WAREHOUSE, limit=10, page_token=None)
     pending_listed, _ = store.list_for_seller("S-1", status=OrderStatus.PENDING, limit=10, page_token=None)
     assert [order["order_id"] for order in sent_listed] == [order_id] and pending_listed == []
+
+
+def test_every_state_an_order_reaches_lists_it_under_that_status_only(aws):
+    # Given one order driven to each state of the contract, by the seller and the warehouse as the API would
+    from orders.domain import Seller
+    from tests.support.commands import ACTIONS, SELLER_COMMANDS, details_for
+    from tests.support.contract import PATHS
+
+    store = OrderStore()
+    expected: dict[str, set[str]] = {status.value: set() for status in OrderStatus}
+    for state_name, commands in PATHS.items():
+        order, _ = store.create("S-1", {"reference": f"EVERY-{state_name}", **NEW_ORDER})
+        for command in commands:
+            caller = Seller("S-1") if command in SELLER_COMMANDS else WAREHOUSE
+            store.apply(order["order_id"], ACTIONS[command], caller, details_for(command))
+        expected[state_name.split("/")[0]].add(order["order_id"])
+    # Then each status's listing holds exactly the orders in that status
+    for status, order_ids in expected.items():
+        found, _ = store.list_for_seller("S-1", status=status, limit=100, page_token=None)
+        assert {order["order_id"] for order in found} == order_ids, status
