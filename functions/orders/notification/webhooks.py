@@ -107,6 +107,8 @@ def _split(url: str) -> tuple[urllib.parse.SplitResult, int | None]:
         raise UnsafeUrl("the URL must not carry user info (user:password@)")
     if not parts.hostname:
         raise UnsafeUrl("the URL has no host")
+    if port == 0:  # else read as "no port": the call would go to 443 where the URL says 0
+        raise UnsafeUrl("the URL's port must be 1 to 65535")
     if parts.fragment:
         raise UnsafeUrl("the URL must not have a fragment (#...)")
     return parts, port
