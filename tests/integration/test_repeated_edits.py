@@ -8,6 +8,7 @@ import pytest
 from orders.domain import MAX_EDITS
 from orders.settings import dynamodb, settings
 from tests.support.api import SellerPortal, invoke
+from tests.support.threads import run_together
 
 
 def edit(order_id: str, body: dict, **headers: str):
@@ -19,6 +20,17 @@ def edit(order_id: str, body: dict, **headers: str):
         seller_id="S-1",
         headers=headers or None,
     )
+
+
+def seeded_order(reference: str, edits: int) -> dict:
+    order = SellerPortal("S-1").create(reference).body
+    dynamodb().update_item(
+        TableName=settings().table_name,
+        Key={"order_id": {"S": order["order_id"]}},
+        UpdateExpression="SET edits = :edits",
+        ExpressionAttributeValues={":edits": {"N": str(edits)}},
+    )
+    return order
 
 
 RECIPIENT = {
@@ -42,13 +54,7 @@ LAST_EDITS = {
 @pytest.mark.parametrize("last_edit", LAST_EDITS.values(), ids=LAST_EDITS.keys())
 def test_repeating_the_edit_that_reached_the_edit_limit_answers_unchanged_and_another_edit_is_409(aws, last_edit):
     # Given an order edited MAX_EDITS - 1 times (its counter seeded as the edits would have left it)
-    order = SellerPortal("S-1").create(f"REPEATED-LAST-EDIT-{len(last_edit)}").body
-    dynamodb().update_item(
-        TableName=settings().table_name,
-        Key={"order_id": {"S": order["order_id"]}},
-        UpdateExpression="SET edits = :edits",
-        ExpressionAttributeValues={":edits": {"N": str(MAX_EDITS - 1)}},
-    )
+    order = seeded_order(f"REPEATED-LAST-EDIT-{len(last_edit)}", MAX_EDITS - 1)
     # When the seller's last allowed edit is sent, and sent again (its answer was lost)
     last = edit(order["order_id"], last_edit)
     again = edit(order["order_id"], last_edit)
@@ -59,3 +65,24 @@ def test_repeating_the_edit_that_reached_the_edit_limit_answers_unchanged_and_an
     # And an edit that would change something is refused by the bound
     other = edit(order["order_id"], {"courier_service": "ROYAL_MAIL_24"})
     assert (other.status, other.code) == (409, "EDIT_LIMIT"), other.body
+
+
+@pytest.mark.parametrize(
+    "first, second, answers",
+    [
+        ("DPD_NEXT_DAY", "DPD_NEXT_DAY", [(200, None), (200, None)]),  # the same last edit sent twice at once
+        ("DPD_NEXT_DAY", "ROYAL_MAIL_24", [(200, None), (409, "EDIT_LIMIT")]),  # two last edits: one wins
+    ],
+)
+def test_two_racing_last_edits_make_one_edit(aws, first, second, answers):
+    # Given an order one edit short of its limit
+    order = seeded_order(f"RACING-LAST-{first}-{second}", MAX_EDITS - 1)
+    replies = []
+    # When two edits race for the last place
+    run_together(
+        *[lambda c=c: replies.append(edit(order["order_id"], {"courier_service": c})) for c in (first, second)]
+    )
+    # Then exactly one edit is written, and the other is unchanged (the same) or refused by the bound
+    assert sorted((reply.status, reply.code) for reply in replies) == answers
+    final = SellerPortal("S-1").get(order["order_id"]).body
+    assert final["version"] == order["version"] + 1
