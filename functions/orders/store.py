@@ -288,9 +288,11 @@ class OrderStore(Table):
                 order = _order(response["Attributes"])
                 assert order is not None  # ReturnValues=ALL_NEW: the item as written
                 return Applied(order, transition, item.state_of(order))
-            if legacy_seller is None and transition.status and current is not None and item.STATUS_KEYS not in current:
-                # An order written before its listing keys existed: this write adds them (once).
-                legacy_seller = current[item.SELLER]
+            keyed = current is not None and item.STATUS_KEYS in current
+            if transition.status and current is not None and keyed == (legacy_seller is not None):
+                # The move's form did not fit the item: an order written before its listing keys existed (this
+                # write adds them, once), or one that another move gave them meanwhile (the usual form again).
+                legacy_seller = None if keyed else current[item.SELLER]
                 if item.visible_to(current, caller) and domain.decide(item.state_of(current), action) == transition:
                     continue
             settled = _settle_refused(current, order_id, action, transition, caller, details)
@@ -359,14 +361,21 @@ def _settle_refused(
         raise RefusalError(action, outcome, current)
     if isinstance(outcome, Unchanged):
         return Applied(current, Unchanged(), state)
-    # A change the rules allow, refused by a bound of docs/api.md §15 in the write's condition.
+    # A change the rules allow, refused by a bound of docs/api.md §15 in the write's condition (unless it would
+    # change nothing: a repeated edit is "unchanged", whatever the bounds, as every repeated command is).
     passed = domain.bound(action, item.growth_of(current))
-    if passed is not None:
+    if passed is not None and not _changes_nothing(current, details):
         raise RefusalError(action, passed, current)
     # The same transition refused from a state it starts from: only "some field differs" failed.
     if outcome == transition:
         return Applied(current, Unchanged(), state)
     return outcome
+
+
+def _changes_nothing(current: OrderItem, details: Details) -> bool:
+    """Whether an edit's fields already hold what it sends (compared by value, as the write's condition does)."""
+    fields: Mapping[str, Any] = current
+    return bool(details.changes) and all(fields.get(name) == value for name, value in (details.changes or {}).items())
 
 
 class _TransitionWrite:

@@ -96,6 +96,8 @@ def test_odd_spellings_of_local_addresses_resolve_to_what_they_are_and_are_refus
         ("https://hooks.example.com/\u00e9", "ASCII"),
         ("https://hooks.example.com/\n", "control"),
         ("https://hooks.example.com/#frag", "fragment"),
+        ("https://hooks.example.com:0/", "port must be 1 to 65535"),  # was called on 443
+        ("https://hooks.example.com:00/", "port must be 1 to 65535"),
         ("https://hooks.example.com/" + "a" * MAX_URL_LENGTH, "at most 2048"),
         ("http://localhost:8080/", "must start with https://"),  # deployed: no local hosts
     ],

@@ -7,7 +7,7 @@ private, link-local, unique-local, multicast, reserved, documentation or cloud m
 in any spelling: the addresses are the resolver's, and IPv4-mapped, NAT64 and 6to4 IPv6 addresses
 are judged by the IPv4 address inside). The call (client.py) then goes to the very address that
 was checked (the TLS name is still the URL's host), within a hard deadline of 5 s on the whole
-call, follows no redirect, and reads at most 4 KiB of the answer.
+call (the name lookup before it has 5 s of its own), follows no redirect, and reads at most 4 KiB of the answer.
 
 Locally (settings.allow_local_webhooks) `http://localhost` and `http://127.0.0.1` are allowed too.
 """
@@ -16,17 +16,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import queue
 import socket
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from orders.notification import addresses
-from orders.notification.client import Answer, Target, post
+from orders.notification.client import DEADLINE_SECONDS, Answer, Target, post
 
 __all__ = ["Answer", "Target", "UnsafeUrl", "check", "is_public", "post", "resolve", "signature"]
 
 MAX_URL_LENGTH = 2048
+# getaddrinfo has no timeout of its own: a seller's name server that never answers held a delivery 9 s
+# and more (the resolver's own retries), outside the POST's deadline. A lookup gets as long as a POST.
+RESOLVE_SECONDS = DEADLINE_SECONDS
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
 
 Resolver = Callable[[str, int], Iterable[str]]
@@ -36,12 +42,24 @@ class UnsafeUrl(ValueError):
     """A URL the service will not call; the message says why, in words for the seller."""
 
 
-def resolve(host: str, port: int) -> list[str]:
-    """Every address the system resolver gives for `host` (numeric spellings included: 2130706433, 0x7f.1)."""
+def resolve(host: str, port: int, *, within: float = RESOLVE_SECONDS) -> list[str]:
+    """Every address the system resolver gives for `host` (numeric spellings included: 2130706433, 0x7f.1),
+    within `within` seconds: the lookup runs on a thread of its own, left to finish alone when it is late."""
+    answers: queue.SimpleQueue[list[Any] | Exception] = queue.SimpleQueue()
+
+    def lookup() -> None:
+        try:
+            answers.put(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except (socket.gaierror, UnicodeError, OSError) as error:
+            answers.put(error)
+
+    threading.Thread(target=lookup, name="resolve", daemon=True).start()
     try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError) as error:
-        raise UnsafeUrl(f"the host {host} does not resolve") from error
+        found = answers.get(timeout=within)
+    except queue.Empty:
+        raise UnsafeUrl(f"the host {host} did not resolve within {within:g} s") from None
+    if isinstance(found, Exception):
+        raise UnsafeUrl(f"the host {host} does not resolve") from found
     return list(dict.fromkeys(str(info[4][0]) for info in found))
 
 
@@ -89,6 +107,8 @@ def _split(url: str) -> tuple[urllib.parse.SplitResult, int | None]:
         raise UnsafeUrl("the URL must not carry user info (user:password@)")
     if not parts.hostname:
         raise UnsafeUrl("the URL has no host")
+    if port == 0:  # else read as "no port": the call would go to 443 where the URL says 0
+        raise UnsafeUrl("the URL's port must be 1 to 65535")
     if parts.fragment:
         raise UnsafeUrl("the URL must not have a fragment (#...)")
     return parts, port
