@@ -153,8 +153,14 @@ class Visit:
         self.page.wait_for_selector("#status-filter")
 
     def open_order(self, order_id: str) -> None:
+        """Go to the order's page and wait until it shows that order (from another order's page, the old page
+        stays, its buttons too, until the new one has drawn)."""
         self.page.goto(f"{self.stack.portal_url}/#/orders/{order_id}")
-        self.page.wait_for_selector("#cancel-order")
+        self.page.wait_for_function(
+            """id => document.querySelector("#cancel-order") !== null
+                && document.querySelector("dd.order-id")?.textContent === id""",
+            arg=order_id,
+        )
 
     def focus_becomes(self, expected: str, timeout: float = 5) -> str:
         """The focused element once it is `expected`, or as it is after `timeout` seconds: the page moves focus

@@ -50,7 +50,7 @@ REFUSED_AS_MALFORMED = (400, 413, 415)
 MIN_ACCEPTED_SHARE = 0.95
 # A webhook URL is refused unless its host resolves to public addresses only, which no schema can
 # say (and this machine resolves no public name): valid requests send a URL the local stack allows.
-LOCAL_URLS = st.sampled_from(["http://localhost:9/fuzz", "http://127.0.0.1:9/fuzz?x=1", "https://localhost/a"])
+LOCAL_URLS = st.sampled_from(["https://localhost:9/fuzz", "https://127.0.0.1:9/fuzz?x=1", "https://localhost/a"])
 ROUTES = [pytest.param(route, id=f"{route.method} {route.path}") for route in routes()]
 
 

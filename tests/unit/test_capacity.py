@@ -227,8 +227,9 @@ def test_a_profile_worked_out_by_hand():
 
 def test_the_first_to_saturate_and_the_load_at_which_it_does():
     """At 10 orders/s the stage throttle's busiest method is at 10 % and the rest lower: it saturates first,
-    at 10 / 0.1 = 100 orders/s. With the stage at 10,000 requests/s, by-status's PENDING partition (20 of 1,000 WRU/s, 2 %) is
-    next, at 10 / 0.02 = 500 orders/s, well before the account's API throttle (20 of 10,000: at 5,000)."""
+    at 10 / 0.1 = 100 orders/s. With the stage at 10,000 requests/s, by-status's PENDING partition (20 of
+    1,000 WRU/s, 2 %) is next, at 10 / 0.02 = 500 orders/s, well before the account's API throttle (20 of
+    10,000: at 5,000)."""
     inputs = _inputs()
     first = first_to_saturate(usages(analyse(inputs, PROFILE)))
     assert first.key == "api-stage"
