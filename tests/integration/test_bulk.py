@@ -449,3 +449,24 @@ def test_malformed_decisions_are_400_and_nothing_is_read(aws, decisions, field, 
 
 def test_decisions_need_the_warehouse_and_bulk_cancel_a_seller(aws):
     assert bulk({"order_ids": [ABSENT]}, seller_id="").status == 403
+
+
+def test_bulk_writes_are_the_single_commands_writes(portal):
+    """What make capacity's commands.toml says of bulk: each order's write is its single command's, byte for byte
+    but for the values (the times, the ids)."""
+    client = settings.dynamodb()
+    sent: list[tuple] = []
+
+    def capture(params, **_):
+        sent.append((params["UpdateExpression"], params["ConditionExpression"], params["ExpressionAttributeNames"]))
+
+    single_ids = orders_in(portal, ["PENDING/-", "PICKED/-"], "SINGLE")
+    bulk_ids = orders_in(portal, ["PENDING/-", "PICKED/-"], "BULK")
+    client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", capture)
+    portal.send("cancel", single_ids[0])
+    portal.send("request", single_ids[1])
+    singles = list(sent)
+    sent.clear()
+    bulk({"order_ids": bulk_ids, "if_in_warehouse": "REQUEST", "reason_code": "CUSTOMER_REQUEST", "note": "n"})
+    client.meta.events.unregister("before-parameter-build.dynamodb.UpdateItem", capture)
+    assert sorted(sent, key=repr) == sorted(singles, key=repr) and len(sent) == 2
