@@ -108,7 +108,7 @@ function row(order, selected) {
   return h(
     "tr",
     { id: `row-${order.order_id}` },
-    h("th", { scope: "row" }, selected.box(order), " ", h("a", { href: `#/orders/${order.order_id}`, id: `link-${order.order_id}` }, h("bdi", {}, order.reference))),
+    h("th", { scope: "row" }, selected.box(order), h("a", { href: `#/orders/${order.order_id}`, id: `link-${order.order_id}` }, h("bdi", {}, order.reference))),
     h("td", {}, badge(order.status)),
     h("td", { "data-label": "Recipient" }, h("bdi", {}, order.recipient.name)),
     h("td", { "data-label": "Courier service" }, courierName(order.courier_service)),
