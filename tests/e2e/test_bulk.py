@@ -3,6 +3,7 @@ the warehouse's bulk decisions and `orders-warehouse approve ID ID…`, with the
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections import Counter
@@ -90,9 +91,13 @@ def test_bulk_cancel_racing_the_warehouse_agrees_with_every_final_state(stack: R
     moved: dict[str, int] = {}
     start = threading.Barrier(len(order_ids) + 1)
 
+    jitter = random.Random(27)
+    delays = {order_id: jitter.uniform(0, 0.3) for order_id in order_ids}
+
     def take_in(order_id: str) -> None:
         own = Warehouse(stack.api_url, warehouse.credentials, warehouse.region)
         start.wait()
+        time.sleep(delays[order_id])  # before the bulk call's read, between its read and write, or after
         moved[order_id] = own.move(order_id, "SENT_TO_WAREHOUSE").status_code
 
     answer: dict[str, dict] = {}
@@ -100,6 +105,9 @@ def test_bulk_cancel_racing_the_warehouse_agrees_with_every_final_state(stack: R
     def cancel_all() -> None:
         own = Portal(stack.api_url, portal.seller_id)
         start.wait()
+        # The local stack runs one invocation at a time: the moves sent before the bulk call reach the
+        # orders first, the rest after it (the interleaving inside one call is tests/integration's race).
+        time.sleep(0.1)
         answer["bulk"] = own.request("POST", "/bulk-cancellations", {"order_ids": order_ids}).json()
 
     with eager_switching():

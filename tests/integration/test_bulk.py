@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import threading
 import time
 import types
@@ -316,8 +317,12 @@ def test_bulk_cancel_racing_the_warehouse_on_30_orders_agrees_with_every_final_s
     answers: dict[str, str] = {}
     start = threading.Barrier(len(order_ids) + 1)
 
+    jitter = random.Random(27)
+    delays = {order_id: jitter.uniform(0, 0.6) for order_id in order_ids}
+
     def take_in(order_id: str) -> None:
         start.wait()
+        time.sleep(delays[order_id])  # some before the bulk call's read, some between its read and write, some after
         try:
             warehouse.apply(order_id, Action.move_to(OrderStatus.SENT_TO_WAREHOUSE), WAREHOUSE)
             answers[order_id] = "MOVED"
