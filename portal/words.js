@@ -338,3 +338,72 @@ export function problemWords(problem, action = "read") {
     detail: problem.detail ? withoutCodes(problem.detail) : `The orders service answered with an error (HTTP ${problem.status}).`,
   };
 }
+
+// -- many orders at once (Cancel selected, docs/api.md §13) ------------------------------------------
+
+function orders(count) {
+  return `${count} ${count === 1 ? "order" : "orders"}`;
+}
+
+// Why an order of a bulk cancellation cannot be cancelled, from its result's problem code.
+const CANNOT_BULK = {
+  ORDER_IN_WAREHOUSE: "in the warehouse, and no request was made",
+  CANCELLATION_PENDING: "a cancellation request is already waiting",
+  CANCELLATION_REJECTED: "the warehouse rejected their cancellation",
+  ORDER_DESPATCHED: "already despatched",
+  HISTORY_LIMIT: "changed as many times as an order can",
+  ORDER_NOT_FOUND: "not found",
+  SERVICE_UNAVAILABLE: "not done in time (try them again)",
+};
+
+function refusedWords(results) {
+  const why = new Map();
+  for (const result of results) {
+    if (!result.problem) continue;
+    const words = CANNOT_BULK[result.problem.code] || problemWords(result.problem, "cancel").title.toLowerCase();
+    why.set(words, (why.get(words) || 0) + 1);
+  }
+  return [...why].map(([words, count]) => `${count}: ${words}`).join("; ");
+}
+
+// The dry run's results (sent with if_in_warehouse REQUEST) as sentences: what the real call would do.
+export function bulkPreview(results) {
+  const count = (action) => results.filter((result) => result.action === action).length;
+  const sentences = [];
+  if (count("CANCELLED")) sentences.push(`${orders(count("CANCELLED"))} will be cancelled at once.`);
+  if (count("CANCELLATION_REQUESTED")) {
+    sentences.push(`${orders(count("CANCELLATION_REQUESTED"))} already in the warehouse can only be cancelled by request: tick the box below to ask the warehouse team.`);
+  }
+  const unchanged = count("UNCHANGED");
+  if (unchanged) sentences.push(`${orders(unchanged)} ${unchanged === 1 ? "is" : "are"} already cancelled, or already waiting for the warehouse.`);
+  const refused = results.filter((result) => result.problem);
+  if (refused.length) sentences.push(`${orders(refused.length)} cannot be cancelled (${refusedWords(refused)}).`);
+  return sentences.join(" ") || "Nothing to cancel.";
+}
+
+// What the real call did, as one sentence.
+export function bulkOutcome(summary) {
+  const parts = [];
+  if (summary.cancelled) parts.push(`${orders(summary.cancelled)} cancelled`);
+  if (summary.requested) parts.push(`${orders(summary.requested)} sent to the warehouse as cancellation requests`);
+  if (summary.unchanged) parts.push(`${orders(summary.unchanged)} already done`);
+  const refused = summary.refused + summary.not_found + summary.not_done;
+  if (refused) parts.push(`${orders(refused)} could not be cancelled`);
+  return parts.length ? `${parts.join(", ")}.` : "Nothing was changed.";
+}
+
+// One order's result, in words.
+export function bulkResultWords(result) {
+  switch (result.action) {
+    case "CANCELLED":
+      return "Cancelled";
+    case "CANCELLATION_REQUESTED":
+      return "Cancellation requested from the warehouse";
+    case "UNCHANGED":
+      return result.order && result.order.status === "CANCELLED" ? "Already cancelled" : "Already waiting for the warehouse";
+    default: {
+      const { title, detail } = problemWords(result.problem || {}, "cancel");
+      return result.problem && CANNOT_BULK[result.problem.code] ? `Not cancelled: ${CANNOT_BULK[result.problem.code]}` : `${title}. ${detail}`;
+    }
+  }
+}

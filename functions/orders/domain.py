@@ -442,3 +442,62 @@ def editing_option(state: State, growth: Growth = NEW_ORDER_GROWTH) -> tuple[Edi
         passed = bound(Action.EDIT, growth)
         return (EditingOption.NONE, passed) if passed else (EditingOption.EDIT, None)
     return EditingOption.NONE, edit if isinstance(edit, Refusal) else None
+
+
+# -- many orders at once (docs/api.md §13) ---------------------------------------------------------
+
+
+class BulkAction(StrEnum):
+    """What a bulk call did to one order (or, in a dry run, would do): the result's `action`."""
+
+    CANCELLED = "CANCELLED"
+    CANCELLATION_REQUESTED = "CANCELLATION_REQUESTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    UNCHANGED = "UNCHANGED"
+    REFUSED = "REFUSED"
+    NOT_FOUND = "NOT_FOUND"
+    # The order's command could not be completed inside the call's time (or DynamoDB kept throttling):
+    # its problem is a 503; sending the order again is safe, since every command is idempotent.
+    NOT_DONE = "NOT_DONE"
+
+
+_BULK_ACTION_OF_EVENT = {
+    Event.ORDER_CANCELLED: BulkAction.CANCELLED,
+    Event.CANCELLATION_REQUESTED: BulkAction.CANCELLATION_REQUESTED,
+    Event.CANCELLATION_APPROVED: BulkAction.APPROVED,
+    Event.CANCELLATION_REJECTED: BulkAction.REJECTED,
+}
+
+
+def bulk_action(outcome: Outcome) -> BulkAction:
+    """A command's outcome as a bulk result's `action`."""
+    if isinstance(outcome, Refusal):
+        return BulkAction.REFUSED
+    if isinstance(outcome, Unchanged):
+        return BulkAction.UNCHANGED
+    return _BULK_ACTION_OF_EVENT[outcome.event]
+
+
+def bulk_cancel_command(state: State, request_in_warehouse: bool) -> Action:
+    """The single command a bulk cancellation sends for an order in `state`, read off the rules table.
+
+    The cancel, unless the seller asked for requests (`if_in_warehouse: REQUEST`) and a request does
+    what the cancel cannot: the cancel is refused and the request is not (an order in the warehouse
+    without a request: a new request; with a pending one: "202, unchanged", so that a repeated bulk
+    call is UNCHANGED). Everywhere else the cancel's own answer stands: a cancel at once (any state the
+    table cancels directly), "200, unchanged" for a cancelled order, or its 409.
+    """
+    if request_in_warehouse:
+        cancel, request = decide(state, Action.CANCEL), decide(state, Action.REQUEST_CANCELLATION)
+        if isinstance(cancel, Refusal) and not isinstance(request, Refusal):
+            return Action.REQUEST_CANCELLATION
+    return Action.CANCEL
+
+
+def planned_outcome(state: State, action: Action, growth: Growth) -> Outcome:
+    """What `action` would do to an order in `state` that has grown so far: the rules, then the bounds."""
+    outcome = decide(state, action)
+    if isinstance(outcome, Transition):
+        return bound(action, growth) or outcome
+    return outcome

@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StringConstraints,
     ValidationInfo,
@@ -204,6 +205,58 @@ class CancellationDecisionBody(Body):
         return domain.Action.APPROVE_CANCELLATION if approved else domain.Action.REJECT_CANCELLATION
 
 
+# -- many orders at once (docs/api.md §13) ---------------------------------------------------------
+
+MAX_BULK_ORDERS = 100
+BulkOrderId = Annotated[str, StringConstraints(pattern=ORDER_ID_PATTERN)]
+
+
+def _distinct(order_ids: list[str]) -> list[str]:
+    repeated = sorted({order_id for order_id in order_ids if order_ids.count(order_id) > 1})
+    if repeated:
+        raise PydanticCustomError(
+            "duplicates", "Each order id at most once; repeated: {repeated}", {"repeated": ", ".join(repeated)}
+        )
+    return order_ids
+
+
+class BulkCancellationBody(Body):
+    """POST /bulk-cancellations: cancel up to 100 of the seller's orders, each as its single command would."""
+
+    order_ids: Annotated[
+        list[BulkOrderId],
+        Field(min_length=1, max_length=MAX_BULK_ORDERS, json_schema_extra={"uniqueItems": True}),
+        AfterValidator(_distinct),
+    ] = Field(description="1 to 100 distinct order ids; the results come back in this order")
+    if_in_warehouse: Literal["SKIP", "REQUEST"] = Field(
+        "SKIP",
+        description="An order in the warehouse: SKIP answers the cancel's 409 ORDER_IN_WAREHOUSE; "
+        "REQUEST sends POST /orders/{order_id}/cancellation-request for it",
+    )
+    reason_code: SellerReason | None = Field(None, description="The requests' reason (if_in_warehouse REQUEST)")
+    note: Note | None = Field(None, description="The requests' note (if_in_warehouse REQUEST)")
+    dry_run: StrictBool = Field(False, description="Write nothing; answer what each order's command would do now")
+
+
+class BulkDecision(CancellationDecisionBody):
+    order_id: BulkOrderId
+
+
+def _distinct_decisions(decisions: list[BulkDecision]) -> list[BulkDecision]:
+    _distinct([decision.order_id for decision in decisions])
+    return decisions
+
+
+class BulkDecisionBody(Body):
+    """POST /warehouse/cancellation-decisions: decide up to 100 requests, each as its single decision would."""
+
+    decisions: Annotated[
+        list[BulkDecision],
+        Field(min_length=1, max_length=MAX_BULK_ORDERS, description="1 to 100 decisions, one per order"),
+        AfterValidator(_distinct_decisions),
+    ]
+
+
 class StatusUpdateBody(Body):
     status: Literal["SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED"]
     tracking_number: Code | None = None
@@ -300,6 +353,45 @@ class Problem(Model):
     order_status: OrderStatus | None = None
     version: int | None = Field(None, description="412: the order's current version")
     errors: list[FieldError] | None = None
+
+
+class BulkResult(Model):
+    """One order's result: what its single command answered (status, and the order or the problem)."""
+
+    order_id: str
+    status: int = Field(description="The HTTP status the single command answered (or, in a dry run, would)")
+    action: domain.BulkAction
+    order: Order | None = Field(None, description="On success: the order as the single command returned it")
+    problem: Problem | None = Field(None, description="On failure: the single command's problem document")
+
+
+class BulkCancellationSummary(Model):
+    cancelled: int
+    requested: int
+    unchanged: int
+    refused: int
+    not_found: int
+    not_done: int = Field(description="Orders whose command did not complete in time: send them again")
+
+
+class BulkCancellationResults(Model):
+    results: list[BulkResult] = Field(description="One per order id, in the order they were sent")
+    summary: BulkCancellationSummary
+    dry_run: bool
+
+
+class BulkDecisionSummary(Model):
+    approved: int
+    rejected: int
+    unchanged: int
+    refused: int
+    not_found: int
+    not_done: int = Field(description="Orders whose decision did not complete in time: send them again")
+
+
+class BulkDecisionResults(Model):
+    results: list[BulkResult] = Field(description="One per decision, in the order they were sent")
+    summary: BulkDecisionSummary
 
 
 def to_order(stored: OrderItem, state: State | None = None) -> Order:

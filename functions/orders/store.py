@@ -10,8 +10,10 @@ AWS errors become domain errors here and nowhere else. The item's layout is orde
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +37,7 @@ from orders.domain import (
 )
 from orders.dynamodb import (
     TIMESTAMP,
+    StoreUnavailable,
     Table,
     call,
     decode_page_token,
@@ -116,6 +119,12 @@ class OverduePage:
 
 NO_DETAILS = Details()
 
+# docs/api.md §13: a BatchGetItem takes at most 100 keys; the keys DynamoDB leaves unprocessed (throttling,
+# or its 16 MB response limit) are asked for again, after a jittered pause that doubles each time.
+BATCH_GET_KEYS = 100
+BATCH_GET_ATTEMPTS = 6
+BATCH_GET_FIRST_PAUSE_SECONDS = 0.05
+
 
 class OrderStore(Table):
     """The orders table (settings' TABLE_NAME)."""
@@ -130,6 +139,39 @@ class OrderStore(Table):
         found = _order(response.get("Item"))
         if found is None or not item.visible_to(found, caller):
             raise OrderNotFound(order_id)
+        return found
+
+    def get_many(
+        self,
+        order_ids: Sequence[str],
+        *,
+        deadline: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> dict[str, OrderItem]:
+        """The orders of `order_ids` that exist, by id, whoever's they are: one BatchGetItem per 100 ids.
+
+        Strongly consistent, as the single commands' reads are. Unprocessed keys are asked for again
+        (at most BATCH_GET_ATTEMPTS requests per 100 ids, with jittered, doubling pauses), but never
+        past `deadline` (time.monotonic()): keys still unprocessed then are StoreUnavailable (a 503).
+        The caller filters what it may see (item.visible_to).
+        """
+        found: dict[str, OrderItem] = {}
+        for start in range(0, len(order_ids), BATCH_GET_KEYS):
+            keys: list[Any] = [_key(order_id) for order_id in order_ids[start : start + BATCH_GET_KEYS]]
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                request = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+                response: Mapping[str, Any] = call(self.client.batch_get_item, RequestItems=request)
+                for typed in response.get("Responses", {}).get(self.table_name, []):
+                    order = _order(typed)
+                    assert order is not None
+                    found[order[item.KEY]] = order
+                keys = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+                if not keys:
+                    break
+                pause = random.uniform(0, BATCH_GET_FIRST_PAUSE_SECONDS * 2**attempt)
+                if attempt + 1 == BATCH_GET_ATTEMPTS or (deadline is not None and time.monotonic() + pause > deadline):
+                    raise StoreUnavailable(f"{len(keys)} keys still unprocessed after {attempt + 1} BatchGetItem")
+                sleep(pause)
         return found
 
     def list_for_seller(

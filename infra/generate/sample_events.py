@@ -118,6 +118,18 @@ def api_samples() -> dict[str, tuple[str, str, str, Any]]:
         ),
         "list_channels": ("NotificationChannelsFunction", "GET", "/notification-channels", None),
         "list_notifications": ("NotificationsFeedFunction", "GET", "/notifications?limit=10", None),
+        "bulk_cancellations": (
+            "BulkCancellationFunction",
+            "POST",
+            "/bulk-cancellations",
+            {"order_ids": [oid], "if_in_warehouse": "REQUEST", "reason_code": "FRAUD_SUSPECTED", "dry_run": True},
+        ),
+        "warehouse_decisions": (
+            "WarehouseBulkDecisionFunction",
+            "POST",
+            "/warehouse/cancellation-decisions",
+            {"decisions": [{"order_id": oid, "decision": "APPROVED"}]},
+        ),
     }
 
 

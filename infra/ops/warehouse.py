@@ -2,8 +2,8 @@
 
     orders-warehouse queue [--overdue]            pending requests, most urgent first
     orders-warehouse show ID                      one order, its request and its history
-    orders-warehouse approve ID [--note TEXT]
-    orders-warehouse reject ID --reason CODE [--note TEXT]
+    orders-warehouse approve ID [ID...] [--note TEXT]
+    orders-warehouse reject ID [ID...] --reason CODE [--note TEXT]
     orders-warehouse status ID STATUS [--tracking NUMBER]
 
 Every call is signed with SigV4 (service execute-api) by botocore, with credentials from the
@@ -16,8 +16,10 @@ note, a reference, a name, a SKU ...) shows its control, format (bidi included) 
 characters as escapes (`\\n`, `\\x1b`, `\\u202e`), so no field can move the cursor, recolour the
 screen or forge a line. `--json` prints JSON, which escapes them itself.
 
-A refusal prints the problem's title and detail and exits 1; a bad argument exits 2; output cut
-short by its reader (`| head`) ends quietly with 141, as a Unix tool killed by SIGPIPE does.
+`approve` and `reject` send one POST /warehouse/cancellation-decisions for all their ids (at most 100,
+docs/api.md §13) and print one line per order, in order: what was done on standard output, each
+refusal on standard error. A refusal prints the problem's title and detail and exits 1; a bad argument
+exits 2; output cut short by its reader (`| head`) ends quietly with 141, as a Unix tool killed by SIGPIPE does.
 Standard library only beside botocore: argparse gives every command its --help.
 """
 
@@ -55,7 +57,14 @@ _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 class Refused(Exception):
-    """The API answered with a problem (or could not be reached): what to tell the person."""
+    """The API answered with a problem (or could not be reached): what to tell the person.
+
+    `done`: what was done before (a bulk decision's orders that went through), printed first.
+    """
+
+    def __init__(self, message: str, done: str = ""):
+        super().__init__(message)
+        self.done = done
 
 
 class Api:
@@ -296,10 +305,10 @@ def _parser() -> argparse.ArgumentParser:
     approve = commands.add_parser(
         "approve", parents=[common], help="approve a cancellation request: the order is cancelled"
     )
-    approve.add_argument("order_id", metavar="ID")
+    approve.add_argument("order_ids", metavar="ID", nargs="+", help="one or more (at most 100) order ids")
     approve.add_argument("--note", help="free text for the seller, at most 500 characters")
-    reject = commands.add_parser("reject", parents=[common], help="reject a cancellation request")
-    reject.add_argument("order_id", metavar="ID")
+    reject = commands.add_parser("reject", parents=[common], help="reject cancellation requests")
+    reject.add_argument("order_ids", metavar="ID", nargs="+", help="one or more (at most 100) order ids")
     reject.add_argument("--reason", required=True, choices=DECISION_REASONS, help="why it cannot be cancelled")
     reject.add_argument("--note", help="free text for the seller, at most 500 characters")
     status = commands.add_parser("status", parents=[common], help="move an order forward in the warehouse")
@@ -344,12 +353,33 @@ def _show(api: Api, arguments: argparse.Namespace, now: datetime) -> str:
 
 
 def _decide(api: Api, arguments: argparse.Namespace, now: datetime) -> str:
-    body = {"decision": "APPROVED" if arguments.command == "approve" else "REJECTED"}
+    """Every id's decision in one bulk call (docs/api.md §13): one line per order, refusals apart."""
+    decision = {"decision": "APPROVED" if arguments.command == "approve" else "REJECTED"}
     if arguments.command == "reject":
-        body["reason_code"] = arguments.reason
+        decision["reason_code"] = arguments.reason
     if arguments.note is not None:
-        body["note"] = arguments.note
-    return _outcome(api.post(f"{_order_path(arguments)}/cancellation-decision", body), arguments)
+        decision["note"] = arguments.note
+    answer = api.post(
+        "/warehouse/cancellation-decisions",
+        {"decisions": [{"order_id": oid, **decision} for oid in arguments.order_ids]},
+    )
+    if getattr(arguments, "json", False):
+        return json.dumps(answer, indent=2)
+    return decision_lines(answer["results"])
+
+
+def decision_lines(results: list[dict[str, Any]]) -> str:
+    """One line per result: the order as it now stands; Refused with each refusal's line when there are any."""
+    done, refused = [], []
+    for result in results:
+        if "order" in result:
+            done.append(outcome_line(result["order"]))
+        else:
+            # Every problem's detail names its order.
+            refused.append(_problem_text(result["status"], json.dumps(result.get("problem")).encode()))
+    if refused:
+        raise Refused("\n".join(refused), "\n".join(done))
+    return "\n".join(done)
 
 
 def _move(api: Api, arguments: argparse.Namespace, now: datetime) -> str:
@@ -390,7 +420,12 @@ def _main(argv: list[str] | None) -> int:
     try:
         text = run(arguments, datetime.now(UTC))
     except Refused as refused:
-        print(f"orders-warehouse: {refused}", file=sys.stderr)
+        if refused.done:
+            sys.stdout.write(refused.done + "\n")
+            sys.stdout.flush()
+        # Each refusal on a line of its own (a field error's line, indented, goes with the one before).
+        for line in str(refused).split("\n"):
+            print(line if line.startswith(" ") else f"orders-warehouse: {line}", file=sys.stderr)
         return 1
     sys.stdout.write(text + "\n")
     sys.stdout.flush()

@@ -8,6 +8,7 @@ import { fill, h, keepingFocus } from "../dom.js";
 import { onFeed } from "../feed.js";
 import { navigate } from "../router.js";
 import { STATUS, courierName, when } from "../words.js";
+import { selection } from "./bulk-cancel.js";
 import { badge } from "./order.js";
 
 const PAGE_SIZE = 10;
@@ -50,11 +51,21 @@ export async function ordersPage(container, parameters) {
   const tokens = remember(status, page, token);
   document.title = `Your orders${page > 1 ? `, page ${page}` : ""} · Seller portal`;
 
-  const rows = new Map(body.orders.map((order) => [order.order_id, row(order)]));
+  // Cancel selected: a checkbox per row; the rows the bulk call changed are drawn again from its answer.
+  const redraw = (order) => {
+    if (!rows.has(order.order_id) || order.version <= versions.get(order.order_id)) return;
+    versions.set(order.order_id, order.version);
+    const fresh = row(order, selected);
+    keepingFocus(container, () => rows.get(order.order_id).replaceWith(fresh));
+    rows.set(order.order_id, fresh);
+  };
+  const selected = selection(body.orders, (changed) => changed.forEach(redraw));
+  const rows = new Map(body.orders.map((order) => [order.order_id, row(order, selected)]));
   fill(
     container,
     h("h1", {}, "Your orders"),
     filter(status),
+    rows.size ? selected.toolbar : null,
     rows.size
       ? h(
           "table",
@@ -83,7 +94,7 @@ export async function ordersPage(container, parameters) {
         .then(({ body: order }) => {
           if (order.version <= versions.get(id)) return;
           versions.set(id, order.version);
-          const fresh = row(order);
+          const fresh = row(order, selected);
           keepingFocus(container, () => rows.get(id).replaceWith(fresh));
           rows.set(id, fresh);
         })
@@ -93,11 +104,11 @@ export async function ordersPage(container, parameters) {
   });
 }
 
-function row(order) {
+function row(order, selected) {
   return h(
     "tr",
     { id: `row-${order.order_id}` },
-    h("th", { scope: "row" }, h("a", { href: `#/orders/${order.order_id}`, id: `link-${order.order_id}` }, h("bdi", {}, order.reference))),
+    h("th", { scope: "row" }, selected.box(order), h("a", { href: `#/orders/${order.order_id}`, id: `link-${order.order_id}` }, h("bdi", {}, order.reference))),
     h("td", {}, badge(order.status)),
     h("td", { "data-label": "Recipient" }, h("bdi", {}, order.recipient.name)),
     h("td", { "data-label": "Courier service" }, courierName(order.courier_service)),

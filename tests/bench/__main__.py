@@ -21,7 +21,16 @@ from typing import Any
 
 from tests.bench.environment import FUNCTIONS
 
-SECTIONS = ("cold", "warm", "requests", "throughput", "latency", "delivery", "cost")  # cost last: it uses the others
+SECTIONS = (
+    "cold",
+    "warm",
+    "requests",
+    "bulk",
+    "throughput",
+    "latency",
+    "delivery",
+    "cost",
+)  # cost last: it uses the others
 
 
 def _machine() -> str:
@@ -92,6 +101,11 @@ def run_section(
         from tests.bench import calls
 
         text, figures["requests"] = calls.measure()
+        return text
+    if name == "bulk":
+        from tests.bench import bulk
+
+        text, figures["bulk"] = bulk.measure(rounds=2 if arguments.quick else 3)
         return text
     if name in ("throughput", "latency"):
         from tests.bench import load

@@ -146,6 +146,7 @@ def _child(spec_path: str, result_path: str) -> None:
     send("queue", "next page", "GET", queue, query={"limit": "2", "next_token": first["next_token"]}, warehouse=True)
     send("queue", "?overdue=true", "GET", queue, query={"overdue": "true"}, warehouse=True)
     send("queue", "?overdue=false&limit=100", "GET", queue, query={"overdue": "false", "limit": "100"}, warehouse=True)
+    _bulk(aws, send)
     rows.extend(_sweeps(aws, counted))
     rows.extend(_channels_and_deliveries(spec, aws, send, counted))
     Path(result_path).write_text(json.dumps(rows))
@@ -235,6 +236,31 @@ def _channels_and_deliveries(spec: dict[str, Any], aws: Any, send: Any, counted:
     return rows
 
 
+def _bulk(aws: Any, send: Any) -> None:
+    """docs/api.md §13: ceil(n/100) BatchGetItem, then one UpdateItem per order that needs a change."""
+    mixed = [
+        aws.order_in(state, f"CALLS-BULK-{number}")["order_id"]
+        for number, state in enumerate(["PENDING/-"] * 60 + ["DESPATCHED/-"] * 20 + ["CANCELLED/-"] * 19)
+    ]
+    ids = [*mixed, MISSING_ORDER]
+    bulk = "/bulk-cancellations"
+    send("bulk", "100 ids, dry run", "POST", bulk, body={"order_ids": ids, "dry_run": True}, seller_id=SELLER)
+    send(
+        "bulk",
+        "100 ids: 60 pending, 39 refused or unchanged, 1 absent",
+        "POST",
+        bulk,
+        body={"order_ids": ids},
+        seller_id=SELLER,
+    )
+    send("bulk", "the same again (all unchanged)", "POST", bulk, body={"order_ids": ids}, seller_id=SELLER)
+    send("bulk", "101 ids", "POST", bulk, body={"order_ids": [*ids, "ord_" + "b" * 26]}, seller_id=SELLER)
+    requested = [aws.order_in("PICKED/REQUESTED", f"CALLS-DECIDE-{number}")["order_id"] for number in range(10)]
+    decisions = [{"order_id": order_id, "decision": "APPROVED"} for order_id in requested]
+    resource = "/warehouse/cancellation-decisions"
+    send("bulk decisions", "10 requests approved", "POST", resource, body={"decisions": decisions}, warehouse=True)
+
+
 def _sweeps(aws: Any, counted: list[str]) -> list[dict[str, Any]]:
     """The sweep over 10 and over 1,000 overdue requests: its requests, and how long it took."""
     import os
@@ -292,7 +318,11 @@ def measure(code: Path = FUNCTIONS) -> tuple[str, dict[str, Any]]:
         grouped[row["command"], row["outcome"], f"{len(row['client'])} ({requests})", agreed].append(row["state"])
     from tests.support.contract import COMMANDS
 
-    order = [*COMMANDS, "create", "get", "list", "warehouse get", "queue", "sweep", "channels", "feed", "delivery"]
+    order = [
+        *COMMANDS,
+        *("create", "get", "list", "warehouse get", "queue", "bulk", "bulk decisions"),
+        *("sweep", "channels", "feed", "delivery"),
+    ]
     lines = []
     for (command, outcome, requests, agreed), states in sorted(
         grouped.items(), key=lambda entry: (order.index(entry[0][0]), entry[0][1])

@@ -66,6 +66,8 @@ EXPECTED = {
     "NotificationsFeedFunction": 200,
     "DeliveryFunction": {"batchItemFailures": []},
     # The sweep's answer says what it did; on the bench's table, one request due and escalated.
+    "BulkCancellationFunction": 200,
+    "WarehouseBulkDecisionFunction": 200,
     "EscalationFunction": lambda answer: isinstance(answer, dict) and answer.get("complete") is True,
 }
 
@@ -128,6 +130,8 @@ def first_call(function: str, aws: Aws, tag: str) -> FirstCall:
             ReturnValues="ALL_NEW",
         )
         return FirstCall(event, update)
+    if function in ("BulkCancellationFunction", "WarehouseBulkDecisionFunction"):
+        return _bulk_first_call(function, aws, tag)
     if function == "WarehouseReadFunction":
         order = aws.order_in("PACKED/REQUESTED", f"COLD-WAREHOUSE-{tag}")
         path = {"order_id": order["order_id"]}
@@ -171,6 +175,20 @@ def first_call(function: str, aws: Aws, tag: str) -> FirstCall:
         }
         return FirstCall(event, publish)
     raise LookupError(f"no first event written for {function}: add it to tests/bench/cold.py")
+
+
+def _bulk_first_call(function: str, aws: Aws, tag: str) -> FirstCall:
+    """A bulk call of 10 orders (docs/api.md §13): a BatchGetItem, then 10 writes; the floor makes the read."""
+    if function == "BulkCancellationFunction":
+        orders = [aws.order_in("PENDING/-", f"COLD-BULK-{tag}-{n}") for n in range(10)]
+        body: dict[str, Any] = {"order_ids": [order["order_id"] for order in orders]}
+        event = rest_event("POST", "/bulk-cancellations", body=body, seller_id=SELLER)
+    else:
+        orders = [aws.order_in("PICKED/REQUESTED", f"COLD-DECIDE-{tag}-{n}") for n in range(10)]
+        body = {"decisions": [{"order_id": order["order_id"], "decision": "APPROVED"} for order in orders]}
+        event = rest_event("POST", "/warehouse/cancellation-decisions", body=body, warehouse=True)
+    keys = {TABLE: {"Keys": [_key(order) for order in orders], "ConsistentRead": True}}
+    return FirstCall(event, _dynamodb("batch_get_item", RequestItems=keys))
 
 
 def _as_expected(function: str, answer: Any) -> bool:

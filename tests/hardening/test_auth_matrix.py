@@ -47,6 +47,9 @@ SETUP = {
     ("GET", "/notification-channels"): (["channel"], None, 200),
     ("DELETE", "/notification-channels/{channel_id}"): (["channel"], None, 204),
     ("POST", "/notification-channels/{channel_id}/test"): (["channel"], None, 202),
+    # docs/api.md §13: the order is named in the body ("bulk": filled in with the owner's order).
+    ("POST", "/bulk-cancellations"): ([], "bulk", 200),
+    ("POST", "/warehouse/cancellation-decisions"): (["SENT_TO_WAREHOUSE", "request"], "bulk", 200),
 }
 CALLERS = (
     "no credentials",
@@ -75,6 +78,8 @@ def expected(route: Route, caller: str) -> Expected | None:
             return Expected(404, gateway=False, code="ORDER_NOT_FOUND")
         if "{channel_id}" in route.path:
             return Expected(404, gateway=False, code="CHANNEL_NOT_FOUND")
+        if route.path == "/bulk-cancellations":
+            return Expected(200, gateway=False)  # each of the owner's orders answered as not found
         return Expected(201 if route.method == "POST" else 200, gateway=False)  # their own orders, not ours
     if caller == "a seller on a warehouse route" and seller_route:
         return None
@@ -103,6 +108,10 @@ def test_the_matrix_covers_every_route_and_kind_of_caller():
     assert {caller for _, caller in (cell.values for cell in CELLS)} == set(CALLERS)
 
 
+def body_names_order(body: Any) -> bool:
+    return isinstance(body, dict) and ("order_ids" in body or "decisions" in body)
+
+
 def send(wire: Wire, api_url: str, route: Route, path: str, body: Any, authorization: dict[str, str]) -> Any:
     headers = {"Content-Type": "application/json", **authorization} if body is not None else dict(authorization)
     return wire.request(route.method, f"{api_url}{path}", data=body_bytes(body), headers=headers)
@@ -122,6 +131,12 @@ def test_a_wrong_caller_gets_the_contracts_answer_and_changes_nothing(
 
     # Given an order of the owner's, where the rightful call would change it (or a channel of theirs)
     order = owner.create_order()
+    if body == "bulk":
+        body = (
+            {"order_ids": [order["order_id"]]}
+            if route.authorizer != "AWS_IAM"
+            else {"decisions": [{"order_id": order["order_id"], "decision": "APPROVED"}]}
+        )
     channels = [command for command in path_after or [] if command == "channel"]
     for _ in channels:
         made = owner.request("POST", "/notification-channels", {"url": "http://localhost:9/owner"})
@@ -174,6 +189,9 @@ def test_a_wrong_caller_gets_the_contracts_answer_and_changes_nothing(
         assert channel_id not in {listed["channel_id"] for listed in answer.json()["channels"]}
     elif route.path == "/notification-channels":  # another seller's new channel is theirs
         assert answer.json()["channel_id"] not in {c["channel_id"] for c in channels_before["channels"]}
+    elif route.path == "/bulk-cancellations":  # another seller's order is not found, as if it did not exist
+        [result] = answer.json()["results"]
+        assert (result["status"], result["action"], result["problem"]["code"]) == (404, "NOT_FOUND", "ORDER_NOT_FOUND")
     elif route.path == "/notifications":  # their own feed: nothing of the owner's
         assert all(event["seller_id"] == intruder.seller_id for event in answer.json()["notifications"])
     elif route.method == "GET":  # another seller's list: their own orders only
@@ -193,7 +211,7 @@ def test_a_wrong_caller_gets_the_contracts_answer_and_changes_nothing(
     assert rightful.status_code == success, rightful.text
     if route.method == "DELETE":
         assert owner.request("GET", "/notification-channels").json()["channels"] == []
-    if route.method == "POST" and "{order_id}" in route.path:
+    if route.method == "POST" and ("{order_id}" in route.path or body_names_order(body)):
         after = owner.request("GET", f"/orders/{order['order_id']}").json()
         assert after["version"] == before["version"] + 1
     figures.add("auth_matrix_cells")

@@ -107,3 +107,65 @@ def test_a_history_at_its_bound_refuses_every_change_and_every_button_says_why()
         CancellationOption.NONE,
         Refusal.ORDER_DESPATCHED,
     )
+
+
+# -- bulk cancellation (docs/api.md §13): each order's single command, read off the same table --------
+
+
+def test_a_bulk_cancel_sends_the_cancel_unless_a_request_does_what_the_cancel_cannot():
+    from orders.domain import ALL_STATES, Action, Refusal, Transition, Unchanged, bulk_cancel_command, decide
+
+    for reached in ALL_STATES:
+        cancel, request = decide(reached, Action.CANCEL), decide(reached, Action.REQUEST_CANCELLATION)
+        assert bulk_cancel_command(reached, request_in_warehouse=False) == Action.CANCEL
+        wanted = (
+            Action.REQUEST_CANCELLATION
+            if isinstance(request, Transition | Unchanged) and isinstance(cancel, Refusal)
+            else Action.CANCEL
+        )
+        assert bulk_cancel_command(reached, request_in_warehouse=True) == wanted, reached
+
+
+def test_the_bulk_command_of_each_row_of_the_seller_table():
+    from orders.domain import Action, OrderStatus, RequestStatus, State, bulk_cancel_command
+
+    request, cancel = Action.REQUEST_CANCELLATION, Action.CANCEL
+    expected = {
+        State(OrderStatus.PENDING): cancel,
+        State(OrderStatus.PICKED): request,
+        State(OrderStatus.PACKED, RequestStatus.REQUESTED): request,
+        State(OrderStatus.PACKED, RequestStatus.REJECTED): cancel,
+        State(OrderStatus.DESPATCHED): cancel,
+        State(OrderStatus.CANCELLED): cancel,
+        State(OrderStatus.CANCELLED, RequestStatus.APPROVED): cancel,
+    }
+    assert {state: bulk_cancel_command(state, True) for state in expected} == expected
+
+
+def test_a_bulk_result_names_what_the_command_did_and_a_bound_refuses_as_the_write_would():
+    from orders.domain import (
+        MAX_HISTORY,
+        Action,
+        BulkAction,
+        Growth,
+        OrderStatus,
+        Refusal,
+        State,
+        Unchanged,
+        bulk_action,
+        decide,
+        planned_outcome,
+    )
+
+    pending = State(OrderStatus.PENDING)
+    assert bulk_action(decide(pending, Action.CANCEL)) == BulkAction.CANCELLED
+    assert (
+        bulk_action(decide(State(OrderStatus.PICKED), Action.REQUEST_CANCELLATION)) == BulkAction.CANCELLATION_REQUESTED
+    )
+    assert bulk_action(Unchanged()) == BulkAction.UNCHANGED
+    assert bulk_action(Refusal.ORDER_DESPATCHED) == BulkAction.REFUSED
+    assert planned_outcome(pending, Action.CANCEL, Growth(history=MAX_HISTORY)) == Refusal.HISTORY_LIMIT
+    assert planned_outcome(pending, Action.CANCEL, Growth(history=3)) == decide(pending, Action.CANCEL)
+    # A bound never turns "unchanged" or a refusal into another answer.
+    cancelled = State(OrderStatus.CANCELLED)
+    assert planned_outcome(cancelled, Action.CANCEL, Growth(history=MAX_HISTORY)) == Unchanged()

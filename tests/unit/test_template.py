@@ -79,6 +79,9 @@ def test_each_api_function_may_do_only_what_it_does():
         "WarehouseStatusFunction",
     ):
         assert _actions(command) == {"dynamodb:UpdateItem"}
+    # docs/api.md §13: a batch read, then the single commands' writes.
+    for command in ("BulkCancellationFunction", "WarehouseBulkDecisionFunction"):
+        assert _actions(command) == {"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}
 
 
 def test_the_tables_are_protected_and_the_orders_table_streams_both_images():

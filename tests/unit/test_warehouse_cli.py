@@ -196,3 +196,74 @@ def test_make_runs_first_ctrl_c_stops_it_and_arms_the_watchdog_a_second_exits_at
         ("SIGINT again: exiting at once", 128 + signal.SIGINT),
     ]
     assert signal.getsignal(signal.SIGINT) is before  # put back as it was
+
+
+def _bulk_order(order_id: str, status: str, request: str) -> dict:
+    return {
+        "order_id": order_id,
+        "reference": f"REF-{order_id[-1]}",
+        "seller_id": "S-1",
+        "status": status,
+        "cancellation": {"request": {"status": request}},
+    }
+
+
+def test_approve_and_reject_take_many_ids_and_print_one_line_per_order(monkeypatch, capsys):
+    """Several ids are one POST /warehouse/cancellation-decisions; what went through on stdout, refusals on stderr."""
+    from infra.ops import warehouse
+
+    sent = []
+    first, second, third = ("ord_" + letter * 26 for letter in "abc")
+
+    class FakeApi:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def post(self, path, body):
+            sent.append((path, body))
+            return {
+                "results": [
+                    {
+                        "order_id": first,
+                        "status": 200,
+                        "action": "REJECTED",
+                        "order": _bulk_order(first, "PACKED", "REJECTED"),
+                    },
+                    {
+                        "order_id": second,
+                        "status": 409,
+                        "action": "REFUSED",
+                        "problem": {
+                            "title": "Decision conflict",
+                            "detail": f"The cancellation of order {second} was APPROVED",
+                        },
+                    },
+                    {
+                        "order_id": third,
+                        "status": 200,
+                        "action": "UNCHANGED",
+                        "order": _bulk_order(third, "PICKED", "REJECTED"),
+                    },
+                ],
+                "summary": {},
+            }
+
+    monkeypatch.setattr(warehouse, "Api", FakeApi)
+    code = warehouse_main(["reject", first, second, third, "--reason", "ALREADY_PACKED", "--note", "cage"])
+    out, err = capsys.readouterr()
+
+    decision = {"decision": "REJECTED", "reason_code": "ALREADY_PACKED", "note": "cage"}
+    assert sent == [
+        (
+            "/warehouse/cancellation-decisions",
+            {"decisions": [{"order_id": oid, **decision} for oid in (first, second, third)]},
+        )
+    ]
+    assert code == 1
+    assert out.splitlines() == [
+        f"{first} REF-a (seller S-1): PACKED, request REJECTED",
+        f"{third} REF-c (seller S-1): PICKED, request REJECTED",
+    ]
+    assert err.splitlines() == [
+        f"orders-warehouse: Decision conflict (HTTP 409): The cancellation of order {second} was APPROVED"
+    ]
