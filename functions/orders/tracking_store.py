@@ -1,20 +1,26 @@
 """A despatched order's tracking (docs/api.md §12): its timeline in the tracking table, its courier status
 on the order.
 
-A batch of carrier events costs one read and at most one write request, whatever its size:
+A batch of carrier events costs one read and at most two writes, whatever its size:
 
 1. one `BatchGetItem` (strongly consistent) of the order and its timeline;
 2. the rules on what was read (404, 409 `ORDER_NOT_DESPATCHED` / `ORDER_CANCELLED`) and the merge
-   (orders.tracking): a batch whose every event is already held writes nothing and answers the order;
-3. one `TransactWriteItems` of two items: the whole timeline, conditioned on the version read; and
-   either the order's new `courier_status` (with `version + 1` and a `COURIER_STATUS_CHANGED` history
-   entry, when the newest event's status is not the order's) or a condition check. Both conditions
-   hold every rule: the order is DESPATCHED, its version is the one read, its history has room, and
-   its courier status is not newer than the one written (a late event never moves it back).
+   (orders.tracking): a batch whose every event is already held writes nothing;
+3. a `PutItem` of the whole timeline, conditioned on the version read (DynamoDB cannot sort,
+   deduplicate and trim a list in an update expression, so the timeline is read, merged and written
+   back whole, and the condition makes two batches' merges one after the other);
+4. when the timeline's newest event is newer than the order's courier status and of another status,
+   one `UpdateItem` of the order: the courier status, `version + 1` and a `COURIER_STATUS_CHANGED`
+   history entry, conditioned on every rule: the order is DESPATCHED, its version is the one read,
+   its history has room, and the courier status it holds is not newer than the one written.
 
-A refused condition means another batch for this order committed in between: the store reads again
-and merges again (at most `MAX_ATTEMPTS` in all, then 503), so two batches racing both end up in the
-timeline and the courier status is the newest of both, whichever committed first.
+The timeline's write holds no rule of the order's state: DESPATCHED is final in the lifecycle, so an
+order read as DESPATCHED stays so, and the order's own write holds the rules again. The timeline is
+written first: should the function stop between the two writes, the warehouse's retry finds the events
+held and the order behind its timeline, and moves it then (step 4 is decided from the timeline, not from
+the batch). A refused condition means another batch for this order committed in between: the store
+reads again and decides again (at most `MAX_ATTEMPTS` in all, then 503), so two batches racing both
+end up in the timeline and the courier status is the newest of both, whichever committed first.
 The order is written only when its courier status changes, so a re-sent batch writes nothing, and the
 stream (hence the event `COURIER_STATUS_CHANGED`) hears of each change once.
 """
@@ -24,7 +30,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
@@ -125,111 +131,95 @@ class TrackingStore:
             if refusal is not None:
                 raise TrackingRefused(refusal, order)
             merged = tracking.merge(timeline["events"], batch)
-            if not merged.changed:
-                return Tracked(order, timeline, merged, status_changed=False)
-            write = _BatchWrite(self, order, timeline, merged)
-            if write.moves and item.growth_of(order).history >= domain.MAX_HISTORY:
-                raise TrackingRefused(Refusal.HISTORY_LIMIT, order)
-            if self._commit(write.items()):
-                return Tracked(write.new_order(), write.new_timeline, merged, write.moves)
-            if attempt < MAX_ATTEMPTS:
-                time.sleep(random.uniform(0, _RETRY_PAUSE_SECONDS * attempt))  # noqa: S311 - jitter, no secret
+            if merged.changed:
+                written = self._put_timeline(timeline, merged)
+                if written is None:
+                    self._pause(attempt)
+                    continue  # another batch wrote the timeline meanwhile: read and merge again
+                timeline = written
+            moved = self._move_order(order, timeline)
+            if moved is False:
+                self._pause(attempt)
+                continue  # another batch moved the order meanwhile: read and decide again
+            return Tracked(moved or order, timeline, merged, status_changed=moved is not None)
         raise StoreUnavailable(f"tracking of {order_id} still contended after {MAX_ATTEMPTS} tries")
 
-    def _commit(self, items: list[dict[str, Any]]) -> bool:
-        """The one TransactWriteItems; False when a condition failed or another transaction was in flight."""
+    def _put_timeline(self, read: TrackingItem, merged: Merged) -> TrackingItem | None:
+        """The merged timeline, written if it is still at the version read; None when it is not."""
+        written: TrackingItem = {
+            "order_id": read["order_id"],
+            "version": read["version"] + 1,
+            "events": merged.kept,
+            "dropped": read["dropped"] + len(merged.dropped),
+        }
+        put: dict[str, Any] = {"TableName": self.tracking_table_name, "Item": to_item(written)}
+        if read["version"] == 0:
+            put["ConditionExpression"] = "attribute_not_exists(order_id)"
+        else:
+            put["ConditionExpression"] = "version = :read"
+            put["ExpressionAttributeValues"] = to_item({":read": read["version"]})
+        return written if self._conditional(self.client.put_item, put) else None
+
+    def _move_order(self, order: OrderItem, timeline: TrackingItem) -> OrderItem | None | Literal[False]:
+        """The order with its new courier status, if the timeline's newest event moves it (None: it does
+        not; False: another write changed the order since it was read)."""
+        newest = timeline["events"][-1] if timeline["events"] else None
+        if newest is None or not tracking.status_changes(order.get(item.COURIER_STATUS), newest):
+            return None
+        if item.growth_of(order).history >= domain.MAX_HISTORY:
+            raise TrackingRefused(Refusal.HISTORY_LIMIT, order)
+        at = now()
+        courier_status = tracking.courier_status(newest)
+        entry = item.history_entry(at, Event.COURIER_STATUS_CHANGED, WAREHOUSE, None)
+        update = {
+            "TableName": self.table_name,
+            "Key": {"order_id": {"S": order[item.KEY]}},
+            "UpdateExpression": (
+                "SET courier_status = :courier_status, version = version + :one, updated_at = :now, "
+                "#history = list_append(#history, :entry)"
+            ),
+            "ConditionExpression": (
+                "#status = :despatched AND version = :read AND size(#history) < :max_history "
+                "AND (attribute_not_exists(courier_status) OR courier_status.occurred_at <= :newest_at)"
+            ),
+            "ExpressionAttributeNames": {"#status": item.STATUS, "#history": item.HISTORY},
+            "ExpressionAttributeValues": to_item(
+                {
+                    ":courier_status": courier_status,
+                    ":one": 1,
+                    ":now": at,
+                    ":entry": [entry],
+                    ":despatched": OrderStatus.DESPATCHED.value,
+                    ":read": order[item.VERSION],
+                    ":max_history": domain.MAX_HISTORY,
+                    ":newest_at": newest["occurred_at"],
+                }
+            ),
+        }
+        if not self._conditional(self.client.update_item, update):
+            return False
+        return item.read(
+            {
+                **order,
+                item.COURIER_STATUS: courier_status,
+                item.VERSION: order[item.VERSION] + 1,
+                "updated_at": at,
+                item.HISTORY: [*order[item.HISTORY], entry],
+            }
+        )
+
+    @staticmethod
+    def _conditional(operation: Any, arguments: dict[str, Any]) -> bool:
+        """One conditional write; False when its condition failed (nothing was written)."""
         try:
-            call(self.client.transact_write_items, TransactItems=items)
+            call(operation, **arguments)
         except ClientError as error:
-            if error_code(error) != "TransactionCanceledException":
+            if error_code(error) != "ConditionalCheckFailedException":
                 raise
             return False
         return True
 
-
-class _BatchWrite:
-    """The two items of one batch's transaction: the timeline, and the order's change or its check."""
-
-    def __init__(self, store: TrackingStore, order: OrderItem, timeline: TrackingItem, merged: Merged):
-        self.store = store
-        self.order = order
-        self.timeline = timeline
-        self.at = now()
-        newest = merged.newest
-        assert newest is not None  # the batch added an event
-        self.newest = newest
-        self.moves = tracking.status_changes(order.get(item.COURIER_STATUS), newest)
-        self.new_timeline: TrackingItem = {
-            "order_id": order[item.KEY],
-            "version": timeline["version"] + 1,
-            "events": merged.kept,
-            "dropped": timeline["dropped"] + len(merged.dropped),
-        }
-        self.entry = item.history_entry(self.at, Event.COURIER_STATUS_CHANGED, WAREHOUSE, None)
-
-    def items(self) -> list[dict[str, Any]]:
-        return [self._timeline_put(), self._order_update() if self.moves else self._order_check()]
-
-    def new_order(self) -> OrderItem:
-        """The order as the transaction left it (its condition held the version read)."""
-        if not self.moves:
-            return self.order
-        return item.read(
-            {
-                **self.order,
-                item.COURIER_STATUS: tracking.courier_status(self.newest),
-                item.VERSION: self.order[item.VERSION] + 1,
-                "updated_at": self.at,
-                item.HISTORY: [*self.order[item.HISTORY], self.entry],
-            }
-        )
-
-    def _timeline_put(self) -> dict[str, Any]:
-        read_version = self.timeline["version"]
-        put: dict[str, Any] = {"TableName": self.store.tracking_table_name, "Item": to_item(self.new_timeline)}
-        if read_version == 0:
-            put["ConditionExpression"] = "attribute_not_exists(order_id)"
-        else:
-            put["ConditionExpression"] = "version = :read"
-            put["ExpressionAttributeValues"] = to_item({":read": read_version})
-        return {"Put": put}
-
-    def _order_update(self) -> dict[str, Any]:
-        return {
-            "Update": {
-                "TableName": self.store.table_name,
-                "Key": {"order_id": {"S": self.order[item.KEY]}},
-                "UpdateExpression": (
-                    "SET courier_status = :courier_status, version = version + :one, updated_at = :now, "
-                    "#history = list_append(#history, :entry)"
-                ),
-                "ConditionExpression": (
-                    "#status = :despatched AND version = :read AND size(#history) < :max_history "
-                    "AND (attribute_not_exists(courier_status) OR courier_status.occurred_at <= :newest_at)"
-                ),
-                "ExpressionAttributeNames": {"#status": item.STATUS, "#history": item.HISTORY},
-                "ExpressionAttributeValues": to_item(
-                    {
-                        ":courier_status": tracking.courier_status(self.newest),
-                        ":one": 1,
-                        ":now": self.at,
-                        ":entry": [self.entry],
-                        ":despatched": OrderStatus.DESPATCHED.value,
-                        ":read": self.order[item.VERSION],
-                        ":max_history": domain.MAX_HISTORY,
-                        ":newest_at": self.newest["occurred_at"],
-                    }
-                ),
-            }
-        }
-
-    def _order_check(self) -> dict[str, Any]:
-        return {
-            "ConditionCheck": {
-                "TableName": self.store.table_name,
-                "Key": {"order_id": {"S": self.order[item.KEY]}},
-                "ConditionExpression": "#status = :despatched",
-                "ExpressionAttributeNames": {"#status": item.STATUS},
-                "ExpressionAttributeValues": to_item({":despatched": OrderStatus.DESPATCHED.value}),
-            }
-        }
+    @staticmethod
+    def _pause(attempt: int) -> None:
+        if attempt < MAX_ATTEMPTS:
+            time.sleep(random.uniform(0, _RETRY_PAUSE_SECONDS * attempt))  # noqa: S311 - jitter, no secret

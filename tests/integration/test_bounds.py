@@ -13,6 +13,7 @@ import copy
 import pytest
 
 from orders import item
+from orders.couriers import SERVICE_CODES
 from orders.domain import MAX_EDITS, MAX_HISTORY
 from orders.dynamodb import now, to_item
 from orders.settings import dynamodb, settings
@@ -26,6 +27,8 @@ from tests.support.contract import COMMANDS, CONTRACT, next_state
 SELLER = "S" * 64  # the user pool's custom:seller_id holds at most 64 characters
 LONG_TEXT = "x" * 200
 NOTE = "n" * 500
+# The catalogue's longest code (docs/api.md §12: an order names one of them).
+LONGEST_COURIER = max(SERVICE_CODES, key=len)
 # What the README says the largest order's item can reach (its arithmetic is there).
 WORST_CASE_BYTES = 80 * 1024
 
@@ -41,7 +44,7 @@ def largest_order_body(reference: str, variant: int = 0) -> dict:
         "country": "GB",
     }
     items = [{"sku": f"{'S' * 60}{line:03d}{variant % 10}", "quantity": 10_000} for line in range(100)]
-    return {"reference": reference, "items": items, "recipient": recipient, "courier_service": "C" * 64}
+    return {"reference": reference, "items": items, "recipient": recipient, "courier_service": LONGEST_COURIER}
 
 
 @pytest.fixture
@@ -136,6 +139,34 @@ def test_the_largest_order_refuses_only_the_edit_past_its_limit_and_stays_far_un
         reply = send(portal, command, copy_of(order_id, f"LAST-{command}"))
         expected = CONTRACT["DESPATCHED/REJECTED", command]
         assert (reply.status, reply.body.get("code")) == (expected.http_status, expected.code), (command, reply.body)
+
+    # And once despatched, its courier status changes (each a history entry, §12) until the history's
+    # bound, where a batch that would change it again is refused naming the bound, never a 500
+    def track(number: int) -> object:
+        status = ("IN_TRANSIT", "EXCEPTION")[number % 2]
+        event = {
+            "event_id": f"E{number:03d}" + "e" * 60,
+            "status": status,
+            "occurred_at": f"2026-01-01T{number // 60:02d}:{number % 60:02d}:00Z",
+            "location": LONG_TEXT,
+            "description": NOTE,
+        }
+        path = {"order_id": order_id}
+        return invoke(
+            "POST",
+            "/warehouse/orders/{order_id}/tracking-events",
+            path_parameters=path,
+            body={"events": [event]},
+            warehouse=True,
+        )
+
+    changes = MAX_HISTORY - len(final["history"])
+    for number in range(changes):
+        assert track(number).status == 200, number
+    refused = track(changes)
+    assert (refused.status, refused.body["code"]) == (409, "HISTORY_LIMIT"), refused.body
+    size = item_size(stored(order_id))
+    assert len(stored(order_id)["history"]) == MAX_HISTORY and size < WORST_CASE_BYTES, size
 
 
 def test_an_order_written_before_the_bounds_with_a_huge_history_is_refused_never_a_500(aws):

@@ -136,7 +136,11 @@ def test_another_sellers_tracking_is_404_as_if_absent(portal):
 
 @pytest.mark.parametrize(
     ("path", "code"),
-    [((), "ORDER_NOT_DESPATCHED"), (("SENT_TO_WAREHOUSE", "PACKED"), "ORDER_NOT_DESPATCHED"), (None, "ORDER_CANCELLED")],
+    [
+        ((), "ORDER_NOT_DESPATCHED"),
+        (("SENT_TO_WAREHOUSE", "PACKED"), "ORDER_NOT_DESPATCHED"),
+        (None, "ORDER_CANCELLED"),
+    ],
 )
 def test_events_for_an_order_not_despatched_are_409(portal, path, code):
     order = portal.create("SHOP-1").body
