@@ -408,13 +408,16 @@ def test_the_code_pattern_tells_the_apis_codes_from_the_sellers_data():
     assert CODE.findall("Picked, Cancelled, Royal Mail 48, the order was already packed") == []
 
 
-def test_the_words_module_puts_codes_it_does_not_know_into_words(visit):
+def test_the_words_module_puts_codes_it_does_not_know_into_words(visit, seller):
     # What no order of today's API reaches: a code the portal has no words for yet (a new status, event,
-    # courier or refusal) still reads as words, never as the code.
+    # courier or refusal) still reads as words, never as the code. The couriers' names are the API's
+    # catalogue (GET /courier-services, which portal/couriers.js hands to words.js once signed in).
+    catalogue = seller.request("GET", "/courier-services").json()["courier_services"]
     visit.page.goto(visit.stack.portal_url)
     said = visit.page.evaluate(
-        """async () => {
+        """async (catalogue) => {
             const words = await import("./words.js");
+            words.setCourierServices(catalogue);
             return {
                 couriers: Object.keys(words.COURIER_SERVICES).map(words.courierName),
                 unknownCourier: words.courierName("PARCELFORCE_EXPRESS_24"),
@@ -430,7 +433,8 @@ def test_the_words_module_puts_codes_it_does_not_know_into_words(visit):
                 invalid: words.problemWords({status: 400, code: "VALIDATION_ERROR",
                     errors: [{field: "recipient.name", message: "Too long"}, {field: "gift_wrap", message: "No"}]}),
             };
-        }"""
+        }""",
+        catalogue,
     )
     assert said["couriers"] == [
         "Royal Mail 24",
