@@ -262,6 +262,7 @@ EventTime = Annotated[
         {
             "type": "string",
             "format": "date-time",
+            "pattern": f"^{_OFFSET_TIME.pattern}$",
             "description": "When it happened, with its offset; at most an hour ahead of the server's clock",
         }
     ),

@@ -47,7 +47,18 @@ SETUP = {
     ("GET", "/notification-channels"): (["channel"], None, 200),
     ("DELETE", "/notification-channels/{channel_id}"): (["channel"], None, 204),
     ("POST", "/notification-channels/{channel_id}/test"): (["channel"], None, 202),
+    # docs/api.md §12: a despatched order's courier events; the seller's tracking and the two lists.
+    ("POST", "/warehouse/orders/{order_id}/tracking-events"): (
+        ["SENT_TO_WAREHOUSE", "DESPATCHED"],
+        {"events": [{"event_id": "matrix-1", "status": "IN_TRANSIT", "occurred_at": "2026-11-26T09:00:00Z"}]},
+        200,
+    ),
+    ("GET", "/orders/{order_id}/tracking"): ([], None, 200),
+    ("GET", "/courier-services"): ([], None, 200),
+    ("GET", "/courier-statuses"): ([], None, 200),
 }
+# The routes that answer every seller the same lists (the catalogue, the statuses' meanings).
+SHARED_LISTS = {"/courier-services": "courier_services", "/courier-statuses": "courier_statuses"}
 CALLERS = (
     "no credentials",
     "forged token",
@@ -174,6 +185,8 @@ def test_a_wrong_caller_gets_the_contracts_answer_and_changes_nothing(
         assert channel_id not in {listed["channel_id"] for listed in answer.json()["channels"]}
     elif route.path == "/notification-channels":  # another seller's new channel is theirs
         assert answer.json()["channel_id"] not in {c["channel_id"] for c in channels_before["channels"]}
+    elif route.path in SHARED_LISTS:  # the same lists for every seller: nothing of the owner's in them
+        assert answer.json()[SHARED_LISTS[route.path]] and order["order_id"] not in answer.text
     elif route.path == "/notifications":  # their own feed: nothing of the owner's
         assert all(event["seller_id"] == intruder.seller_id for event in answer.json()["notifications"])
     elif route.method == "GET":  # another seller's list: their own orders only
