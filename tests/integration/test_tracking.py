@@ -1,4 +1,4 @@
-"""Tracking through the functions (real API Gateway events), two batches racing, and the stream telling once."""
+"""Tracking through the functions (real API Gateway events), batches racing at the store, the stream telling once."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orders.dynamodb import timestamp
+from orders.dynamodb import now, timestamp
 from orders.handlers import notifier
+from orders.models import TrackingEventsBody
+from orders.tracking_store import TrackingStore
 from tests.support.api import Reply, SellerPortal, invoke
 from tests.support.notifications import received, stream_poller, subscribe_queue
 from tests.support.threads import run_together
@@ -183,23 +185,32 @@ def test_an_event_up_to_an_hour_ahead_is_taken(portal):
 
 
 # -- two batches racing -----------------------------------------------------------------------------
+# At the store, as tests/integration/test_races.py races commands: the functions' module state (the
+# resolver's current event) is per process, and Lambda never runs two invocations in one process.
 
 
-@pytest.mark.parametrize("round_", range(5))
+@pytest.mark.parametrize("round_", range(10))
 def test_two_batches_racing_for_one_order_end_with_the_newest_status_and_every_event(portal, round_):
     order = despatched(portal, f"SHOP-{round_}")
-    first = [scan(f"a{n}", "IN_TRANSIT", n) for n in range(20)]
-    second = [scan(f"b{n}", "OUT_FOR_DELIVERY", 100 + n) for n in range(5)] + [scan("b-final", "DELIVERED", 200)]
-    answers: list[Reply] = []
+    store = TrackingStore()
+
+    def records(batch: list[dict]) -> list[dict]:
+        return TrackingEventsBody.model_validate({"events": batch}).records(now())
+
+    first = records([scan(f"a{n}", "IN_TRANSIT", n) for n in range(20)])
+    second = records(
+        [scan(f"b{n}", "OUT_FOR_DELIVERY", 100 + n) for n in range(5)] + [scan("b-final", "DELIVERED", 200)]
+    )
+    answers: list[object] = []
     start = threading.Barrier(2)
 
     def send(batch: list[dict]) -> None:
         start.wait()
-        answers.append(track(order["order_id"], *batch))
+        answers.append(store.add(order["order_id"], batch))
 
     run_together(lambda: send(first), lambda: send(second))
 
-    assert [reply.status for reply in answers] == [200, 200]
+    assert len(answers) == 2  # neither raised (no 503: one retry is enough for two)
     page = tracking(order["order_id"]).body
     assert len(page["events"]) == 26 and page["events"][-1]["event_id"] == "b-final"
     stored = portal.get(order["order_id"]).body
