@@ -352,7 +352,8 @@ def measure(code: Path = FUNCTIONS) -> tuple[str, dict[str, Any]]:
         grouped[row["command"], row["outcome"], f"{len(row['client'])} ({requests})", agreed].append(row["state"])
     from tests.support.contract import COMMANDS
 
-    order = [*COMMANDS, "create", "get", "list", "warehouse get", "queue", "sweep", "channels", "feed", "delivery"]
+    order = [*COMMANDS, "create", "get", "list", "warehouse get", "queue", "tracking events", "tracking"]
+    order += ["courier services", "sweep", "channels", "feed", "delivery"]
     lines = []
     for (command, outcome, requests, agreed), states in sorted(
         grouped.items(), key=lambda entry: (order.index(entry[0][0]), entry[0][1])
