@@ -57,6 +57,7 @@ def resources(kind: str) -> dict[str, dict[str, Any]]:
 
 ORDERS_TABLE = "OrdersTable"
 NOTIFICATIONS_TABLE = "NotificationsTable"
+TRACKING_TABLE = "TrackingTable"
 
 
 def table_definition(table_name: str, logical_id: str = ORDERS_TABLE) -> dict[str, Any]:

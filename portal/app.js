@@ -3,7 +3,8 @@
 //   portal/api.js       the API client          portal/dom.js       the DOM helper
 //   portal/dialog.js    the one pop-up          portal/words.js     every word a seller reads
 //   portal/feed.js      the notifications       portal/messages.js  the live regions
-//   portal/router.js    addresses → pages       portal/pages/       sign-in, orders, order (+ its pop-ups)
+//   portal/router.js    addresses → pages       portal/pages/       sign-in, orders, order (+ its pop-ups), tracking
+//   portal/couriers.js  the courier catalogue and statuses, from the API
 
 import { loadConfig, seller, signOut, token } from "./api.js";
 import { h } from "./dom.js";
@@ -12,8 +13,10 @@ import { navigate, startRouter } from "./router.js";
 import { orderPage } from "./pages/order.js";
 import { ordersPage } from "./pages/orders.js";
 import { signInPage } from "./pages/sign-in.js";
+import { trackingPage } from "./pages/tracking.js";
 
 const ORDER = /^\/orders\/(ord_[a-z2-7]{26})$/;
+const TRACKING = /^\/orders\/(ord_[a-z2-7]{26})\/tracking$/;
 
 function notFound(container) {
   document.title = "Page not found · Seller portal";
@@ -31,6 +34,8 @@ function resolve(path) {
   if (path === "/orders") return ordersPage;
   const order = path.match(ORDER);
   if (order) return (container) => orderPage(container, order[1]);
+  const tracked = path.match(TRACKING);
+  if (tracked) return (container) => trackingPage(container, tracked[1]);
   return notFound;
 }
 

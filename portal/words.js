@@ -60,18 +60,14 @@ const FIELDS = {
 
 // -- courier services -------------------------------------------------------------------------------
 
-// Today's courier service is free text; these are the services the catalogue (`GET /courier-services`,
-// a later issue) will list. `courierName` is the one lookup, so the catalogue can replace this table.
-export const COURIER_SERVICES = {
-  ROYAL_MAIL_24: "Royal Mail 24",
-  ROYAL_MAIL_48: "Royal Mail 48",
-  ROYAL_MAIL_TRACKED_24: "Royal Mail Tracked 24",
-  ROYAL_MAIL_TRACKED_48: "Royal Mail Tracked 48",
-  DPD_NEXT_DAY: "DPD Next Day",
-  EVRI_48: "Evri 48",
-  DHL_EXPRESS: "DHL Express",
-  UPS_STANDARD: "UPS Standard",
-};
+// The catalogue's names, as GET /courier-services gives them (couriers.js loads them before a page shows
+// an order); `courierName` is the one lookup, and a code not in the catalogue is put into words.
+export const COURIER_SERVICES = {};
+
+export function setCourierServices(services) {
+  for (const code of Object.keys(COURIER_SERVICES)) delete COURIER_SERVICES[code];
+  for (const service of services) COURIER_SERVICES[service.code] = service.name;
+}
 
 export function courierName(code) {
   return COURIER_SERVICES[code] || wordsFor(code);

@@ -18,6 +18,7 @@ os.environ.update(
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "TABLE_NAME": "orders-test",
         "NOTIFICATIONS_TABLE_NAME": "notifications-test",
+        "TRACKING_TABLE_NAME": "tracking-test",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -34,7 +35,7 @@ def aws():
     from moto import mock_aws
 
     from infra.local.moto_dynamodb import patch_dynamodb
-    from infra.template import NOTIFICATIONS_TABLE, table_definition
+    from infra.template import NOTIFICATIONS_TABLE, TRACKING_TABLE, table_definition
     from orders import settings
 
     patch_dynamodb()
@@ -43,6 +44,7 @@ def aws():
         client = settings.dynamodb()  # the functions' own client: one client fewer to make for each test
         client.create_table(**table_definition(os.environ["TABLE_NAME"]))
         client.create_table(**table_definition(os.environ["NOTIFICATIONS_TABLE_NAME"], NOTIFICATIONS_TABLE))
+        client.create_table(**table_definition(os.environ["TRACKING_TABLE_NAME"], TRACKING_TABLE))
         yield
         settings.reset()
 

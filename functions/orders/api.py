@@ -35,6 +35,7 @@ from orders.observability import logger, metrics, tracer
 from orders.problems import ProblemAnswer
 from orders.settings import settings
 from orders.store import Applied, OrderNotFound, OrderStore, PreconditionFailed, RefusalError
+from orders.tracking_store import TrackingRefused, TrackingStore
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -139,6 +140,11 @@ class NotASeller(Exception):
 @cache
 def order_store() -> OrderStore:
     return OrderStore()
+
+
+@cache
+def tracking_store() -> TrackingStore:
+    return TrackingStore()
 
 
 def seller() -> Seller:
@@ -294,6 +300,14 @@ def _refused(refused: RefusalError) -> Response[str]:
     metrics.add_metric(name=f"{refused.action.value}_REFUSED_{refused.refusal.value}", unit=MetricUnit.Count, value=1)
     logger.info("command refused", extra={"order_id": order[item.KEY], "code": refused.refusal.value})
     return problem_response(problems.refused(refused.refusal, refused.action, order))
+
+
+@app.exception_handler(TrackingRefused)
+def _tracking_refused(refused: TrackingRefused) -> Response[str]:
+    order = refused.order
+    metrics.add_metric(name=f"TRACKING_REFUSED_{refused.refusal.value}", unit=MetricUnit.Count, value=1)
+    logger.info("tracking refused", extra={"order_id": order[item.KEY], "code": refused.refusal.value})
+    return problem_response(problems.tracking_refused(refused.refusal, order))
 
 
 @app.exception_handler(PreconditionFailed)

@@ -58,6 +58,8 @@ class Event(StrEnum):
     ORDER_EDITED = "ORDER_EDITED"
     # Not a command: the escalation sweep's mark on a request still pending after its due time.
     CANCELLATION_REQUEST_OVERDUE = "CANCELLATION_REQUEST_OVERDUE"
+    # Not a command: a despatched order's courier status moved (docs/api.md §12).
+    COURIER_STATUS_CHANGED = "COURIER_STATUS_CHANGED"
 
 
 # The events of docs/api.md §4: what a seller or the warehouse must be told. The one list of them:
@@ -68,6 +70,7 @@ NotifiedEvent = Literal[
     "CANCELLATION_APPROVED",
     "CANCELLATION_REJECTED",
     "CANCELLATION_REQUEST_OVERDUE",
+    "COURIER_STATUS_CHANGED",
 ]
 NOTIFIED_EVENT_NAMES: tuple[str, ...] = get_args(NotifiedEvent)
 NOTIFIED_EVENTS = frozenset(Event(name) for name in NOTIFIED_EVENT_NAMES)
@@ -89,6 +92,8 @@ class Refusal(StrEnum):
     # docs/api.md §15: a bound the change would pass.
     EDIT_LIMIT = "EDIT_LIMIT"
     HISTORY_LIMIT = "HISTORY_LIMIT"
+    # docs/api.md §12: tracking events come for a despatched order only.
+    ORDER_NOT_DESPATCHED = "ORDER_NOT_DESPATCHED"
 
 
 class SellerReason(StrEnum):
@@ -501,3 +506,14 @@ def planned_outcome(state: State, action: Action, growth: Growth) -> Outcome:
     if isinstance(outcome, Transition):
         return bound(action, growth) or outcome
     return outcome
+
+
+# -- tracking a despatched order (docs/api.md §12) ---------------------------------------------------
+
+
+def tracking_refusal(state: State) -> Refusal | None:
+    """Whether the courier's events may join an order in `state`: a despatched one only. DESPATCHED is
+    final in the lifecycle (nothing cancels or moves it), so an order seen despatched stays so."""
+    if state.status == OrderStatus.DESPATCHED:
+        return None
+    return Refusal.ORDER_CANCELLED if state.status == OrderStatus.CANCELLED else Refusal.ORDER_NOT_DESPATCHED

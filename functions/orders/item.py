@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any, Final, NotRequired, TypedDict, cast
 
 from orders.domain import Caller, Details, Event, Growth, OrderStatus, RequestStatus, Seller, State
+from orders.tracking import CourierStatusRecord, EventRecord
 
 
 class LineRecord(TypedDict):
@@ -81,6 +82,7 @@ class ListedOrder(TypedDict):
     cancellation_request: NotRequired[RequestRecord]
     edits: NotRequired[int]  # how many times the seller edited it (absent: never)
     queue_due: NotRequired[str]  # the queue's sort key, while its request is pending
+    courier_status: NotRequired[CourierStatusRecord]  # docs/api.md §12: absent until the courier's first event
 
 
 class OrderItem(ListedOrder):
@@ -100,6 +102,7 @@ REQUEST: Final = "cancellation_request"
 HISTORY: Final = "history"
 EDITS: Final = "edits"
 VERSION: Final = "version"
+COURIER_STATUS: Final = "courier_status"
 SELLER_STATUS: Final = "seller_status"  # the partition key of the listing by status
 STATUS_KEYS: Final = "status_keys"  # that key for every status
 # The pending-request indexes: one partition, sorted by "<due_at>#<order_id>" (most urgent first).
@@ -122,6 +125,7 @@ ORDER_FIELDS = (
     "created_at",
     "updated_at",
     "version",
+    "courier_status",
 )
 # The cancellation request's fields that a decision writes.
 DECISION_FIELDS = ("decision_reason_code", "decision_note", "decided_at")
@@ -292,3 +296,24 @@ def history_with_statuses(stored: list[HistoryRecord]) -> list[dict[str, Any]]:
         entries.append({**entry, "from_status": status, "to_status": to_status})
         status = to_status
     return entries
+
+
+# -- the tracking timeline (docs/api.md §12) --------------------------------------------------------
+
+
+class TrackingItem(TypedDict):
+    """An item of the tracking table: one despatched order's timeline, apart from the order's own item so
+    that the order's size stays bounded (docs/api.md §15). Keyed by the order's id; `version` counts its
+    writes (each one conditioned on the version it read), `dropped` the events that went beyond the bound."""
+
+    order_id: str
+    version: int
+    events: list[EventRecord]  # oldest first, at most tracking.MAX_KEPT
+    dropped: int
+
+
+def read_tracking(values: Mapping[str, Any] | None, order_id: str) -> TrackingItem:
+    """A tracking item as DynamoDB handed it back; an order without one has an empty timeline at version 0."""
+    if values is None:
+        return {"order_id": order_id, "version": 0, "events": [], "dropped": 0}
+    return cast(TrackingItem, values)

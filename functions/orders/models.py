@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -28,8 +29,9 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from orders import domain, item
+from orders import couriers, domain, item, tracking
 from orders.countries import ALPHA_2
+from orders.couriers import CourierStatus
 from orders.domain import (
     CancellationOption,
     EditingOption,
@@ -64,6 +66,22 @@ Country = Annotated[
     str,
     AfterValidator(_iso_country),
     WithJsonSchema({"type": "string", "enum": list(ALPHA_2), "description": "ISO 3166-1 alpha-2 country code"}),
+]
+
+
+def _listed_courier_service(code: str) -> str:
+    if code not in couriers.SERVICES_BY_CODE:
+        raise PydanticCustomError("courier_service", "Not a listed courier service: see GET /courier-services")
+    return code
+
+
+# docs/api.md §12: a code of the catalogue (orders.couriers), on create and edit.
+CourierServiceCode = Annotated[
+    str,
+    AfterValidator(_listed_courier_service),
+    WithJsonSchema(
+        {"type": "string", "enum": list(couriers.SERVICE_CODES), "description": "A code of GET /courier-services"}
+    ),
 ]
 Postcode = Annotated[
     str, StringConstraints(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]([A-Za-z0-9 \-]*[A-Za-z0-9])?$")
@@ -117,7 +135,7 @@ class NewOrder(Body):
     reference: Code = Field(description="The seller's own reference; unique per seller")
     items: Annotated[list[LineItem], Field(min_length=1, max_length=100)]
     recipient: Recipient
-    courier_service: Code
+    courier_service: CourierServiceCode
 
 
 EDITABLE_FIELDS = ("recipient", "courier_service", "items")
@@ -141,7 +159,7 @@ class OrderEdit(Body):
     model_config = ConfigDict(json_schema_extra=lambda schema: _absent_not_null(schema))
 
     recipient: Recipient | None = None
-    courier_service: Code | None = None
+    courier_service: CourierServiceCode | None = None
     items: Annotated[list[LineItem], Field(min_length=1, max_length=100)] | None = None
     # Not a field of the document: declared only so that the refusal names it in our words.
     reference: SkipJsonSchema[Any] = Field(None, exclude=True)
@@ -262,6 +280,82 @@ class StatusUpdateBody(Body):
     tracking_number: Code | None = None
 
 
+# -- tracking (docs/api.md §12) ----------------------------------------------------------------
+
+_OFFSET_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})", re.ASCII
+)
+
+
+def _utc_time(value: str) -> str:
+    """An ISO 8601 time with its offset, as the store writes times (UTC, microseconds): strings sort as times.
+    At most FUTURE_TOLERANCE_SECONDS ahead of now: a carrier's clock drifts, but not by hours."""
+    if not _OFFSET_TIME.fullmatch(value):
+        raise PydanticCustomError("datetime", "Should be an ISO 8601 time with its offset: 2026-12-01T09:30:00Z")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise PydanticCustomError("datetime", "Not a date and time that exists") from None
+    if moment > datetime.now(UTC) + timedelta(seconds=tracking.FUTURE_TOLERANCE_SECONDS):
+        raise PydanticCustomError("future", "More than an hour in the future")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _carrier_word(value: Any) -> Any:
+    """A carrier's own word for a status ("InTransit", "in transit") as one of the nine; anything else as sent."""
+    if isinstance(value, str):
+        return couriers.normalise_status(value) or value
+    return value
+
+
+EventTime = Annotated[
+    str,
+    AfterValidator(_utc_time),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": f"^{_OFFSET_TIME.pattern}$",
+            "description": "When it happened, with its offset; at most an hour ahead of the server's clock",
+        }
+    ),
+]
+CarrierStatus = Annotated[
+    CourierStatus,
+    BeforeValidator(_carrier_word),
+    Field(description="One of the nine; a carrier's own word for one (InTransit, AttemptFail, ...) is taken too"),
+]
+
+
+class TrackingEventBody(Body):
+    event_id: Code = Field(description="The carrier's id of the event: an event already held changes nothing")
+    status: CarrierStatus
+    occurred_at: EventTime
+    location: Text | None = None
+    description: Note | None = None
+
+
+class TrackingEventsBody(Body):
+    events: Annotated[list[TrackingEventBody], Field(min_length=1, max_length=tracking.MAX_EVENTS_PER_CALL)]
+
+    def records(self, received_at: str) -> list[tracking.EventRecord]:
+        """The events as the timeline stores them; an id sent twice in the batch counts once (the first)."""
+        found: dict[str, tracking.EventRecord] = {}
+        for event in self.events:
+            found.setdefault(
+                event.event_id,
+                {
+                    "event_id": event.event_id,
+                    "status": event.status.value,
+                    "occurred_at": event.occurred_at,
+                    "location": event.location,
+                    "description": event.description,
+                    "received_at": received_at,
+                },
+            )
+        return list(found.values())
+
+
 # -- responses ---------------------------------------------------------------------------
 
 
@@ -301,6 +395,15 @@ class HistoryEntry(Model):
     )
 
 
+class CourierStatusView(Model):
+    """Where the parcel is: the courier's newest event (docs/api.md §12)."""
+
+    status: CourierStatus
+    occurred_at: str
+    location: str | None
+    description: str | None
+
+
 class OrderSummary(Model):
     """An order as a list shows it (GET /orders, the warehouse's queue): all of it but its history."""
 
@@ -317,6 +420,10 @@ class OrderSummary(Model):
     version: int
     cancellation: Cancellation
     editing: Editing
+    courier_status: CourierStatusView | None = Field(
+        description="The courier's status once despatched (docs/api.md §12); null before the first event"
+    )
+    tracking_url: str | None = Field(description="The carrier's page for the parcel; null without a tracking number")
 
 
 class Order(OrderSummary):
@@ -335,6 +442,65 @@ class RequestPage(Model):
         description="Orders whose cancellation request is pending, most urgent first (without their history)"
     )
     next_token: str | None = Field(description="Pass as ?next_token= for the next page; null on the last")
+
+
+class TrackingEventView(Model):
+    event_id: str
+    status: CourierStatus
+    occurred_at: str
+    location: str | None = None
+    description: str | None = None
+    received_at: str | None = Field(None, description="When the warehouse system passed it on")
+
+
+class Tracking(Model):
+    """GET /orders/{order_id}/tracking: the parcel's journey, oldest event first."""
+
+    order_id: str
+    courier_service: str
+    tracking_number: str | None
+    tracking_url: str | None
+    courier_status: CourierStatusView | None = Field(description="The newest event; null before the first")
+    events: list[TrackingEventView] = Field(description="Oldest first; at most the newest 100")
+    dropped_events: int = Field(description="How many older events went beyond the 100 kept")
+
+
+class CourierServiceView(Model):
+    code: str
+    name: str
+    carrier: str
+    tracking_url_template: str = Field(description="The carrier's page, {tracking_number} standing for the number")
+
+
+class CourierServices(Model):
+    courier_services: list[CourierServiceView]
+
+
+class CourierStatusMeaning(Model):
+    status: CourierStatus
+    title: str
+    meaning: str = Field(description="What it means, in plain words")
+    final: bool = Field(description="The journey has ended: no further status is expected")
+
+
+class CourierStatuses(Model):
+    courier_statuses: list[CourierStatusMeaning]
+
+
+def to_tracking(order: OrderItem, timeline: item.TrackingItem) -> Tracking:
+    """The tracking page of an order: the courier status is the timeline's newest event."""
+    events = timeline["events"]
+    return Tracking.model_validate(
+        {
+            "order_id": order[item.KEY],
+            "courier_service": order["courier_service"],
+            "tracking_number": order["tracking_number"],
+            "tracking_url": couriers.tracking_url(order["courier_service"], order["tracking_number"]),
+            "courier_status": tracking.courier_status(events[-1]) if events else order.get(item.COURIER_STATUS),
+            "events": events,
+            "dropped_events": timeline["dropped"],
+        }
+    )
 
 
 class FieldError(Model):
@@ -424,4 +590,5 @@ def _shown(stored: ListedOrder, state: State | None) -> dict[str, object]:
             "request": stored.get(item.REQUEST),
         },
         "editing": {"option": editing, "unavailable_reason": not_editable},
+        "tracking_url": couriers.tracking_url(stored["courier_service"], stored["tracking_number"]),
     }

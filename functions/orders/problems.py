@@ -191,6 +191,9 @@ _DETAILS: dict[Refusal, Callable[[_Refused], str]] = {
         f"Order {it.order_id} has been edited {MAX_EDITS} times, as many as an order can be; "
         "to change it again, cancel it and send it anew."
     ),
+    Refusal.ORDER_NOT_DESPATCHED: lambda it: (
+        f"Order {it.order_id} is {it.status}: it has not been despatched, so the courier has nothing to track."
+    ),
     Refusal.HISTORY_LIMIT: lambda it: (
         f"Order {it.order_id} has {MAX_HISTORY} changes in its history, as many as an order can hold; "
         "it can no longer change (it was written before this bound existed)."
@@ -200,3 +203,14 @@ _DETAILS: dict[Refusal, Callable[[_Refused], str]] = {
 
 def _refusal_detail(refusal: Refusal, action: Action, order: OrderItem) -> str:
     return _DETAILS[refusal](_Refused(action, order))
+
+
+def tracking_refused(refusal: Refusal, order: OrderItem) -> ProblemAnswer:
+    """The 409 of tracking events for an order that is not despatched (docs/api.md §12), or full (§15)."""
+    return problem(
+        HTTPStatus.CONFLICT,
+        refusal.value,
+        _refusal_detail(refusal, Action.MOVE_TO_DESPATCHED, order),
+        title=refusal.value.replace("_", " ").capitalize(),
+        order_status=order[item.STATUS],
+    )

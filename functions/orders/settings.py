@@ -18,6 +18,8 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     table_name: str = Field("orders", alias="TABLE_NAME")
+    # docs/api.md §12: each despatched order's tracking timeline, apart from the order.
+    tracking_table_name: str = Field("tracking", alias="TRACKING_TABLE_NAME")
     topic_arn: str = Field("", alias="TOPIC_ARN")
     # The portal's origin (exact match); the local stack also allows any localhost origin.
     portal_origin: str = Field("http://localhost:5173", alias="PORTAL_ORIGIN")

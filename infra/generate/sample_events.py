@@ -130,6 +130,25 @@ def api_samples() -> dict[str, tuple[str, str, str, Any]]:
             "/warehouse/cancellation-decisions",
             {"decisions": [{"order_id": oid, "decision": "APPROVED"}]},
         ),
+        "tracking_events": (
+            "TrackingEventsFunction",
+            "POST",
+            f"/warehouse/orders/{oid}/tracking-events",
+            {
+                "events": [
+                    {
+                        "event_id": "RM-0001",
+                        "status": "IN_TRANSIT",
+                        "occurred_at": "2026-11-26T09:15:00Z",
+                        "location": "Leeds Mail Centre",
+                        "description": "Item received at the mail centre",
+                    }
+                ]
+            },
+        ),
+        "get_tracking": ("ReadTrackingFunction", "GET", f"/orders/{oid}/tracking", None),
+        "courier_services": ("CourierCatalogueFunction", "GET", "/courier-services", None),
+        "courier_statuses": ("CourierCatalogueFunction", "GET", "/courier-statuses", None),
     }
 
 
@@ -302,6 +321,7 @@ def environment() -> dict[str, dict[str, str]]:
     shared = {
         "TABLE_NAME": "orders-local-OrdersTable",
         "NOTIFICATIONS_TABLE_NAME": "orders-local-NotificationsTable",
+        "TRACKING_TABLE_NAME": "orders-local-TrackingTable",
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "AWS_ACCESS_KEY_ID": "local",

@@ -104,6 +104,7 @@ def _text(
             f"#   {order.reference}  {order_id_for(DEMO_SELLERS[0], order.reference)}  {order.shows}"
             for order in DEMO_ORDERS
         ]
+        lines += _courier(api_url, order_id_for)
         lines += ["", "# The help-centre article's story, to copy and paste into a shell:", ""]
         lines += story_commands(api_url, order_id_for, details["region"])
         lines += ["", *_what_s1_was_told(api_url)]
@@ -157,6 +158,19 @@ def _schedules(api_url: str, schedules: list[Any], seeded: bool) -> list[str]:
             f"{orders_warehouse()} --api {api_url} queue --overdue",
         ]
     return lines
+
+
+def _courier(api_url: str, order_id_for: Any) -> list[str]:
+    """docs/api.md §12: the local carrier, and one courier event sent by hand."""
+    from infra.local.carrier import carrier_seconds
+
+    seconds = carrier_seconds()
+    every = f"every {seconds:g} s" if seconds > 0 else "only when asked (LOCAL_CARRIER_SECONDS=0)"
+    return [
+        f"# Despatched orders move along at the courier {every}: POST /_local/carrier; one event by hand:",
+        f"{orders_warehouse()} --api {api_url} track {order_id_for(DEMO_SELLERS[0], 'SHOP-1005')} OUT_FOR_DELIVERY "
+        "--location 'Leeds Delivery Office'",
+    ]
 
 
 def _what_s1_was_told(api_url: str) -> list[str]:

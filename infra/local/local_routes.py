@@ -105,6 +105,8 @@ class LocalRoutes:
         self._openapi = openapi
         self._schedules = schedules
         self._receiver = receiver
+        # The local carrier (infra/local/carrier.py), once the demo is seeded; None when it is off.
+        self.carrier: Any = None
 
     def __call__(self, request: Request, body: bytes) -> Response:
         routes = {
@@ -113,6 +115,7 @@ class LocalRoutes:
             "/_local/notifications": ("GET", self._notifications),
             "/_local/webhook-deliveries": ("GET", self._webhook_deliveries),
             "/_local/openapi.json": ("GET", self._openapi_document),
+            "/_local/carrier": ("POST", self._carrier_turn),
         }
         if request.path.startswith(SCHEDULES):
             routes[request.path] = ("POST", self._run_schedule)
@@ -164,6 +167,13 @@ class LocalRoutes:
         except InvocationFailed:
             return _problem(problems.internal_error())
         return _json({"function": function, "result": result})
+
+    def _carrier_turn(self, request: Request, body: bytes) -> Response:
+        """One turn of the local carrier now: each demo seller's despatched order one courier status on."""
+        if self.carrier is None:
+            return _problem(problems.no_such_route("The local carrier is off (no demo, or LOCAL_CARRIER_SECONDS=0)."))
+        sellers = request.args.getlist("seller_id") or None
+        return _json({"sent": self.carrier.turn(sellers)})
 
     def _webhook_deliveries(self, request: Request, body: bytes) -> Response:
         seller_id = request.args.get("seller_id", "")

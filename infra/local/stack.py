@@ -58,6 +58,8 @@ class LocalStack:
         self.resources: Any = None
         self.schedules: Any = None
         self.receiver: Any = None
+        self.carrier: Any = None  # the local carrier (infra/local/carrier.py) once the demo is seeded
+        self._local_routes: Any = None
         self.queue_pollers: list[Any] = []
         self._stop = threading.Event()
         self._pace = Pace()  # the pollers look often while the stack is busy, seldom once it is quiet
@@ -161,6 +163,16 @@ class LocalStack:
             for poller in self._pollers:  # ready means the demo's notifications are out too
                 poller.poll_once()
             gateway.log_requests = functions.log_invocations = True
+            self._start_carrier()
+
+    def _start_carrier(self) -> None:
+        """The demo sellers' despatched parcels move along by themselves (local only: not in the template)."""
+        from infra.local.carrier import Carrier, carrier_seconds
+
+        self.carrier = self._local_routes.carrier = Carrier(self.api_url)  # POST /_local/carrier: a turn now
+        seconds = carrier_seconds()
+        if seconds > 0:
+            self._spawn(lambda: self.carrier.run(self._stop, seconds), "local-carrier")
 
     def _handler_environment(self) -> dict[str, str]:
         """What the functions' environments hold (the template's, resolved), then the local settings."""
@@ -227,20 +239,24 @@ class LocalStack:
                 }
                 for kind, body in responses.items()
             },
-            local_routes=LocalRoutes(
-                sign_in=sign_in,
-                warehouse=resources.warehouse,
-                region=self.region,
-                inbox=self._inbox,
-                openapi=OPENAPI,
-                schedules=self.schedules,
-                receiver=self.receiver,
-            ),
+            local_routes=self._new_local_routes(LocalRoutes, sign_in),
             account_id=resources.account_id,
             api_id=resources.api_id,
             stage=resources.stage,
             identity_header=seller_authorizer.get("Identity", {}).get("Header", "Authorization"),
         )
+
+    def _new_local_routes(self, local_routes: Any, sign_in: Any) -> Any:
+        self._local_routes = local_routes(
+            sign_in=sign_in,
+            warehouse=self.resources.warehouse,
+            region=self.region,
+            inbox=self._inbox,
+            openapi=OPENAPI,
+            schedules=self.schedules,
+            receiver=self.receiver,
+        )
+        return self._local_routes
 
     def _start_queue_pollers(self, clients: Any, functions: Any) -> None:
         """One poller per SQS event in the template, as Lambda runs one event source mapping each, with as many

@@ -36,6 +36,7 @@ import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +51,18 @@ TIMEOUT_SECONDS = 15
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 DECISION_REASONS = ("ALREADY_PACKED", "IN_COURIER_COLLECTION", "ORDER_DESPATCHED", "OTHER")
 STATUSES = ("SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
+# docs/api.md §12's courier statuses (orders.couriers.CourierStatus; tests/unit/test_warehouse_cli.py holds them equal).
+COURIER_STATUSES = (
+    "INFO_RECEIVED",
+    "IN_TRANSIT",
+    "OUT_FOR_DELIVERY",
+    "ATTEMPTED_DELIVERY",
+    "AVAILABLE_FOR_PICKUP",
+    "DELIVERED",
+    "EXCEPTION",
+    "RETURNING_TO_SENDER",
+    "RETURNED_TO_SENDER",
+)
 _EXECUTE_API_HOST = re.compile(r"[a-z0-9]+\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com")
 # Unicode categories shown escaped: controls, formats (the bidi controls among them), surrogates, line
 # and paragraph separators.
@@ -243,6 +256,12 @@ def order_text(order: dict[str, Any], now: datetime) -> str:
         "  items         " + ", ".join(f"{item['quantity']} x {item['sku']}" for item in order["items"]),
         f"  courier       {order['courier_service']}",
     ]
+    courier = order.get("courier_status")
+    if courier:
+        lines.append(
+            f"  at courier    {courier['status']} at {courier['occurred_at']}"
+            + (f", {courier['location']}" if courier.get("location") else "")
+        )
     if request:
         lines.append(
             f"  request       {request['status']}  reason {request.get('reason_code') or '-'}"
@@ -315,6 +334,16 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("order_id", metavar="ID")
     status.add_argument("status", choices=STATUSES, metavar="STATUS", help=" | ".join(STATUSES))
     status.add_argument("--tracking", help="the courier's tracking number (with DESPATCHED)")
+    track = commands.add_parser(
+        "track", parents=[common], help="pass on one courier event for a despatched order (docs/api.md §12)"
+    )
+    track.add_argument("order_id", metavar="ID")
+    track.add_argument(
+        "status", type=str.upper, choices=COURIER_STATUSES, metavar="STATUS", help=" | ".join(COURIER_STATUSES)
+    )
+    track.add_argument("--location", help="where the courier saw the parcel")
+    track.add_argument("--at", help="when it happened, ISO 8601 with its offset (default: now)")
+    track.add_argument("--event-id", help="the courier's id of the event (default: a new one)")
     return parser
 
 
@@ -387,6 +416,20 @@ def _move(api: Api, arguments: argparse.Namespace, now: datetime) -> str:
     return _outcome(api.post(f"{_order_path(arguments)}/status", body), arguments)
 
 
+def _track(api: Api, arguments: argparse.Namespace, now: datetime) -> str:
+    event = {
+        "event_id": arguments.event_id or f"ops-{uuid.uuid4().hex[:16]}",
+        "status": arguments.status,
+        "occurred_at": arguments.at or now.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        **({"location": arguments.location} if arguments.location else {}),
+    }
+    order = api.post(f"{_order_path(arguments)}/tracking-events", {"events": [event]})
+    if getattr(arguments, "json", False):
+        return json.dumps(order, indent=2)
+    courier = shown(order).get("courier_status") or {}
+    return f"{outcome_line(order)}, courier {courier.get('status') or '-'} ({courier.get('occurred_at') or '-'})"
+
+
 def _order_path(arguments: argparse.Namespace) -> str:
     return f"/warehouse/orders/{urllib.parse.quote(arguments.order_id, safe='')}"
 
@@ -401,6 +444,7 @@ _COMMANDS: dict[str, Callable[[Api, argparse.Namespace, datetime], str]] = {
     "approve": _decide,
     "reject": _decide,
     "status": _move,
+    "track": _track,
 }
 
 

@@ -4,6 +4,7 @@
 // It stays live: when the feed names a newer version of this order, the page reads it again.
 
 import { request } from "../api.js";
+import { loadCouriers, statusTitle } from "../couriers.js";
 import { isOpen } from "../dialog.js";
 import { fill, h, keepingFocus } from "../dom.js";
 import { onFeed } from "../feed.js";
@@ -174,6 +175,16 @@ function details(order) {
     h("dd", { id: "courier" }, courierName(order.courier_service)),
     h("dt", {}, "Tracking number"),
     h("dd", { id: "tracking" }, order.tracking_number || "None yet"),
+    order.status === "DESPATCHED" ? h("dt", {}, "Courier status") : null,
+    order.status === "DESPATCHED"
+      ? h(
+          "dd",
+          { id: "courier-status" },
+          order.courier_status ? statusTitle(order.courier_status.status) : "Awaiting the courier",
+          " ",
+          h("a", { href: `#/orders/${order.order_id}/tracking`, id: "view-tracking" }, "View tracking"),
+        )
+      : null,
     h("dt", {}, "Ordered"),
     h("dd", {}, when(order.created_at)),
     h("dt", {}, "Order id"),
@@ -182,6 +193,7 @@ function details(order) {
 }
 
 export async function orderPage(container, orderId) {
+  await loadCouriers();
   const view = new OrderView(container, orderId);
   try {
     await view.load();

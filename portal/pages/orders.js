@@ -4,6 +4,7 @@
 // Rows stay live: when the feed names a newer version of an order on the page, its row is read again.
 
 import { request } from "../api.js";
+import { loadCouriers, statusTitle } from "../couriers.js";
 import { fill, h, keepingFocus } from "../dom.js";
 import { onFeed } from "../feed.js";
 import { navigate } from "../router.js";
@@ -47,7 +48,7 @@ export async function ordersPage(container, parameters) {
   const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (status) query.set("status", status);
   if (token) query.set("next_token", token);
-  const { body } = await request("GET", `/orders?${query}`);
+  const [{ body }] = await Promise.all([request("GET", `/orders?${query}`), loadCouriers()]);
   const tokens = remember(status, page, token);
   document.title = `Your orders${page > 1 ? `, page ${page}` : ""} · Seller portal`;
 
@@ -74,7 +75,7 @@ export async function ordersPage(container, parameters) {
           h(
             "thead",
             {},
-            h("tr", {}, ["Reference", "Status", "Recipient", "Courier service", "Ordered"].map((name) => h("th", { scope: "col" }, name))),
+            h("tr", {}, ["Reference", "Status", "Recipient", "Courier service", "Courier status", "Ordered"].map((name) => h("th", { scope: "col" }, name))),
           ),
           h("tbody", {}, [...rows.values()]),
         )
@@ -112,8 +113,20 @@ function row(order, selected) {
     h("td", {}, badge(order.status)),
     h("td", { "data-label": "Recipient" }, h("bdi", {}, order.recipient.name)),
     h("td", { "data-label": "Courier service" }, courierName(order.courier_service)),
+    h("td", { "data-label": "Courier status", class: "courier-status" }, courierStatus(order)),
     h("td", { "data-label": "Ordered" }, when(order.created_at)),
   );
+}
+
+// The Courier Status column (docs/api.md §12): the status's title and a "View tracking" link, once despatched.
+function courierStatus(order) {
+  if (order.status !== "DESPATCHED") return "—";
+  const title = order.courier_status ? statusTitle(order.courier_status.status) : "Awaiting the courier";
+  return [
+    h("span", {}, title),
+    " ",
+    h("a", { href: `#/orders/${order.order_id}/tracking`, id: `track-${order.order_id}` }, "View tracking"),
+  ];
 }
 
 // The filter applies when its button is pressed (a change of the select alone does nothing).

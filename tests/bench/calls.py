@@ -147,9 +147,69 @@ def _child(spec_path: str, result_path: str) -> None:
     send("queue", "?overdue=true", "GET", queue, query={"overdue": "true"}, warehouse=True)
     send("queue", "?overdue=false&limit=100", "GET", queue, query={"overdue": "false", "limit": "100"}, warehouse=True)
     _bulk(aws, send)
+    _tracking(aws, send)
     rows.extend(_sweeps(aws, counted))
     rows.extend(_channels_and_deliveries(spec, aws, send, counted))
     Path(result_path).write_text(json.dumps(rows))
+
+
+def _tracking(aws: Any, send: Any) -> None:
+    """docs/api.md §12: a batch of 50 courier events in, the same batch again, a late one; the seller's reads."""
+    order = aws.order_in("DESPATCHED/-", "CALLS-TRACK")
+    path = {"order_id": order["order_id"]}
+    resource = "/warehouse/orders/{order_id}/tracking-events"
+    batch = [
+        {
+            "event_id": f"E{n:02d}",
+            "status": "IN_TRANSIT",
+            "occurred_at": f"2026-11-26T10:{n:02d}:00Z",
+            "location": "Hub",
+        }
+        for n in range(50)
+    ]
+    late = [{"event_id": "LATE", "status": "INFO_RECEIVED", "occurred_at": "2026-11-26T09:00:00Z"}]
+    send(
+        "tracking events",
+        "batch of 50, status moves",
+        "POST",
+        resource,
+        path_parameters=path,
+        body={"events": batch},
+        warehouse=True,
+    )
+    send(
+        "tracking events",
+        "the same batch again",
+        "POST",
+        resource,
+        path_parameters=path,
+        body={"events": batch},
+        warehouse=True,
+    )
+    send(
+        "tracking events",
+        "a late older event",
+        "POST",
+        resource,
+        path_parameters=path,
+        body={"events": late},
+        warehouse=True,
+    )
+    not_despatched = {"order_id": aws.order_in("PACKED/-", "CALLS-TRACK-PACKED")["order_id"]}
+    send(
+        "tracking events",
+        "not despatched",
+        "POST",
+        resource,
+        path_parameters=not_despatched,
+        body={"events": late},
+        warehouse=True,
+    )
+    send("tracking", "own order", "GET", "/orders/{order_id}/tracking", path_parameters=path, seller_id=SELLER)
+    send(
+        "tracking", "another seller's", "GET", "/orders/{order_id}/tracking", path_parameters=path, seller_id="S-OTHER"
+    )
+    send("courier services", "the catalogue", "GET", "/courier-services", seller_id=SELLER)
 
 
 def _channels_and_deliveries(spec: dict[str, Any], aws: Any, send: Any, counted: list[str]) -> list[dict[str, Any]]:
@@ -320,8 +380,8 @@ def measure(code: Path = FUNCTIONS) -> tuple[str, dict[str, Any]]:
 
     order = [
         *COMMANDS,
-        *("create", "get", "list", "warehouse get", "queue", "bulk", "bulk decisions"),
-        *("sweep", "channels", "feed", "delivery"),
+        *("create", "get", "list", "warehouse get", "queue", "bulk", "bulk decisions", "tracking events", "tracking"),
+        *("courier services", "sweep", "channels", "feed", "delivery"),
     ]
     lines = []
     for (command, outcome, requests, agreed), states in sorted(

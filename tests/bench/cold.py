@@ -69,7 +69,12 @@ EXPECTED = {
     "BulkCancellationFunction": 200,
     "WarehouseBulkDecisionFunction": 200,
     "EscalationFunction": lambda answer: isinstance(answer, dict) and answer.get("complete") is True,
+    "TrackingEventsFunction": 200,
+    "ReadTrackingFunction": 200,
+    "CourierCatalogueFunction": 200,
 }
+# docs/api.md §12: a batch of one courier event, as the warehouse system passes it on.
+TRACKING_EVENT = {"event_id": "COLD-1", "status": "IN_TRANSIT", "occurred_at": "2026-11-26T09:15:00Z"}
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,18 @@ def first_call(function: str, aws: Aws, tag: str) -> FirstCall:
         return FirstCall(event, _feed_query())
     if function == "DeliveryFunction":
         return FirstCall(delivery_event(aws, tag), _feed_query())
+    if function in ("TrackingEventsFunction", "ReadTrackingFunction"):
+        order = aws.order_in("DESPATCHED/-", f"COLD-{function}-{tag}")
+        path = {"order_id": order["order_id"]}
+        if function == "TrackingEventsFunction":
+            resource, body = "/warehouse/orders/{order_id}/tracking-events", {"events": [TRACKING_EVENT]}
+            event = rest_event("POST", resource, path_parameters=path, body=body, warehouse=True)
+        else:
+            event = rest_event("GET", "/orders/{order_id}/tracking", path_parameters=path, seller_id=SELLER)
+        return FirstCall(event, _dynamodb("get_item", TableName=TABLE, Key=_key(order), ConsistentRead=True))
+    if function == "CourierCatalogueFunction":
+        event = rest_event("GET", "/courier-services", seller_id=SELLER)
+        return FirstCall(event, _feed_query())
     if function == "EscalationFunction":
         # The table holds what the earlier rounds left: escalated requests, off the sweep's index.
         floor = _dynamodb(

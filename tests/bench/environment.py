@@ -34,6 +34,7 @@ REGION = "eu-west-2"
 ACCOUNT_ID = "123456789012"
 TABLE = "orders-bench"
 NOTIFICATIONS_TABLE = "notifications-bench"
+TRACKING_TABLE = "tracking-bench"
 DELIVERY_QUEUE = "deliveries-bench"
 DEAD_LETTERS = "deliveries-dead-bench"
 TOPIC = "order-events-bench"
@@ -153,6 +154,7 @@ class Aws:
 
         self.dynamodb.create_table(**table_definition(self.table))
         self.dynamodb.create_table(**table_definition(NOTIFICATIONS_TABLE, LOGICAL_ID))
+        self.dynamodb.create_table(**table_definition(TRACKING_TABLE, "TrackingTable"))
         self.topic_arn = self.client("sns").create_topic(Name=TOPIC)["TopicArn"]
         sqs = self.client("sqs")
         self.delivery_queue_url = sqs.create_queue(QueueName=DELIVERY_QUEUE)["QueueUrl"]
@@ -195,6 +197,7 @@ def lambda_environment(
         "TABLE_NAME": TABLE,
         "TOPIC_ARN": topic_arn,
         "NOTIFICATIONS_TABLE_NAME": NOTIFICATIONS_TABLE,
+        "TRACKING_TABLE_NAME": TRACKING_TABLE,
         "DELIVERY_QUEUE_URL": f"{aws_url}/{ACCOUNT_ID}/{DELIVERY_QUEUE}",
         "DELIVERY_DEAD_LETTER_QUEUE_URL": f"{aws_url}/{ACCOUNT_ID}/{DEAD_LETTERS}",
         "PORTAL_ORIGIN": str(template()["Parameters"]["PortalOrigin"]["Default"]),

@@ -57,6 +57,18 @@ BODIES: dict[str, dict[str, Any] | None] = {
     "request": {"reason_code": "CUSTOMER_REQUEST", "note": "The customer ordered the wrong size."},
     "approve": {"decision": "APPROVED"},
     "reject": {"decision": "REJECTED", "reason_code": "ALREADY_PACKED", "note": "In the courier cage."},
+    # A courier event that moves the courier status (the order is written only then: docs/api.md §12).
+    "track": {
+        "events": [
+            {
+                "event_id": "RM-LS-0001-000001",
+                "status": "IN_TRANSIT",
+                "occurred_at": "2026-11-26T09:15:00Z",
+                "location": "Leeds Mail Centre",
+                "description": "Item received at the mail centre",
+            }
+        ]
+    },
 }
 CHANNEL_URLS = ("https://hooks.example.com/orders/cancellations", "https://erp.example.net/webhooks/S-100234")
 # What varies from one run to the next, written in general: the times, the ids, a channel's secret.
@@ -69,7 +81,10 @@ _GENERAL = (
 
 
 def attributes_written(operation: str, params: dict[str, Any]) -> dict[str, list[str]]:
-    """The top-level attributes a PutItem puts, or an UpdateItem SETs, REMOVEs, ADDs or DELETEs."""
+    """The top-level attributes a PutItem puts, or an UpdateItem SETs, REMOVEs, ADDs or DELETEs; of a
+    transaction, what it writes to the orders table (the tracking table's timeline is not in the model)."""
+    if operation == "TransactWriteItems":
+        return _transaction_written(params)
     if operation == "PutItem":
         return {"put": sorted(params["Item"])}
     names = params.get("ExpressionAttributeNames", {})
@@ -78,6 +93,18 @@ def attributes_written(operation: str, params: dict[str, Any]) -> dict[str, list
         paths = [part.split("=", 1)[0] if action == "set" else part.split()[0] for part in _top_level_split(clause)]
         tops = {names.get(top, top) for top in (re.split(r"[.\[]", path.strip(), maxsplit=1)[0] for path in paths)}
         found[action] = sorted(set(found.get(action, [])) | tops)
+    return found
+
+
+def _transaction_written(params: dict[str, Any]) -> dict[str, list[str]]:
+    from orders.settings import settings
+
+    orders_table = settings().table_name
+    found: dict[str, list[str]] = {}
+    for entry in params["TransactItems"]:
+        [(kind, action)] = entry.items()
+        if action["TableName"] == orders_table and kind in ("Put", "Update"):
+            found |= attributes_written(f"{kind}Item", action)
     return found
 
 
@@ -134,7 +161,12 @@ class Capture:
     def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         # The request as it goes on the wire: DynamoDB's JSON protocol sends the API's parameters as the body.
         if self.recording:
-            self.calls.append((model.name, json.loads(params["body"])))
+            from orders.settings import settings
+
+            sent = json.loads(params["body"])
+            # The tracking table's timeline (docs/api.md §12) is not in the model: the orders table's writes are.
+            if sent.get("TableName") != settings().tracking_table_name:
+                self.calls.append((model.name, sent))
 
     @contextmanager
     def step(self) -> Iterator[list[tuple[str, dict[str, Any]]]]:
@@ -287,7 +319,7 @@ def _moto() -> Iterator[None]:
     """moto in process with the template's two tables, as the tests' `aws` fixture makes them."""
     import tests.conftest  # noqa: F401 - its environment: fake credentials, the region, the tables' names
     from infra.local.moto_dynamodb import patch_dynamodb
-    from infra.template import NOTIFICATIONS_TABLE, table_definition
+    from infra.template import NOTIFICATIONS_TABLE, TRACKING_TABLE, table_definition
     from orders import settings
 
     patch_dynamodb()
@@ -298,6 +330,7 @@ def _moto() -> Iterator[None]:
         client = settings.dynamodb()
         client.create_table(**table_definition(os.environ["TABLE_NAME"]))
         client.create_table(**table_definition(os.environ["NOTIFICATIONS_TABLE_NAME"], NOTIFICATIONS_TABLE))
+        client.create_table(**table_definition(os.environ["TRACKING_TABLE_NAME"], TRACKING_TABLE))
         yield
         settings.reset()
 

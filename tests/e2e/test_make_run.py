@@ -113,7 +113,7 @@ def test_every_line_of_the_banner_is_a_comment_or_a_command_that_works_as_printe
     # The story changes the demo orders: test_the_banners_commands_work_exactly_as_printed runs it once.
     # Everything else is run here, each after the story's sign-in (the feed's command uses its $TOKEN).
     others = [command for command in commands if command not in story_lines]
-    assert len(others) == 7, others
+    assert len(others) == 8, others
     for command in others:
         if command.startswith("AWS_ACCESS_KEY_ID=") and shutil.which("aws") is None:
             # The AWS CLI is not installed here: the line must still be one a shell can run.
@@ -128,7 +128,7 @@ def test_every_line_of_the_banner_is_a_comment_or_a_command_that_works_as_printe
             json.loads(ran.stdout)
 
     # The warehouse's command names this stack (on a port of its own, not 3000) and reads its queue
-    [warehouse_queue] = [command for command in others if "orders-warehouse" in command]
+    [warehouse_queue] = [command for command in others if "orders-warehouse" in command and " queue" in command]
     assert f"--api {stack.api_url} " in warehouse_queue and not stack.api_url.endswith(":3000")
     # S-1's feed, as the portal shows it, with the story's token
     [feed] = [command for command in others if "/notifications -H" in command]

@@ -50,7 +50,18 @@ SETUP = {
     # docs/api.md §13: the order is named in the body ("bulk": filled in with the owner's order).
     ("POST", "/bulk-cancellations"): ([], "bulk", 200),
     ("POST", "/warehouse/cancellation-decisions"): (["SENT_TO_WAREHOUSE", "request"], "bulk", 200),
+    # docs/api.md §12: a despatched order's courier events; the seller's tracking and the two lists.
+    ("POST", "/warehouse/orders/{order_id}/tracking-events"): (
+        ["SENT_TO_WAREHOUSE", "DESPATCHED"],
+        {"events": [{"event_id": "matrix-1", "status": "IN_TRANSIT", "occurred_at": "2026-11-26T09:00:00Z"}]},
+        200,
+    ),
+    ("GET", "/orders/{order_id}/tracking"): ([], None, 200),
+    ("GET", "/courier-services"): ([], None, 200),
+    ("GET", "/courier-statuses"): ([], None, 200),
 }
+# The routes that answer every seller the same lists (the catalogue, the statuses' meanings).
+SHARED_LISTS = {"/courier-services": "courier_services", "/courier-statuses": "courier_statuses"}
 CALLERS = (
     "no credentials",
     "forged token",
@@ -192,6 +203,8 @@ def test_a_wrong_caller_gets_the_contracts_answer_and_changes_nothing(
     elif route.path == "/bulk-cancellations":  # another seller's order is not found, as if it did not exist
         [result] = answer.json()["results"]
         assert (result["status"], result["action"], result["problem"]["code"]) == (404, "NOT_FOUND", "ORDER_NOT_FOUND")
+    elif route.path in SHARED_LISTS:  # the same lists for every seller: nothing of the owner's in them
+        assert answer.json()[SHARED_LISTS[route.path]] and order["order_id"] not in answer.text
     elif route.path == "/notifications":  # their own feed: nothing of the owner's
         assert all(event["seller_id"] == intruder.seller_id for event in answer.json()["notifications"])
     elif route.method == "GET":  # another seller's list: their own orders only

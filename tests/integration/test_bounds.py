@@ -13,6 +13,7 @@ import copy
 import pytest
 
 from orders import item
+from orders.couriers import SERVICE_CODES
 from orders.domain import MAX_EDITS, MAX_HISTORY
 from orders.dynamodb import now, to_item
 from orders.settings import dynamodb, settings
@@ -26,6 +27,8 @@ from tests.support.contract import COMMANDS, CONTRACT, next_state
 SELLER = "S" * 64  # the user pool's custom:seller_id holds at most 64 characters
 LONG_TEXT = "x" * 200
 NOTE = "n" * 500
+# The catalogue's longest code (docs/api.md §12: an order names one of them).
+LONGEST_COURIER = max(SERVICE_CODES, key=len)
 # What the README says the largest order's item can reach (its arithmetic is there).
 WORST_CASE_BYTES = 80 * 1024
 
@@ -41,7 +44,7 @@ def largest_order_body(reference: str, variant: int = 0) -> dict:
         "country": "GB",
     }
     items = [{"sku": f"{'S' * 60}{line:03d}{variant % 10}", "quantity": 10_000} for line in range(100)]
-    return {"reference": reference, "items": items, "recipient": recipient, "courier_service": "C" * 64}
+    return {"reference": reference, "items": items, "recipient": recipient, "courier_service": LONGEST_COURIER}
 
 
 @pytest.fixture
@@ -136,6 +139,39 @@ def test_the_largest_order_refuses_only_the_edit_past_its_limit_and_stays_far_un
         reply = send(portal, command, copy_of(order_id, f"LAST-{command}"))
         expected = CONTRACT["DESPATCHED/REJECTED", command]
         assert (reply.status, reply.body.get("code")) == (expected.http_status, expected.code), (command, reply.body)
+
+    # And once despatched, its courier status changes (each a history entry, §12) until the history's
+    # bound: here the entries are written straight into the item (as the courier status's write appends
+    # them) up to one short of it, then the last change goes through the API and the next is refused
+    # naming the bound, never a 500
+    def track(number: int) -> object:
+        event = {
+            "event_id": f"E{number:03d}" + "e" * 60,
+            "status": ("IN_TRANSIT", "EXCEPTION")[number % 2],
+            "occurred_at": f"2026-01-01T{number // 60:02d}:{number % 60:02d}:00Z",
+            "location": LONG_TEXT,
+            "description": NOTE,
+        }
+        return invoke(
+            "POST",
+            "/warehouse/orders/{order_id}/tracking-events",
+            path_parameters={"order_id": order_id},
+            body={"events": [event]},
+            warehouse=True,
+        )
+
+    assert track(0).status == 200
+    grown = stored(order_id)
+    entry = grown["history"][-1]
+    assert entry["event"] == "COURIER_STATUS_CHANGED"
+    grown["history"] = grown["history"] + [entry] * (MAX_HISTORY - 1 - len(grown["history"]))
+    grown["version"] = len(grown["history"])
+    dynamodb().put_item(TableName=settings().table_name, Item=to_item(grown))
+    assert track(1).status == 200
+    refused = track(2)
+    assert (refused.status, refused.body["code"]) == (409, "HISTORY_LIMIT"), refused.body
+    size = item_size(stored(order_id))
+    assert len(stored(order_id)["history"]) == MAX_HISTORY and size < WORST_CASE_BYTES, size
 
 
 def test_an_order_written_before_the_bounds_with_a_huge_history_is_refused_never_a_500(aws):

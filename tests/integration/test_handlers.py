@@ -35,7 +35,7 @@ def assert_validation_error(reply, *fields):
 
 def test_create_answers_201_then_200_with_the_same_order(portal):
     created = portal.create("SHOP-1001")
-    again = portal.create("SHOP-1001", courier_service="DIFFERENT")
+    again = portal.create("SHOP-1001", courier_service="DPD_NEXT_DAY")
 
     assert created.status == 201 and again.status == 200
     assert again.body == created.body

@@ -127,6 +127,8 @@ def start_stack(log: Path, *, env: dict[str, str] | None = None, timeout: float 
         "MOTO_PORT": "0",
         "PORTAL_PORT": "0",
         "PYTHONUNBUFFERED": "1",
+        # The local carrier takes turns only when a test asks (POST /_local/carrier), so the demo stays as seeded.
+        "LOCAL_CARRIER_SECONDS": "0",
         **(env or {}),
     }
     with log.open("wb") as output:

@@ -86,7 +86,7 @@ def test_each_api_function_may_do_only_what_it_does():
 
 def test_the_tables_are_protected_and_the_orders_table_streams_both_images():
     tables = resources("AWS::DynamoDB::Table")
-    assert set(tables) == {"OrdersTable", "NotificationsTable"}
+    assert set(tables) == {"OrdersTable", "NotificationsTable", "TrackingTable"}
     for table in tables.values():
         properties = table["Properties"]
         assert properties["BillingMode"] == "PAY_PER_REQUEST"
@@ -98,6 +98,8 @@ def test_the_tables_are_protected_and_the_orders_table_streams_both_images():
     notifications = tables["NotificationsTable"]["Properties"]
     assert notifications["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert "StreamSpecification" not in notifications
+    # The tracking timeline tells nobody either: the order's own write carries a courier status change.
+    assert "StreamSpecification" not in tables["TrackingTable"]["Properties"]
 
 
 def test_the_delivery_queue_takes_every_event_encrypted_with_a_dead_letter_queue_and_its_alarm():

@@ -267,3 +267,32 @@ def test_approve_and_reject_take_many_ids_and_print_one_line_per_order(monkeypat
     assert err.splitlines() == [
         f"orders-warehouse: Decision conflict (HTTP 409): The cancellation of order {second} was APPROVED"
     ]
+
+
+def test_the_track_command_takes_the_nine_courier_statuses_of_the_api():
+    from infra.ops.warehouse import COURIER_STATUSES, _parser
+    from orders.couriers import CourierStatus
+
+    assert list(COURIER_STATUSES) == [status.value for status in CourierStatus]
+    parsed = _parser().parse_args(
+        ["track", "ord_x", "out_for_delivery", "--location", "Leeds", "--at", "2026-12-01T09:00:00Z"]
+    )
+    assert (parsed.status, parsed.location, parsed.at) == ("OUT_FOR_DELIVERY", "Leeds", "2026-12-01T09:00:00Z")
+
+
+def test_an_order_at_the_courier_shows_its_courier_status():
+    order = {
+        "order_id": "ord_x",
+        "reference": "SHOP-1",
+        "seller_id": "S-1",
+        "version": 4,
+        "status": "DESPATCHED",
+        "tracking_number": "TN1",
+        "recipient": {"name": "Ada", "city": "Leeds", "postcode": "LS1 1AA"},
+        "items": [{"sku": "MUG", "quantity": 1}],
+        "courier_service": "DPD_NEXT_DAY",
+        "courier_status": {"status": "IN_TRANSIT", "occurred_at": "2026-12-01T09:00:00.000000Z", "location": "Hub"},
+        "cancellation": {"request": None},
+        "history": [],
+    }
+    assert "  at courier    IN_TRANSIT at 2026-12-01T09:00:00.000000Z, Hub" in order_text(order, NOW).splitlines()

@@ -88,6 +88,7 @@ def event_for_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | Non
         order_version=order.version,
         status=order.status,
         cancellation=order.cancellation,
+        courier_status=order.courier_status if event_type == Event.COURIER_STATUS_CHANGED else None,
     )
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
-from orders.domain import Event, NotifiedEvent, OrderStatus
-from orders.models import Body, Cancellation, Model, Text
+from orders.domain import NOTIFIED_EVENT_NAMES, Event, NotifiedEvent, OrderStatus
+from orders.models import Body, Cancellation, CourierStatusView, Model, Text
 
+_ALL_EVENTS = len(NOTIFIED_EVENT_NAMES)  # a channel may name every event of §4
 CHANNEL_ID_PATTERN = r"^ch_[a-z2-7]{26}$"
 
 
@@ -26,6 +28,12 @@ class Notification(Model):
     order_version: int
     status: OrderStatus
     cancellation: Cancellation
+    # docs/api.md §12: only a COURIER_STATUS_CHANGED event has it; the others leave it out rather than say null.
+    courier_status: CourierStatusView | SkipJsonSchema[None] = Field(
+        None,
+        description="COURIER_STATUS_CHANGED: the courier's new status",
+        exclude_if=lambda courier_status: courier_status is None,
+    )
 
 
 class NotificationPage(Model):
@@ -49,7 +57,7 @@ _IPV6 = "|".join(  # RFC 3986's IPv6address, but the forms ending in a dotted IP
     ]
 )
 _REG_NAME = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+"
-_PORT = "(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+_PORT = "(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|0*[1-9][0-9]{0,3})"
 CHANNEL_URL_PATTERN = rf'^https://(?:{_REG_NAME}|\[(?:{_IPV6})\])(?::{_PORT}?)?(?:[/?][!-"$-~]*)?$'
 
 
@@ -61,8 +69,8 @@ class ChannelBody(Body):
         "http://localhost and http://127.0.0.1, which the pattern does not show.",
         json_schema_extra={"format": "uri", "pattern": CHANNEL_URL_PATTERN},
     )
-    event_types: Annotated[list[NotifiedEvent], Field(min_length=1, max_length=5)] | None = Field(
-        None, description="The §4 events to send; all of them when left out"
+    event_types: Annotated[list[NotifiedEvent], Field(min_length=1, max_length=len(NOTIFIED_EVENT_NAMES))] | None = (
+        Field(None, description="The §4 events to send; all of them when left out")
     )
     description: Text | None = None
 
