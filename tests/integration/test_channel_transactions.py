@@ -18,7 +18,7 @@ from botocore.stub import Stubber
 
 from orders import settings
 from orders.handlers import notification_channels
-from orders.notification import transactions
+from orders import transactions
 from tests.support.events import LambdaContext, rest_event
 
 SELLER = "S-TX"

@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
-from orders.domain import Event, NotifiedEvent, OrderStatus
-from orders.models import Body, Cancellation, Model, Text
+from orders.domain import NOTIFIED_EVENT_NAMES, Event, NotifiedEvent, OrderStatus
+from orders.models import Backorder, Body, Cancellation, Model, Text
 
 CHANNEL_ID_PATTERN = r"^ch_[a-z2-7]{26}$"
 
@@ -26,6 +27,15 @@ class Notification(Model):
     order_version: int
     status: OrderStatus
     cancellation: Cancellation
+    # docs/api.md §11: only on the events they belong to, absent from the others.
+    backorder: Backorder | SkipJsonSchema[None] = Field(
+        None, description="ORDER_BACKORDERED: the lines short of stock", exclude_if=lambda value: value is None
+    )
+    in_stock_order_id: str | SkipJsonSchema[None] = Field(
+        None,
+        description="ORDER_SPLIT: the new order split off this one (order_id), holding what ships now",
+        exclude_if=lambda value: value is None,
+    )
 
 
 class NotificationPage(Model):
@@ -61,8 +71,8 @@ class ChannelBody(Body):
         "http://localhost and http://127.0.0.1, which the pattern does not show.",
         json_schema_extra={"format": "uri", "pattern": CHANNEL_URL_PATTERN},
     )
-    event_types: Annotated[list[NotifiedEvent], Field(min_length=1, max_length=5)] | None = Field(
-        None, description="The §4 events to send; all of them when left out"
+    event_types: Annotated[list[NotifiedEvent], Field(min_length=1, max_length=len(NOTIFIED_EVENT_NAMES))] | None = (
+        Field(None, description="The §4 events to send; all of them when left out")
     )
     description: Text | None = None
 
