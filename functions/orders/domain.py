@@ -84,9 +84,10 @@ NOTIFIED_EVENTS = frozenset(Event(name) for name in NOTIFIED_EVENT_NAMES)
 
 def told(event: str, to_status: str | None) -> Event | None:
     """The notified event a history entry tells, if any: a move to ON_BACKORDER is ORDER_BACKORDERED."""
-    if event == Event.STATUS_CHANGED and to_status == OrderStatus.ON_BACKORDER:
+    recorded = Event(event)  # an entry naming no event is no change of ours: ValueError
+    if recorded == Event.STATUS_CHANGED and to_status == OrderStatus.ON_BACKORDER:
         return Event.ORDER_BACKORDERED
-    return Event(event) if event in NOTIFIED_EVENT_NAMES else None
+    return recorded if recorded in NOTIFIED_EVENTS else None
 
 
 # A refused cell of the rules table is its Refusal; the docstring is the OpenAPI schema's description.
