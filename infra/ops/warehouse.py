@@ -5,6 +5,8 @@
     orders-warehouse approve ID [--note TEXT]
     orders-warehouse reject ID --reason CODE [--note TEXT]
     orders-warehouse status ID STATUS [--tracking NUMBER]
+    orders-warehouse status ID ON_BACKORDER --line 2:MUG-WHITE:1 [--line ...] [--expected DATE]
+    orders-warehouse status ID PENDING                   (stock arrived: the backorder ends)
 
 Every call is signed with SigV4 (service execute-api) by botocore, with credentials from the
 standard AWS chain (environment, profile, SSO, instance role). Pointed at a local stack (`--api`,
@@ -47,7 +49,7 @@ DEFAULT_API = "http://127.0.0.1:3000"
 TIMEOUT_SECONDS = 15
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 DECISION_REASONS = ("ALREADY_PACKED", "IN_COURIER_COLLECTION", "ORDER_DESPATCHED", "OTHER")
-STATUSES = ("SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
+STATUSES = ("ON_BACKORDER", "PENDING", "SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
 _EXECUTE_API_HOST = re.compile(r"[a-z0-9]+\.execute-api\.(?P<region>[a-z0-9-]+)\.amazonaws\.com")
 # Unicode categories shown escaped: controls, formats (the bidi controls among them), surrogates, line
 # and paragraph separators.
@@ -234,6 +236,13 @@ def order_text(order: dict[str, Any], now: datetime) -> str:
         "  items         " + ", ".join(f"{item['quantity']} x {item['sku']}" for item in order["items"]),
         f"  courier       {order['courier_service']}",
     ]
+    backorder = order.get("backorder")
+    if backorder:
+        short = ", ".join(f"line {line['line']}: {line['quantity']} x {line['sku']}" for line in backorder["items"])
+        lines.append(f"  backorder     {short}  expected {backorder.get('expected_at') or 'not known'}")
+    if order.get("split_from") or order.get("split_into"):
+        into = ", ".join(order.get("split_into") or []) or "-"
+        lines.append(f"  split         from {order.get('split_from') or '-'}  into {into}")
     if request:
         lines.append(
             f"  request       {request['status']}  reason {request.get('reason_code') or '-'}"
@@ -306,6 +315,15 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("order_id", metavar="ID")
     status.add_argument("status", choices=STATUSES, metavar="STATUS", help=" | ".join(STATUSES))
     status.add_argument("--tracking", help="the courier's tracking number (with DESPATCHED)")
+    status.add_argument(
+        "--line",
+        action="append",
+        type=_backordered_line,
+        dest="lines",
+        metavar="LINE:SKU:QUANTITY",
+        help="with ON_BACKORDER, once per short line: its position in the order (from 1), sku, quantity short",
+    )
+    status.add_argument("--expected", metavar="DATE", help="with ON_BACKORDER: the day stock is expected, YYYY-MM-DD")
     return parser
 
 
@@ -352,8 +370,23 @@ def _decide(api: Api, arguments: argparse.Namespace, now: datetime) -> str:
     return _outcome(api.post(f"{_order_path(arguments)}/cancellation-decision", body), arguments)
 
 
+def _backordered_line(text: str) -> dict[str, Any]:
+    """`2:MUG-WHITE:1` as a backordered line: the line's position, its sku, the quantity short."""
+    line, _, rest = text.partition(":")
+    sku, _, quantity = rest.rpartition(":")
+    if not (line.isascii() and line.isdigit() and sku and quantity.isascii() and quantity.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r}: write it LINE:SKU:QUANTITY, as 2:MUG-WHITE:1")
+    return {"line": int(line), "sku": sku, "quantity": int(quantity)}
+
+
 def _move(api: Api, arguments: argparse.Namespace, now: datetime) -> str:
-    body = {"status": arguments.status, **({"tracking_number": arguments.tracking} if arguments.tracking else {})}
+    body: dict[str, Any] = {"status": arguments.status}
+    if arguments.tracking:
+        body["tracking_number"] = arguments.tracking
+    if getattr(arguments, "lines", None):
+        body["backordered_items"] = arguments.lines
+    if getattr(arguments, "expected", None):
+        body["expected_at"] = arguments.expected
     return _outcome(api.post(f"{_order_path(arguments)}/status", body), arguments)
 
 
