@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.portal_page import codes_shown, out_of_reach
+from tests.e2e.portal_page import accessibility_violations, codes_shown, out_of_reach
 from tests.e2e.test_portal import DESKTOP, PHONE, browser, seller, visit, warehouse  # noqa: F401 - fixtures
 from tests.support.local_stack import Portal, Warehouse, order_body
 
@@ -44,6 +44,7 @@ def test_the_seller_sees_the_backorder_and_splits_off_what_is_in_stock(visit, se
     assert "The warehouse put the order on backorder" in page.inner_text("#history")
     assert page.get_attribute("#split-order", "aria-disabled") == "false"
     assert out_of_reach(page) == []
+    found = {"order page (on backorder)": accessibility_violations(page)}
 
     # The pop-up says what ships now and what waits
     page.get_by_role("button", name="Split order").click()
@@ -55,6 +56,8 @@ def test_the_seller_sees_the_backorder_and_splits_off_what_is_in_stock(visit, se
     assert "1 × MUG-WHITE" in waits and "TSHIRT" not in waits
     assert f"{order['reference']}-2" in text
     assert out_of_reach(page) == []
+    found["split pop-up"] = accessibility_violations(page)
+    assert {screen: violations for screen, violations in found.items() if violations} == {}
     page.get_by_role("button", name="Split the order").click()
 
     # After it: the order holds only what waits, the button is greyed out with the reason, and it links to the new one
