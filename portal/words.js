@@ -10,6 +10,7 @@ export const LOCALE = "en-GB";
 
 export const STATUS = {
   PENDING: "Pending (not yet sent to the warehouse)",
+  ON_BACKORDER: "On backorder (waiting for stock)",
   SENT_TO_WAREHOUSE: "Sent to the warehouse",
   PICKED: "Picked",
   PACKED: "Packed",
@@ -34,6 +35,40 @@ export const EDIT_UNAVAILABLE = {
   EDIT_LIMIT: "This order has been edited as many times as an order can be (100); cancel it and send it anew to change it",
   HISTORY_LIMIT: "This order has changed as many times as an order can; it can no longer change",
 };
+
+// Why the Split order button is greyed out (splitting.unavailable_reason).
+export const SPLIT_UNAVAILABLE = {
+  NOT_ON_BACKORDER: "Only an order on backorder can be split",
+  NOTHING_IN_STOCK: "Every item of this order is waiting for stock: there is nothing to send yet",
+  ORDER_IN_WAREHOUSE: "This order is in the warehouse and can no longer be split",
+  ORDER_DESPATCHED: "This order has been despatched and can no longer be split",
+  ORDER_CANCELLED: "This order has been cancelled",
+  SPLIT_LIMIT: "This order has been split as many times as an order can be (20)",
+  HISTORY_LIMIT: "This order has changed as many times as an order can; it can no longer change",
+};
+
+export function splitUnavailable(reason) {
+  return SPLIT_UNAVAILABLE[reason] || "This order cannot be split";
+}
+
+// An order's lines parted by its backorder, as the API's split parts them: [what ships now, what waits].
+export function splitParts(order) {
+  const short = new Map(((order.backorder && order.backorder.items) || []).map((line) => [line.line, line.quantity]));
+  const ships = [];
+  const waits = [];
+  order.items.forEach((item, index) => {
+    const waiting = Math.min(short.get(index + 1) || 0, item.quantity);
+    if (item.quantity > waiting) ships.push({ sku: item.sku, quantity: item.quantity - waiting });
+    if (waiting) waits.push({ sku: item.sku, quantity: waiting });
+  });
+  return [ships, waits];
+}
+
+// A day the API gives as YYYY-MM-DD, in words.
+export function day(text) {
+  const [year, month, date] = String(text).split("-").map(Number);
+  return new Date(Date.UTC(year, month - 1, date)).toLocaleDateString(LOCALE, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+}
 
 // The seller's reasons for a cancellation request (the pop-up's choices).
 export const SELLER_REASONS = {
@@ -168,6 +203,8 @@ function rejection(reasonCode, what = "your request") {
 }
 
 const MOVED = {
+  ON_BACKORDER: "The warehouse put the order on backorder: some of its stock is short",
+  PENDING: "Stock arrived: the order is no longer on backorder",
   SENT_TO_WAREHOUSE: "The order was sent to the warehouse",
   PICKED: "The warehouse picked the order",
   PACKED: "The warehouse packed the order",
@@ -179,7 +216,9 @@ export function historySentence(entry, request) {
   const by = who(entry.by);
   switch (entry.event) {
     case "ORDER_CREATED":
-      return `${by} created the order.`;
+      return entry.split_from ? `${by} split this order off another, to send what was in stock.` : `${by} created the order.`;
+    case "ORDER_SPLIT":
+      return `${by} split off what was in stock into a new order; the rest waits for stock.`;
     case "STATUS_CHANGED":
       return `${MOVED[entry.to_status] || `The order is now ${statusName(entry.to_status).toLowerCase()}`}.`;
     case "ORDER_EDITED": {
@@ -253,6 +292,10 @@ export function eventSentence(event) {
       return `${rejection(request && request.decision_reason_code, `your request to cancel ${reference}`)}.`;
     case "CANCELLATION_REQUEST_OVERDUE":
       return `Your request to cancel ${reference} is overdue; the warehouse is being chased.`;
+    case "ORDER_BACKORDERED":
+      return `${reference} is on backorder: some of its stock is short.`;
+    case "ORDER_SPLIT":
+      return `You split what was in stock off ${reference} into a new order.`;
     default:
       return `${reference} changed (${wordsFor(event.event_type).toLowerCase()}).`;
   }
@@ -275,7 +318,7 @@ const FIELD_NAMES = {
 // What went wrong, as { title, detail }, from the API's problem (`code`, `status`, `errors`) and what the
 // seller was doing: "cancel", "request", "edit" or "read".
 export function problemWords(problem, action = "read") {
-  const cannot = { cancel: "cancelled", request: "cancelled", edit: "edited", read: "changed" }[action] || "changed";
+  const cannot = { cancel: "cancelled", request: "cancelled", edit: "edited", split: "split", read: "changed" }[action] || "changed";
   switch (problem.code) {
     case "ORDER_IN_WAREHOUSE":
       return action === "edit"
@@ -301,6 +344,14 @@ export function problemWords(problem, action = "read") {
       return { title: "The order cannot be edited again", detail: "It has been edited 100 times, as many as an order can be. Cancel it and send it anew to change it." };
     case "HISTORY_LIMIT":
       return { title: "The order can no longer change", detail: "It has changed as many times as an order can. Contact us if it must still change." };
+    case "NOT_ON_BACKORDER":
+      return { title: "The order is not on backorder", detail: "Only an order waiting for stock can be split; this one can be sent whole." };
+    case "NOTHING_IN_STOCK":
+      return { title: "Nothing is in stock yet", detail: "Every item of the order is waiting for stock (it may have been split already)." };
+    case "SPLIT_LIMIT":
+      return { title: "The order cannot be split again", detail: "It has been split 20 times, as many as an order can be." };
+    case "REFERENCE_TAKEN":
+      return { title: "The new order's reference is taken", detail: problem.detail ? withoutCodes(problem.detail) : "Another of your orders has it." };
     case "PRECONDITION_FAILED":
       return {
         title: "The order changed meanwhile",

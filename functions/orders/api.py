@@ -34,7 +34,15 @@ from orders.models import ORDER_ID_PATTERN, FieldError, Order, Problem, to_order
 from orders.observability import logger, metrics, tracer
 from orders.problems import ProblemAnswer
 from orders.settings import settings
-from orders.store import Applied, OrderNotFound, OrderStore, PreconditionFailed, RefusalError
+from orders.store import (
+    Applied,
+    BackorderLinesRefused,
+    OrderNotFound,
+    OrderStore,
+    PreconditionFailed,
+    ReferenceTaken,
+    RefusalError,
+)
 from orders.tracking_store import TrackingRefused, TrackingStore
 
 MAX_BODY_BYTES = 64 * 1024
@@ -308,6 +316,18 @@ def _tracking_refused(refused: TrackingRefused) -> Response[str]:
     metrics.add_metric(name=f"TRACKING_REFUSED_{refused.refusal.value}", unit=MetricUnit.Count, value=1)
     logger.info("tracking refused", extra={"order_id": order[item.KEY], "code": refused.refusal.value})
     return problem_response(problems.tracking_refused(refused.refusal, order))
+
+
+@app.exception_handler(BackorderLinesRefused)
+def _backorder_lines_refused(error: BackorderLinesRefused) -> Response[str]:
+    errors = [FieldError(field=f"backordered_items[{index}]", message=why) for index, why in error.mismatches]
+    return problem_response(problems.invalid(errors))
+
+
+@app.exception_handler(ReferenceTaken)
+def _reference_taken(error: ReferenceTaken) -> Response[str]:
+    metrics.add_metric(name="SPLIT_REFUSED_REFERENCE_TAKEN", unit=MetricUnit.Count, value=1)
+    return problem_response(problems.reference_taken(error.original, error.reference, error.taken_by))
 
 
 @app.exception_handler(PreconditionFailed)

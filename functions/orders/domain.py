@@ -9,7 +9,7 @@ condition of its one DynamoDB write, so the rule that is checked is the rule tha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -18,6 +18,8 @@ from typing import Any, Literal, get_args
 
 class OrderStatus(StrEnum):
     PENDING = "PENDING"
+    # docs/api.md §11: not yet sent to the warehouse because some of its stock is short.
+    ON_BACKORDER = "ON_BACKORDER"
     SENT_TO_WAREHOUSE = "SENT_TO_WAREHOUSE"
     PICKED = "PICKED"
     PACKED = "PACKED"
@@ -33,6 +35,8 @@ FULFILMENT_ORDER = (
     OrderStatus.PACKED,
     OrderStatus.DESPATCHED,
 )
+# Not yet in the warehouse: the seller cancels and edits these at once (docs/api.md §11).
+BEFORE_WAREHOUSE = (OrderStatus.PENDING, OrderStatus.ON_BACKORDER)
 IN_WAREHOUSE = (OrderStatus.SENT_TO_WAREHOUSE, OrderStatus.PICKED, OrderStatus.PACKED)
 WAREHOUSE_STATUSES = (
     OrderStatus.SENT_TO_WAREHOUSE,
@@ -61,6 +65,10 @@ class Event(StrEnum):
     # Not a command: a despatched order's courier status moved (docs/api.md §12).
     COURIER_STATUS_CHANGED = "COURIER_STATUS_CHANGED"
 
+    # docs/api.md §11. The backorder's history entry is STATUS_CHANGED (to ON_BACKORDER): `told` names it.
+    ORDER_BACKORDERED = "ORDER_BACKORDERED"
+    ORDER_SPLIT = "ORDER_SPLIT"
+
 
 # The events of docs/api.md §4: what a seller or the warehouse must be told. The one list of them:
 # the notifier tells these, channels take a subset of them, and the OpenAPI document enumerates them.
@@ -71,9 +79,19 @@ NotifiedEvent = Literal[
     "CANCELLATION_REJECTED",
     "CANCELLATION_REQUEST_OVERDUE",
     "COURIER_STATUS_CHANGED",
+    "ORDER_BACKORDERED",
+    "ORDER_SPLIT",
 ]
 NOTIFIED_EVENT_NAMES: tuple[str, ...] = get_args(NotifiedEvent)
 NOTIFIED_EVENTS = frozenset(Event(name) for name in NOTIFIED_EVENT_NAMES)
+
+
+def told(event: str, to_status: str | None) -> Event | None:
+    """The notified event a history entry tells, if any: a move to ON_BACKORDER is ORDER_BACKORDERED."""
+    recorded = Event(event)  # an entry naming no event is no change of ours: ValueError
+    if recorded == Event.STATUS_CHANGED and to_status == OrderStatus.ON_BACKORDER:
+        return Event.ORDER_BACKORDERED
+    return recorded if recorded in NOTIFIED_EVENTS else None
 
 
 # A refused cell of the rules table is its Refusal; the docstring is the OpenAPI schema's description.
@@ -94,6 +112,11 @@ class Refusal(StrEnum):
     HISTORY_LIMIT = "HISTORY_LIMIT"
     # docs/api.md §12: tracking events come for a despatched order only.
     ORDER_NOT_DESPATCHED = "ORDER_NOT_DESPATCHED"
+
+    # docs/api.md §11: a split the order's state or lines forbid, and the bound of its split_into.
+    NOT_ON_BACKORDER = "NOT_ON_BACKORDER"
+    NOTHING_IN_STOCK = "NOTHING_IN_STOCK"
+    SPLIT_LIMIT = "SPLIT_LIMIT"
 
 
 class SellerReason(StrEnum):
@@ -122,14 +145,24 @@ class EditingOption(StrEnum):
     NONE = "NONE"
 
 
+class SplittingOption(StrEnum):
+    SPLIT = "SPLIT"
+    NONE = "NONE"
+
+
 class Action(StrEnum):
     """Every command either side can send, as the rules table's column key."""
 
     CANCEL = "CANCEL"
     REQUEST_CANCELLATION = "REQUEST_CANCELLATION"
     EDIT = "EDIT"
+    # An edit that replaces `items`: an ON_BACKORDER order goes back to PENDING (docs/api.md §11).
+    EDIT_ITEMS = "EDIT_ITEMS"
+    SPLIT = "SPLIT"
     APPROVE_CANCELLATION = "APPROVE_CANCELLATION"
     REJECT_CANCELLATION = "REJECT_CANCELLATION"
+    MOVE_TO_PENDING = "MOVE_TO_PENDING"
+    MOVE_TO_ON_BACKORDER = "MOVE_TO_ON_BACKORDER"
     MOVE_TO_SENT_TO_WAREHOUSE = "MOVE_TO_SENT_TO_WAREHOUSE"
     MOVE_TO_PICKED = "MOVE_TO_PICKED"
     MOVE_TO_PACKED = "MOVE_TO_PACKED"
@@ -160,6 +193,7 @@ class State:
 # Every state an order can reach through the rules; the table is total over these.
 ALL_STATES = (
     State(OrderStatus.PENDING),
+    State(OrderStatus.ON_BACKORDER),
     *(
         State(status, request)
         for status in IN_WAREHOUSE
@@ -214,6 +248,9 @@ class Details:
     # An edit: the fields it replaces, each whole, and the versions If-Match names (None: any version).
     changes: Mapping[str, Any] | None = None
     expected_versions: frozenset[int] | None = None
+    # A backorder's marking: the lines short ({"line", "sku", "quantity"}) and when stock is expected.
+    backordered_items: tuple[Mapping[str, Any], ...] | None = None
+    expected_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +264,15 @@ class Transition:
 
     def apply(self, state: State) -> State:
         return State(self.status or state.status, self.request or state.request)
+
+    @property
+    def marks_backorder(self) -> bool:
+        return self.status == OrderStatus.ON_BACKORDER
+
+    @property
+    def clears_backorder(self) -> bool:
+        """Stock arrived, the order went to the warehouse, or its lines were replaced: its backorder is gone."""
+        return self.status in (OrderStatus.PENDING, OrderStatus.SENT_TO_WAREHOUSE)
 
 
 @dataclass(frozen=True)
@@ -242,6 +288,7 @@ class Row(StrEnum):
     """The rows of the seller table in docs/api.md §2."""
 
     PENDING = "PENDING"
+    ON_BACKORDER = "ON_BACKORDER"
     IN_WAREHOUSE = "IN_WAREHOUSE"
     CANCELLATION_PENDING = "CANCELLATION_PENDING"
     CANCELLATION_REJECTED = "CANCELLATION_REJECTED"
@@ -259,38 +306,62 @@ class Row(StrEnum):
         return cls(state.status)
 
 
+# An items edit before the warehouse is one transition from both PENDING and ON_BACKORDER (to PENDING,
+# clearing any backorder), so that it is one write whatever the order's status (docs/api.md §10).
+_ITEMS_EDITED = Transition(Event.ORDER_EDITED, status=OrderStatus.PENDING)
+
 SELLER_RULES: dict[Row, dict[Action, Outcome]] = {
     Row.PENDING: {
         Action.CANCEL: Transition(Event.ORDER_CANCELLED, status=OrderStatus.CANCELLED),
         Action.REQUEST_CANCELLATION: Refusal.ORDER_NOT_IN_WAREHOUSE,
         Action.EDIT: Transition(Event.ORDER_EDITED),
+        Action.EDIT_ITEMS: _ITEMS_EDITED,
+        Action.SPLIT: Refusal.NOT_ON_BACKORDER,
+    },
+    Row.ON_BACKORDER: {
+        Action.CANCEL: Transition(Event.ORDER_CANCELLED, status=OrderStatus.CANCELLED),
+        Action.REQUEST_CANCELLATION: Refusal.ORDER_NOT_IN_WAREHOUSE,
+        Action.EDIT: Transition(Event.ORDER_EDITED),
+        Action.EDIT_ITEMS: _ITEMS_EDITED,
+        Action.SPLIT: Transition(Event.ORDER_SPLIT),
     },
     Row.IN_WAREHOUSE: {
         Action.CANCEL: Refusal.ORDER_IN_WAREHOUSE,
         Action.REQUEST_CANCELLATION: Transition(Event.CANCELLATION_REQUESTED, request=RequestStatus.REQUESTED),
         Action.EDIT: Refusal.ORDER_IN_WAREHOUSE,
+        Action.EDIT_ITEMS: Refusal.ORDER_IN_WAREHOUSE,
+        Action.SPLIT: Refusal.ORDER_IN_WAREHOUSE,
     },
     Row.CANCELLATION_PENDING: {
         Action.CANCEL: Refusal.CANCELLATION_PENDING,
         Action.REQUEST_CANCELLATION: Unchanged(),
         Action.EDIT: Refusal.ORDER_IN_WAREHOUSE,
+        Action.EDIT_ITEMS: Refusal.ORDER_IN_WAREHOUSE,
+        Action.SPLIT: Refusal.ORDER_IN_WAREHOUSE,
     },
     Row.CANCELLATION_REJECTED: {
         Action.CANCEL: Refusal.CANCELLATION_REJECTED,
         Action.REQUEST_CANCELLATION: Refusal.CANCELLATION_REJECTED,
         Action.EDIT: Refusal.ORDER_IN_WAREHOUSE,
+        Action.EDIT_ITEMS: Refusal.ORDER_IN_WAREHOUSE,
+        Action.SPLIT: Refusal.ORDER_IN_WAREHOUSE,
     },
     Row.DESPATCHED: {
         Action.CANCEL: Refusal.ORDER_DESPATCHED,
         Action.REQUEST_CANCELLATION: Refusal.ORDER_DESPATCHED,
         Action.EDIT: Refusal.ORDER_DESPATCHED,
+        Action.EDIT_ITEMS: Refusal.ORDER_DESPATCHED,
+        Action.SPLIT: Refusal.ORDER_DESPATCHED,
     },
     Row.CANCELLED: {
         Action.CANCEL: Unchanged(),
         Action.REQUEST_CANCELLATION: Refusal.ORDER_CANCELLED,
         Action.EDIT: Refusal.ORDER_CANCELLED,
+        Action.EDIT_ITEMS: Refusal.ORDER_CANCELLED,
+        Action.SPLIT: Refusal.ORDER_CANCELLED,
     },
 }
+SELLER_ACTIONS = (Action.CANCEL, Action.REQUEST_CANCELLATION, Action.EDIT, Action.EDIT_ITEMS, Action.SPLIT)
 
 
 class RequestRow(StrEnum):
@@ -335,14 +406,28 @@ DECISION_RULES: dict[RequestRow, dict[Action, Outcome]] = {
 }
 
 
+def _before_the_warehouse(state: State, target: OrderStatus) -> Outcome:
+    """Between PENDING and ON_BACKORDER (docs/api.md §11): a backorder is marked, or marked anew (its lines
+    changed; the write's condition makes the same lines "200, unchanged"), and stock arriving ends it."""
+    if target == OrderStatus.ON_BACKORDER:
+        return Transition(Event.STATUS_CHANGED, status=OrderStatus.ON_BACKORDER)
+    if state.status == OrderStatus.PENDING:
+        return Unchanged()
+    return Transition(Event.STATUS_CHANGED, status=OrderStatus.PENDING)
+
+
 def _status_update(state: State, target: OrderStatus) -> Outcome:
     """The "status update" column: forward moves, with despatch rejecting a pending request."""
     if state.status == OrderStatus.CANCELLED:
         return Refusal.ORDER_CANCELLED
+    if target in BEFORE_WAREHOUSE:
+        return _before_the_warehouse(state, target) if state.status in BEFORE_WAREHOUSE else Refusal.INVALID_TRANSITION
     if target == state.status:
         return Unchanged()
-    current, wanted = FULFILMENT_ORDER.index(state.status), FULFILMENT_ORDER.index(target)
-    skips_the_warehouse = state.status == OrderStatus.PENDING and target != OrderStatus.SENT_TO_WAREHOUSE
+    # ON_BACKORDER stands where PENDING does: before the warehouse.
+    status = OrderStatus.PENDING if state.status == OrderStatus.ON_BACKORDER else state.status
+    current, wanted = FULFILMENT_ORDER.index(status), FULFILMENT_ORDER.index(target)
+    skips_the_warehouse = status == OrderStatus.PENDING and target != OrderStatus.SENT_TO_WAREHOUSE
     if wanted < current or skips_the_warehouse:
         return Refusal.INVALID_TRANSITION
     if target == OrderStatus.DESPATCHED and state.request == RequestStatus.REQUESTED:
@@ -358,7 +443,7 @@ def _status_update(state: State, target: OrderStatus) -> Outcome:
 @cache
 def decide(state: State, action: Action) -> Outcome:
     """The contract's answer to `action` on an order in `state`."""
-    if action in (Action.CANCEL, Action.REQUEST_CANCELLATION, Action.EDIT):
+    if action in SELLER_ACTIONS:
         return SELLER_RULES[Row.of(state)][action]
     if action in (Action.APPROVE_CANCELLATION, Action.REJECT_CANCELLATION):
         return DECISION_RULES[RequestRow.of(state)][action]
@@ -394,6 +479,8 @@ MAX_EDITS = 100
 # its escalation, its decision, a cancel) and the edits MAX_EDITS, so only an item written before these
 # bounds existed can reach it; such an order is refused, never failed with an oversized write.
 MAX_HISTORY = 250
+# An order is split at most this many times (its split_into's bound).
+MAX_SPLITS = 20
 
 
 @dataclass(frozen=True)
@@ -402,6 +489,7 @@ class Growth:
 
     edits: int = 0
     history: int = 0
+    splits: int = 0
 
 
 NEW_ORDER_GROWTH = Growth()
@@ -411,8 +499,10 @@ def bound(action: Action, growth: Growth) -> Refusal | None:
     """The bound a change by `action` would pass, if any (the change's own rule allowed it)."""
     if growth.history >= MAX_HISTORY:
         return Refusal.HISTORY_LIMIT
-    if action == Action.EDIT and growth.edits >= MAX_EDITS:
+    if action in (Action.EDIT, Action.EDIT_ITEMS) and growth.edits >= MAX_EDITS:
         return Refusal.EDIT_LIMIT
+    if action == Action.SPLIT and growth.splits >= MAX_SPLITS:
+        return Refusal.SPLIT_LIMIT
     return None
 
 
@@ -517,3 +607,63 @@ def tracking_refusal(state: State) -> Refusal | None:
     if state.status == OrderStatus.DESPATCHED:
         return None
     return Refusal.ORDER_CANCELLED if state.status == OrderStatus.CANCELLED else Refusal.ORDER_NOT_DESPATCHED
+
+
+def splitting_option(
+    state: State, growth: Growth = NEW_ORDER_GROWTH, in_stock: bool = True
+) -> tuple[SplittingOption, Refusal | None]:
+    """What the portal's Split order button does now, read off the same table as POST /orders/{id}/split.
+
+    `in_stock`: whether some line is not wholly backordered (`split_lines` has something to ship).
+    """
+    split = decide(state, Action.SPLIT)
+    if not isinstance(split, Transition):
+        return SplittingOption.NONE, split if isinstance(split, Refusal) else None
+    if not in_stock:
+        return SplittingOption.NONE, Refusal.NOTHING_IN_STOCK
+    passed = bound(Action.SPLIT, growth)
+    return (SplittingOption.NONE, passed) if passed else (SplittingOption.SPLIT, None)
+
+
+# -- backorders and splits (docs/api.md §11) --------------------------------------------------------
+
+
+def split_lines(
+    items: Sequence[Mapping[str, Any]], backordered: Sequence[Mapping[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """An order's lines parted by its backorder: (what ships now, what waits, the backorder's lines
+    renumbered for what waits). A line wholly backordered ships nothing; one not named ships whole."""
+    short = {entry["line"]: entry["quantity"] for entry in backordered}
+    ships: list[dict[str, Any]] = []
+    waits: list[dict[str, Any]] = []
+    for position, line in enumerate(items, start=1):
+        waiting = min(short.get(position, 0), line["quantity"])
+        if line["quantity"] > waiting:
+            ships.append({"sku": line["sku"], "quantity": line["quantity"] - waiting})
+        if waiting:
+            waits.append({"sku": line["sku"], "quantity": waiting})
+    renumbered = [{"line": n, **line} for n, line in enumerate(waits, start=1)]
+    return ships, waits, renumbered
+
+
+def has_stock(items: Sequence[Mapping[str, Any]], backordered: Sequence[Mapping[str, Any]] | None) -> bool:
+    """Whether a split of this order would ship anything."""
+    return bool(backordered) and bool(split_lines(items, backordered or [])[0])
+
+
+def backorder_mismatches(
+    items: Sequence[Mapping[str, Any]], backordered: Sequence[Mapping[str, Any]]
+) -> list[tuple[int, str]]:
+    """Each backordered line the order does not hold (its index in `backordered`, and why)."""
+    found = []
+    for index, entry in enumerate(backordered):
+        position = entry["line"]
+        line = items[position - 1] if position <= len(items) else None
+        if line is None:
+            found.append((index, f"the order has {len(items)} line(s); there is no line {position}"))
+        elif line["sku"] != entry["sku"]:
+            found.append((index, f"line {position} holds {line['sku']}, not {entry['sku']}"))
+        elif line["quantity"] < entry["quantity"]:
+            held = f"{line['quantity']} of {line['sku']}"
+            found.append((index, f"line {position} holds {held}, fewer than {entry['quantity']}"))
+    return found

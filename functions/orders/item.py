@@ -50,6 +50,8 @@ class HistoryRecord(TypedDict):
     by: str
     to_status: NotRequired[str]
     changed: NotRequired[list[str]]
+    split_from: NotRequired[str]  # ORDER_CREATED of an order split off another (docs/api.md §11)
+    split_into: NotRequired[str]  # ORDER_SPLIT: the order split off this one
 
 
 class RequestRecord(TypedDict):
@@ -63,6 +65,20 @@ class RequestRecord(TypedDict):
     decision_reason_code: str | None
     decision_note: str | None
     decided_at: str | None
+
+
+class BackorderedLine(TypedDict):
+    line: int  # 1-based position in `items`
+    sku: str
+    quantity: int
+
+
+class BackorderRecord(TypedDict):
+    """What the warehouse marked short (docs/api.md §11): the lines, when it marked them, when stock is due."""
+
+    items: list[BackorderedLine]
+    since: str
+    expected_at: str | None
 
 
 class ListedOrder(TypedDict):
@@ -83,6 +99,9 @@ class ListedOrder(TypedDict):
     edits: NotRequired[int]  # how many times the seller edited it (absent: never)
     queue_due: NotRequired[str]  # the queue's sort key, while its request is pending
     courier_status: NotRequired[CourierStatusRecord]  # docs/api.md §12: absent until the courier's first event
+    backorder: NotRequired[BackorderRecord]  # while ON_BACKORDER
+    split_from: NotRequired[str]  # the order this one was split off
+    split_into: NotRequired[list[str]]  # the orders split off this one, oldest first
 
 
 class OrderItem(ListedOrder):
@@ -101,6 +120,9 @@ STATUS: Final = "status"
 REQUEST: Final = "cancellation_request"
 HISTORY: Final = "history"
 EDITS: Final = "edits"
+BACKORDER: Final = "backorder"
+SPLIT_FROM: Final = "split_from"
+SPLIT_INTO: Final = "split_into"
 VERSION: Final = "version"
 COURIER_STATUS: Final = "courier_status"
 SELLER_STATUS: Final = "seller_status"  # the partition key of the listing by status
@@ -237,6 +259,40 @@ def queue_keys(due_at: str, order_id: str) -> dict[str, str]:
     return {QUEUE: QUEUE_PARTITION, QUEUE_DUE: position, ESCALATION_DUE: position}
 
 
+def split_reference(reference: str, splits: int) -> str:
+    """The reference of the order split off one with `reference` that was split `splits` times before:
+    `-2` for the first, `-3` for the next (docs/api.md §11)."""
+    return f"{reference}-{splits + 2}"
+
+
+def new_split_item(original: ListedOrder, ships: list[dict[str, Any]], at: str) -> OrderItem:
+    """The order split off `original` at `at`: what ships now, PENDING, its id derived from its reference
+    (as create derives one), so that a retried or raced split derives the same id again."""
+    seller_id = original[SELLER]
+    reference = split_reference(original["reference"], len(original.get(SPLIT_INTO, [])))
+    draft = {
+        "reference": reference,
+        "items": ships,
+        "recipient": original["recipient"],
+        "courier_service": original["courier_service"],
+    }
+    made = new_item(seller_id, draft, at)
+    made[SPLIT_FROM] = original[KEY]
+    made[HISTORY][0][SPLIT_FROM] = original[KEY]
+    return made
+
+
+def backorder_record(backordered: list[Mapping[str, Any]], at: str, expected_at: str | None) -> BackorderRecord:
+    lines: list[BackorderedLine] = [
+        {"line": entry["line"], "sku": entry["sku"], "quantity": entry["quantity"]} for entry in backordered
+    ]
+    return {"items": lines, "since": at, "expected_at": expected_at}
+
+
+def backorder_of(item: ListedOrder) -> BackorderRecord | None:
+    return item.get(BACKORDER)
+
+
 def history_entry(
     at: str, event: Event, caller: Caller, to_status: OrderStatus | None, changed: list[str] | None = None
 ) -> HistoryRecord:
@@ -252,7 +308,7 @@ def history_entry(
 def growth_of(item: ListedOrder) -> Growth:
     """How far the order has grown towards its bounds (docs/api.md §15). Its history holds one entry per
     version (the store writes both in every change), so a listed order, without its history, tells it too."""
-    return Growth(edits=item.get(EDITS, 0), history=item[VERSION])
+    return Growth(edits=item.get(EDITS, 0), history=item[VERSION], splits=len(item.get(SPLIT_INTO, [])))
 
 
 def state_of(item: ListedOrder) -> State:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -40,10 +40,12 @@ from orders.domain import (
     Refusal,
     RequestStatus,
     SellerReason,
+    SplittingOption,
     State,
     WarehouseReason,
     cancellation_option,
     editing_option,
+    splitting_option,
 )
 from orders.item import ListedOrder, OrderItem
 
@@ -275,9 +277,47 @@ class BulkDecisionBody(Body):
     ]
 
 
+class BackorderedItem(Body):
+    line: Annotated[StrictInt, Field(ge=1, le=100, description="The line's 1-based position in the order's items")]
+    sku: Code = Field(description="The sku the line holds")
+    quantity: Annotated[
+        StrictInt, Field(ge=1, le=10_000, description="How many of the line are short: at most its quantity")
+    ]
+
+
+def _a_day(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("date", "Input should be a date, YYYY-MM-DD") from None
+    return value
+
+
+Day = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), AfterValidator(_a_day)]
+
+
 class StatusUpdateBody(Body):
-    status: Literal["SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED"]
+    status: Literal["ON_BACKORDER", "PENDING", "SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED"]
     tracking_number: Code | None = None
+    backordered_items: Annotated[list[BackorderedItem], Field(min_length=1, max_length=100)] | None = Field(
+        None, description="ON_BACKORDER only, and required with it: the lines short of stock (docs/api.md §11)"
+    )
+    expected_at: Day | None = Field(None, description="ON_BACKORDER only: the day stock is expected, if known")
+
+    @model_validator(mode="after")
+    def _backorder_only_with_its_status(self) -> StatusUpdateBody:
+        if self.status == "ON_BACKORDER" and not self.backordered_items:
+            raise PydanticCustomError("missing", "backordered_items: required when the status is ON_BACKORDER")
+        if self.status != "ON_BACKORDER" and (self.backordered_items or self.expected_at):
+            raise PydanticCustomError("backorder", "backordered_items and expected_at go with ON_BACKORDER only")
+        lines = [entry.line for entry in self.backordered_items or []]
+        if len(set(lines)) != len(lines):
+            raise PydanticCustomError("duplicate_line", "backordered_items: each line at most once")
+        return self
+
+    def backordered(self) -> tuple[dict[str, Any], ...] | None:
+        """The backordered lines as they are stored."""
+        return tuple(entry.model_dump() for entry in self.backordered_items) if self.backordered_items else None
 
 
 # -- tracking (docs/api.md §12) ----------------------------------------------------------------
@@ -383,6 +423,23 @@ class Editing(Model):
     unavailable_reason: Refusal | None = Field(description="Why the button is greyed out (option NONE)")
 
 
+class Splitting(Model):
+    option: SplittingOption = Field(description="What the portal's Split order button does now (docs/api.md §11)")
+    unavailable_reason: Refusal | None = Field(description="Why the button is greyed out (option NONE)")
+
+
+class BackorderLine(Model):
+    line: int = Field(description="The line's 1-based position in items")
+    sku: str
+    quantity: int = Field(description="How many of the line wait for stock")
+
+
+class Backorder(Model):
+    items: list[BackorderLine]
+    since: str = Field(description="When the warehouse marked it")
+    expected_at: str | None = Field(description="The day stock is expected (YYYY-MM-DD), if known")
+
+
 class HistoryEntry(Model):
     at: str
     event: Event
@@ -392,6 +449,14 @@ class HistoryEntry(Model):
     # Only an ORDER_EDITED entry has it; the others leave it out rather than say null.
     changed: list[str] | SkipJsonSchema[None] = Field(
         None, description="ORDER_EDITED: the fields the edit replaced", exclude_if=lambda changed: changed is None
+    )
+    split_from: str | SkipJsonSchema[None] = Field(
+        None,
+        description="ORDER_CREATED of a split-off order: the order it was split off",
+        exclude_if=lambda v: v is None,
+    )
+    split_into: str | SkipJsonSchema[None] = Field(
+        None, description="ORDER_SPLIT: the order split off this one", exclude_if=lambda v: v is None
     )
 
 
@@ -424,12 +489,23 @@ class OrderSummary(Model):
         description="The courier's status once despatched (docs/api.md §12); null before the first event"
     )
     tracking_url: str | None = Field(description="The carrier's page for the parcel; null without a tracking number")
+    splitting: Splitting
+    backorder: Backorder | None = Field(description="While ON_BACKORDER: the lines short of stock")
+    split_from: str | None = Field(description="The order this one was split off (docs/api.md §11)")
+    split_into: list[str] = Field(description="The orders split off this one, oldest first")
 
 
 class Order(OrderSummary):
     """An order, with its history: one entry per change, oldest first."""
 
     history: list[HistoryEntry]
+
+
+class SplitOrders(Model):
+    """POST /orders/{order_id}/split: the two orders (docs/api.md §11)."""
+
+    in_stock: Order = Field(description="The new order: what ships now, PENDING")
+    backorder: Order = Field(description="The order split: what waits for stock, still ON_BACKORDER")
 
 
 class OrderPage(Model):
@@ -581,6 +657,9 @@ def _shown(stored: ListedOrder, state: State | None) -> dict[str, object]:
     growth = item.growth_of(stored)
     option, unavailable_reason = cancellation_option(state, growth)
     editing, not_editable = editing_option(state, growth)
+    backorder = item.backorder_of(stored)
+    in_stock = domain.has_stock(stored["items"], backorder["items"] if backorder else None)
+    splitting, not_splittable = splitting_option(state, growth, in_stock)
     fields: Mapping[str, object] = stored
     return {
         **{name: fields.get(name) for name in item.ORDER_FIELDS},
@@ -591,4 +670,8 @@ def _shown(stored: ListedOrder, state: State | None) -> dict[str, object]:
         },
         "editing": {"option": editing, "unavailable_reason": not_editable},
         "tracking_url": couriers.tracking_url(stored["courier_service"], stored["tracking_number"]),
+        "splitting": {"option": splitting, "unavailable_reason": not_splittable},
+        "backorder": backorder,
+        "split_from": stored.get(item.SPLIT_FROM),
+        "split_into": stored.get(item.SPLIT_INTO, []),
     }

@@ -13,7 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from orders import item
-from orders.domain import MAX_EDITS, MAX_HISTORY, Action, OrderStatus, Refusal
+from orders.domain import MAX_EDITS, MAX_HISTORY, MAX_SPLITS, Action, OrderStatus, Refusal
 from orders.item import OrderItem
 from orders.models import FieldError, Problem
 
@@ -141,7 +141,14 @@ class _Refused:
 
     @property
     def editing(self) -> bool:
-        return self.action == Action.EDIT
+        return self.action in (Action.EDIT, Action.EDIT_ITEMS)
+
+    @property
+    def verb(self) -> str:
+        return {Action.SPLIT: "split"}.get(self.action, "edited" if self.editing else "cancelled")
+
+    def split_into(self) -> str:
+        return ", ".join(self.order.get(item.SPLIT_INTO, [])) or "no order"
 
     def request(self, field: str) -> Any:
         request: Mapping[str, Any] = item.request_of(self.order) or {}
@@ -160,6 +167,8 @@ _DETAILS: dict[Refusal, Callable[[_Refused], str]] = {
         f"Order {it.order_id} is {it.status} in the warehouse; it can no longer be edited. "
         "Request a cancellation instead, and send the order again as it should be."
         if it.editing
+        else f"Order {it.order_id} is {it.status} in the warehouse; it can no longer be split."
+        if it.action == Action.SPLIT
         else f"Order {it.order_id} is {it.status} in the warehouse; it can only be cancelled by request."
     ),
     Refusal.CANCELLATION_PENDING: lambda it: (
@@ -171,8 +180,7 @@ _DETAILS: dict[Refusal, Callable[[_Refused], str]] = {
         f"({it.request('decision_reason_code')}); it cannot be requested again."
     ),
     Refusal.ORDER_DESPATCHED: lambda it: (
-        f"Order {it.order_id} was despatched at {it.reached(OrderStatus.DESPATCHED)}; "
-        f"it can no longer be {'edited' if it.editing else 'cancelled'}."
+        f"Order {it.order_id} was despatched at {it.reached(OrderStatus.DESPATCHED)}; it can no longer be {it.verb}."
     ),
     Refusal.ORDER_CANCELLED: lambda it: (
         f"Order {it.order_id} was cancelled at {it.reached(OrderStatus.CANCELLED)}; it must not be changed or shipped."
@@ -194,11 +202,33 @@ _DETAILS: dict[Refusal, Callable[[_Refused], str]] = {
     Refusal.ORDER_NOT_DESPATCHED: lambda it: (
         f"Order {it.order_id} is {it.status}: it has not been despatched, so the courier has nothing to track."
     ),
+    Refusal.NOT_ON_BACKORDER: lambda it: (
+        f"Order {it.order_id} is {it.status}, not on backorder: only an order on backorder can be split."
+    ),
+    Refusal.NOTHING_IN_STOCK: lambda it: (
+        f"Every line of order {it.order_id} waits for stock: there is nothing to ship yet "
+        f"(already split into {it.split_into()})."
+    ),
+    Refusal.SPLIT_LIMIT: lambda it: (
+        f"Order {it.order_id} has been split {MAX_SPLITS} times, as many as an order can be."
+    ),
     Refusal.HISTORY_LIMIT: lambda it: (
         f"Order {it.order_id} has {MAX_HISTORY} changes in its history, as many as an order can hold; "
         "it can no longer change (it was written before this bound existed)."
     ),
 }
+
+
+def reference_taken(order: OrderItem, reference: str, taken_by: str) -> ProblemAnswer:
+    """409: the reference a split would give its new order is one the seller already used."""
+    return problem(
+        HTTPStatus.CONFLICT,
+        "REFERENCE_TAKEN",
+        f"Splitting order {order[item.KEY]} would make an order with reference {reference}, which your order "
+        f"{taken_by} already has; nothing was changed. Ship it whole when stock arrives, or cancel and resend it.",
+        title="Reference taken",
+        order_status=order[item.STATUS],
+    )
 
 
 def _refusal_detail(refusal: Refusal, action: Action, order: OrderItem) -> str:

@@ -52,6 +52,7 @@ from orders.dynamodb import (
 )
 from orders.item import ListedOrder, OrderItem
 from orders.settings import settings
+from orders.transactions import Cancelled, transact_write
 
 if TYPE_CHECKING:
     pass
@@ -62,6 +63,9 @@ QUEUE_INDEX = "pending-requests"  # pending requests, most urgent first
 ESCALATION_INDEX = "escalation-due"  # pending requests not yet escalated (keys only)
 # A page is one Query; a second only when DynamoDB's 1 MB limit cut the first short (docs/api.md §10).
 MAX_REQUESTS_PER_PAGE = 2
+# A split's transaction is made again from the item a refusal hands back only while the order may still
+# be split (another's change came first); past this many, 503 with Retry-After.
+MAX_SPLIT_WRITES = 3
 ORDER_ID = re.compile(r"ord_[a-z2-7]{26}", re.ASCII)
 # What a listing's and the queue's page tokens hold: the last order's position in its index.
 LISTING_POSITION = {"order_id": ORDER_ID, "created_at": TIMESTAMP}
@@ -92,6 +96,33 @@ class PreconditionFailed(Exception):
         self.order = order
 
 
+class BackorderLinesRefused(Exception):
+    """A backorder names lines the order does not hold: (index in backordered_items, why) for each."""
+
+    def __init__(self, mismatches: list[tuple[int, str]], order: OrderItem):
+        super().__init__("; ".join(why for _, why in mismatches))
+        self.mismatches = mismatches
+        self.order = order
+
+
+class ReferenceTaken(Exception):
+    """The reference a split would give its new order is one the seller already used for another order."""
+
+    def __init__(self, original: OrderItem, new: OrderItem, taken: OrderItem | None):
+        super().__init__(new["reference"])
+        self.original = original
+        self.reference = new["reference"]
+        self.taken_by = taken[item.KEY] if taken is not None else new[item.KEY]
+
+
+@dataclass(frozen=True)
+class SplitDone:
+    """A split carried out: the order split off (what ships now) and the original (what waits)."""
+
+    in_stock: OrderItem
+    backorder: OrderItem
+
+
 @dataclass(frozen=True)
 class Applied:
     """A command carried out: the item as it now stands, what the rules made of it, and its state."""
@@ -99,6 +130,7 @@ class Applied:
     order: OrderItem
     outcome: Outcome
     state: State
+    split_off: OrderItem | None = None  # a split's new order
 
 
 @dataclass(frozen=True)
@@ -314,8 +346,10 @@ class OrderStore(Table):
 
     def apply(self, order_id: str, action: Action, caller: Caller, details: Details = NO_DETAILS) -> Applied:
         """Carry out `action` with the one conditional write the rules allow from the order's state."""
-        if action == Action.EDIT and not details.changes:
+        if action in (Action.EDIT, Action.EDIT_ITEMS) and not details.changes:
             raise ValueError("an edit names the fields it replaces")
+        if action == Action.SPLIT:
+            return self._split_applied(order_id, caller, details)
         candidates = domain.transitions(action)
         transition = next(iter(candidates))
         legacy_seller: str | None = None
@@ -330,11 +364,12 @@ class OrderStore(Table):
                 order = _order(response["Attributes"])
                 assert order is not None  # ReturnValues=ALL_NEW: the item as written
                 return Applied(order, transition, item.state_of(order))
-            keyed = current is not None and item.STATUS_KEYS in current
-            if transition.status and current is not None and keyed == (legacy_seller is not None):
-                # The move's form did not fit the item: an order written before its listing keys existed (this
-                # write adds them, once), or one that another move gave them meanwhile (the usual form again).
-                legacy_seller = None if keyed else current[item.SELLER]
+            lacks = transition.status is not None and current is not None and _lacks_key(current, transition)
+            if transition.status and current is not None and lacks == (legacy_seller is None):
+                # The move's form did not fit the item: an order written before its listing keys existed, or
+                # before its new status did, as ON_BACKORDER (this write adds them, once), or one that another
+                # move gave them meanwhile (the usual form again).
+                legacy_seller = current[item.SELLER] if lacks else None
                 if item.visible_to(current, caller) and domain.decide(item.state_of(current), action) == transition:
                     continue
             settled = _settle_refused(current, order_id, action, transition, caller, details)
@@ -342,6 +377,42 @@ class OrderStore(Table):
                 return settled
             transition = settled
         raise RuntimeError(f"{action} on {order_id} did not settle")  # unreachable: states form a DAG
+
+    def split(self, order_id: str, caller: Seller, expected_versions: frozenset[int] | None = None) -> SplitDone:
+        """Split what is in stock off an ON_BACKORDER order (docs/api.md §11): one read, one transaction.
+
+        The new order's items, recipient and courier are the original's, so the original is read first
+        (a consistent GetItem). Then one `TransactWriteItems`: the original, conditioned on its seller,
+        status and the version read (which If-Match was checked against), keeps only what waits; the new
+        order, conditioned on not existing, is put under the id its reference derives (`<reference>-2`
+        for the first split). A split that raced another change is refused in the transaction, which
+        hands back the original as it stood: the rules answer from it, or, when it may still be split
+        (someone else's edit came first), the split is made again from it, without another read.
+        """
+        response = call(self.client.get_item, TableName=self.table_name, Key=_key(order_id), ConsistentRead=True)
+        current = _order(response.get("Item"))
+        for _ in range(MAX_SPLIT_WRITES):
+            split = _Split(self.table_name, _splittable(current, order_id, caller, expected_versions), caller)
+            try:
+                transact_write(self.client, split.items())
+            except Cancelled as cancelled:
+                if cancelled.condition_failed(0):
+                    current = _read_order(cancelled.item(0))
+                    continue
+                if cancelled.condition_failed(1):
+                    taken = _read_order(cancelled.item(1))
+                    raise ReferenceTaken(split.original, split.new, taken) from cancelled
+                raise
+            return SplitDone(in_stock=split.new, backorder=split.after())
+        raise StoreUnavailable(f"split of {order_id} raced {MAX_SPLIT_WRITES} other changes")
+
+    def _split_applied(self, order_id: str, caller: Caller, details: Details) -> Applied:
+        """A split as any other command's outcome: the original as it now stands (`split_off`: the new order)."""
+        if not isinstance(caller, Seller):
+            raise ValueError("only a seller splits an order")
+        done = self.split(order_id, caller, details.expected_versions)
+        transition = next(iter(domain.transitions(Action.SPLIT)))
+        return Applied(done.backorder, transition, item.state_of(done.backorder), split_off=done.in_stock)
 
     def escalate(self, order_id: str, at: str | None = None) -> bool:
         """Mark a pending request overdue, with one conditional write; False when it is not to be escalated.
@@ -408,6 +479,11 @@ def _settle_refused(
     passed = domain.bound(action, item.growth_of(current))
     if passed is not None and not _changes_nothing(current, details):
         raise RefusalError(action, passed, current)
+    # A backorder naming lines the order does not hold (an edit came first): 400 naming them.
+    if outcome.marks_backorder:
+        mismatches = domain.backorder_mismatches(current["items"], list(details.backordered_items or ()))
+        if mismatches:
+            raise BackorderLinesRefused(mismatches, current)
     # The same transition refused from a state it starts from: only "some field differs" failed.
     if outcome == transition:
         return Applied(current, Unchanged(), state)
@@ -496,20 +572,47 @@ class _TransitionWrite:
         assert transition.status is not None
         self.updates.append("#status = :new_status")
         self.values[":new_status"] = transition.status.value
+        self.names["#moved_to"] = transition.status.value
         if self.legacy_seller is None:
             # Its key in the listing by status: copied from those the order was created with.
-            self.names["#moved_to"] = transition.status.value
             self.updates.append("#seller_status = #status_keys.#moved_to")
-            self.conditions.append("attribute_exists(#status_keys)")
+            self.conditions.append("attribute_exists(#status_keys.#moved_to)")
         else:
             keys = {status.value: item.seller_status(self.legacy_seller, status) for status in OrderStatus}
             self.updates += ["#seller_status = :seller_status", "#status_keys = :status_keys"]
             self.values[":seller_status"] = keys[transition.status.value]
             self.values[":status_keys"] = keys
-            self.conditions.append("attribute_not_exists(#status_keys)")
+            self.conditions.append("attribute_not_exists(#status_keys.#moved_to)")
+        self._backorder(transition)
         if self.details.tracking_number:
             self.updates.append("tracking_number = :tracking_number")
             self.values[":tracking_number"] = self.details.tracking_number
+
+    def _backorder(self, transition: Transition) -> None:
+        """A backorder marked (its lines checked in the condition), or cleared by the move (docs/api.md §11)."""
+        self.names["#backorder"] = item.BACKORDER
+        if transition.clears_backorder:
+            self.removals.append("#backorder")
+        if not transition.marks_backorder:
+            return
+        backordered = list(self.details.backordered_items or ())
+        self.names.update({"#items": "items", "#sku": "sku", "#quantity": "quantity", "#expected_at": "expected_at"})
+        self.updates.append("#backorder = :backorder")
+        self.values[":backorder"] = item.backorder_record(backordered, self.at, self.details.expected_at)
+        self.values[":bo_items"] = self.values[":backorder"]["items"]
+        self.values[":bo_expected_at"] = self.details.expected_at
+        self.values[":on_backorder"] = OrderStatus.ON_BACKORDER.value
+        # Each named line holds that sku, with at least that quantity: an edit racing the backorder has one winner.
+        for n, entry in enumerate(backordered):
+            index = entry["line"] - 1
+            self.values[f":bo_sku_{n}"] = entry["sku"]
+            self.values[f":bo_quantity_{n}"] = entry["quantity"]
+            line = f"#items[{index}]"
+            self.conditions.append(f"{line}.#sku = :bo_sku_{n} AND {line}.#quantity >= :bo_quantity_{n}")
+        # And something differs: the same backorder marked again is "200, unchanged".
+        self.conditions.append(
+            "(#status <> :on_backorder OR #backorder.#items <> :bo_items OR #backorder.#expected_at <> :bo_expected_at)"
+        )
 
     def _request(self) -> None:
         """A new cancellation request, due after the time limit, and onto the warehouse's queue."""
@@ -569,6 +672,114 @@ class _TransitionWrite:
             "ReturnValues": "ALL_NEW",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
+
+
+def _splittable(
+    current: OrderItem | None, order_id: str, caller: Seller, expected_versions: frozenset[int] | None
+) -> OrderItem:
+    """The order, if the rules let `caller` split it as it stands; else the refusal they give."""
+    if current is None or not item.visible_to(current, caller):
+        raise OrderNotFound(order_id)
+    if expected_versions is not None and current[item.VERSION] not in expected_versions:
+        raise PreconditionFailed(current)
+    outcome = domain.decide(item.state_of(current), Action.SPLIT)
+    if isinstance(outcome, Refusal):
+        raise RefusalError(Action.SPLIT, outcome, current)
+    backorder = item.backorder_of(current)
+    if not domain.has_stock(current["items"], list(backorder["items"]) if backorder else None):
+        raise RefusalError(Action.SPLIT, Refusal.NOTHING_IN_STOCK, current)
+    passed = domain.bound(Action.SPLIT, item.growth_of(current))
+    if passed is not None:
+        raise RefusalError(Action.SPLIT, passed, current)
+    return current
+
+
+class _Split:
+    """The transaction of one split: the original as read, what it becomes, and the order split off it."""
+
+    def __init__(self, table_name: str, original: OrderItem, caller: Seller):
+        self.table_name = table_name
+        self.original = original
+        self.caller = caller
+        self.at = now()
+        backorder = item.backorder_of(original)
+        assert backorder is not None  # _splittable: an ON_BACKORDER order with something in stock
+        ships, self.waits, self.backordered = domain.split_lines(original["items"], list(backorder["items"]))
+        self.new = item.new_split_item(original, ships, self.at)
+        self.entry = item.history_entry(self.at, Event.ORDER_SPLIT, caller, None)
+        self.entry[item.SPLIT_INTO] = self.new[item.KEY]
+
+    def items(self) -> list[dict[str, Any]]:
+        update = {
+            "TableName": self.table_name,
+            "Key": _key(self.original[item.KEY]),
+            "UpdateExpression": (
+                "SET #items = :waits, #backorder.#items = :backordered, "
+                "#split_into = list_append(if_not_exists(#split_into, :none), :new_id), "
+                "version = version + :one, updated_at = :now, #history = list_append(#history, :entry)"
+            ),
+            # The version read pins everything the split was computed from, and If-Match was checked against it.
+            "ConditionExpression": (
+                "seller_id = :seller AND #status = :on_backorder AND version = :version "
+                "AND size(#history) < :max_history"
+            ),
+            "ExpressionAttributeNames": {
+                "#items": "items",
+                "#backorder": item.BACKORDER,
+                "#split_into": item.SPLIT_INTO,
+                "#history": item.HISTORY,
+                "#status": item.STATUS,
+            },
+            "ExpressionAttributeValues": to_item(
+                {
+                    ":waits": self.waits,
+                    ":backordered": self.backordered,
+                    ":none": [],
+                    ":new_id": [self.new[item.KEY]],
+                    ":one": 1,
+                    ":now": self.at,
+                    ":entry": [self.entry],
+                    ":seller": self.caller.seller_id,
+                    ":on_backorder": OrderStatus.ON_BACKORDER.value,
+                    ":version": self.original[item.VERSION],
+                    ":max_history": domain.MAX_HISTORY,
+                }
+            ),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        put = {
+            "TableName": self.table_name,
+            "Item": to_item(self.new),
+            "ConditionExpression": "attribute_not_exists(order_id)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        return [{"Update": update}, {"Put": put}]
+
+    def after(self) -> OrderItem:
+        """The original as the transaction left it (a transaction returns no item)."""
+        backorder = item.backorder_of(self.original)
+        assert backorder is not None
+        return item.read(
+            {
+                **self.original,
+                "items": self.waits,
+                item.BACKORDER: {**backorder, "items": self.backordered},
+                item.SPLIT_INTO: [*self.original.get(item.SPLIT_INTO, []), self.new[item.KEY]],
+                item.VERSION: self.original[item.VERSION] + 1,
+                "updated_at": self.at,
+                item.HISTORY: [*self.original[item.HISTORY], self.entry],
+            }
+        )
+
+
+def _read_order(plain: Mapping[str, Any] | None) -> OrderItem | None:
+    return None if plain is None else item.read(plain)
+
+
+def _lacks_key(current: OrderItem, transition: Transition) -> bool:
+    """Whether the order has no listing key for the status the transition moves it to."""
+    assert transition.status is not None
+    return transition.status.value not in current.get(item.STATUS_KEYS, {})
 
 
 def _states_condition(states: tuple[State, ...], values: dict[str, Any]) -> str:

@@ -97,6 +97,17 @@ def api_samples() -> dict[str, tuple[str, str, str, Any]]:
             f"/warehouse/orders/{oid}/status",
             {"status": "SENT_TO_WAREHOUSE"},
         ),
+        "warehouse_backorder": (
+            "WarehouseStatusFunction",
+            "POST",
+            f"/warehouse/orders/{oid}/status",
+            {
+                "status": "ON_BACKORDER",
+                "backordered_items": [{"line": 1, "sku": "TSHIRT-RED-M", "quantity": 1}],
+                "expected_at": "2026-12-24",
+            },
+        ),
+        "split_order": ("SplitOrderFunction", "POST", f"/orders/{oid}/split", None),
         "warehouse_decision": (
             "WarehouseDecisionFunction",
             "POST",

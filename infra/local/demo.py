@@ -75,6 +75,21 @@ DEMO_ORDERS = (
             Step("warehouse", "/cancellation-decision", {"decision": "APPROVED"}),
         ],
     ),
+    DemoOrder(
+        "SHOP-1010",
+        "ON_BACKORDER: the mug is short; split off the T-shirts",
+        [
+            Step(
+                "warehouse",
+                "/status",
+                {
+                    "status": "ON_BACKORDER",
+                    "backordered_items": [{"line": 2, "sku": "MUG-WHITE", "quantity": 1}],
+                    "expected_at": "2027-01-15",
+                },
+            )
+        ],
+    ),
 )
 
 

@@ -5,6 +5,8 @@
     orders-warehouse approve ID [ID...] [--note TEXT]
     orders-warehouse reject ID [ID...] --reason CODE [--note TEXT]
     orders-warehouse status ID STATUS [--tracking NUMBER]
+    orders-warehouse status ID ON_BACKORDER --line 2:MUG-WHITE:1 [--line ...] [--expected DATE]
+    orders-warehouse status ID PENDING                   (stock arrived: the backorder ends)
 
 Every call is signed with SigV4 (service execute-api) by botocore, with credentials from the
 standard AWS chain (environment, profile, SSO, instance role). Pointed at a local stack (`--api`,
@@ -50,7 +52,7 @@ DEFAULT_API = "http://127.0.0.1:3000"
 TIMEOUT_SECONDS = 15
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 DECISION_REASONS = ("ALREADY_PACKED", "IN_COURIER_COLLECTION", "ORDER_DESPATCHED", "OTHER")
-STATUSES = ("SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
+STATUSES = ("ON_BACKORDER", "PENDING", "SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
 # docs/api.md §12's courier statuses (orders.couriers.CourierStatus; tests/unit/test_warehouse_cli.py holds them equal).
 COURIER_STATUSES = (
     "INFO_RECEIVED",
@@ -262,6 +264,13 @@ def order_text(order: dict[str, Any], now: datetime) -> str:
             f"  at courier    {courier['status']} at {courier['occurred_at']}"
             + (f", {courier['location']}" if courier.get("location") else "")
         )
+    backorder = order.get("backorder")
+    if backorder:
+        short = ", ".join(f"line {line['line']}: {line['quantity']} x {line['sku']}" for line in backorder["items"])
+        lines.append(f"  backorder     {short}  expected {backorder.get('expected_at') or 'not known'}")
+    if order.get("split_from") or order.get("split_into"):
+        into = ", ".join(order.get("split_into") or []) or "-"
+        lines.append(f"  split         from {order.get('split_from') or '-'}  into {into}")
     if request:
         lines.append(
             f"  request       {request['status']}  reason {request.get('reason_code') or '-'}"
@@ -344,6 +353,15 @@ def _parser() -> argparse.ArgumentParser:
     track.add_argument("--location", help="where the courier saw the parcel")
     track.add_argument("--at", help="when it happened, ISO 8601 with its offset (default: now)")
     track.add_argument("--event-id", help="the courier's id of the event (default: a new one)")
+    status.add_argument(
+        "--line",
+        action="append",
+        type=_backordered_line,
+        dest="lines",
+        metavar="LINE:SKU:QUANTITY",
+        help="with ON_BACKORDER, once per short line: its position in the order (from 1), sku, quantity short",
+    )
+    status.add_argument("--expected", metavar="DATE", help="with ON_BACKORDER: the day stock is expected, YYYY-MM-DD")
     return parser
 
 
@@ -411,8 +429,23 @@ def decision_lines(results: list[dict[str, Any]]) -> str:
     return "\n".join(done)
 
 
+def _backordered_line(text: str) -> dict[str, Any]:
+    """`2:MUG-WHITE:1` as a backordered line: the line's position, its sku, the quantity short."""
+    line, _, rest = text.partition(":")
+    sku, _, quantity = rest.rpartition(":")
+    if not (line.isascii() and line.isdigit() and sku and quantity.isascii() and quantity.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r}: write it LINE:SKU:QUANTITY, as 2:MUG-WHITE:1")
+    return {"line": int(line), "sku": sku, "quantity": int(quantity)}
+
+
 def _move(api: Api, arguments: argparse.Namespace, now: datetime) -> str:
-    body = {"status": arguments.status, **({"tracking_number": arguments.tracking} if arguments.tracking else {})}
+    body: dict[str, Any] = {"status": arguments.status}
+    if arguments.tracking:
+        body["tracking_number"] = arguments.tracking
+    if getattr(arguments, "lines", None):
+        body["backordered_items"] = arguments.lines
+    if getattr(arguments, "expected", None):
+        body["expected_at"] = arguments.expected
     return _outcome(api.post(f"{_order_path(arguments)}/status", body), arguments)
 
 

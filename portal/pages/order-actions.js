@@ -7,7 +7,7 @@ import { ApiProblem, request } from "../api.js";
 import { closeDialog, openDialog } from "../dialog.js";
 import { h } from "../dom.js";
 import { sayDone, sayProblem } from "../messages.js";
-import { COURIER_SERVICES, SELLER_REASONS, courierName, statusName } from "../words.js";
+import { COURIER_SERVICES, SELLER_REASONS, courierName, splitParts, statusName } from "../words.js";
 
 const POSTCODE = /^[A-Za-z0-9]([A-Za-z0-9 -]*[A-Za-z0-9])?$/;
 
@@ -188,4 +188,30 @@ function changesOf(order, courierService, inputs) {
     changes.recipient = recipient;
   }
   return changes;
+}
+
+// The Split order pop-up: what ships now as a new order, and what waits for stock on this one.
+export function splitOrder(order, view) {
+  const [ships, waits] = splitParts(order);
+  const lines = (parts) => h("ul", { class: "items" }, parts.map((line) => h("li", {}, `${line.quantity} × ${line.sku}`)));
+  openDialog({
+    title: "Split the order",
+    intro: `What is in stock is sent now as a new order (${order.reference}-${(order.split_into || []).length + 2}); the rest of ${order.reference} waits for stock.`,
+    fields: [h("h3", {}, "Sent now"), lines(ships), h("h3", {}, "Waits for stock"), lines(waits)],
+    back: "Keep it whole",
+    submit: {
+      label: "Split the order",
+      id: "confirm-split",
+      run: () =>
+        command(
+          view,
+          "split",
+          async () => {
+            const answer = await request("POST", `/orders/${order.order_id}/split`, { headers: { "If-Match": `"${order.version}"` } });
+            return { ...answer, body: answer.body.backorder };
+          },
+          "The order has been split: what was in stock is a new order, on its way to the warehouse.",
+        ),
+    },
+  });
 }

@@ -13,13 +13,15 @@ import {
   cancelUnavailable,
   countryName,
   courierName,
+  day,
   editUnavailable,
   historySentence,
+  splitUnavailable,
   requestSummary,
   statusName,
   when,
 } from "../words.js";
-import { confirmCancel, editOrder, requestCancellation } from "./order-actions.js";
+import { confirmCancel, editOrder, requestCancellation, splitOrder } from "./order-actions.js";
 
 export function badge(status) {
   return h("span", { class: `badge status-${status.toLowerCase()}` }, statusName(status));
@@ -84,6 +86,8 @@ class OrderView {
         this.buttons(order),
       ),
       order.cancellation.request ? cancellationRequest(order.cancellation.request) : null,
+      order.backorder ? backorder(order) : null,
+      splitLinks(order),
       details(order),
       h("h2", {}, "History"),
       h(
@@ -104,9 +108,26 @@ class OrderView {
   }
 
   buttons(order) {
-    const { cancellation, editing } = order;
+    const { cancellation, editing, splitting } = order;
     const cannotCancel = cancellation.option === "NONE";
     const cannotEdit = editing.option === "NONE";
+    // Shown while the order is on backorder, where splitting is what the seller may want.
+    const offerSplit = order.status === "ON_BACKORDER";
+    const cannotSplit = splitting.option === "NONE";
+    const split = offerSplit
+      ? h(
+          "button",
+          {
+            type: "button",
+            id: "split-order",
+            class: "secondary",
+            "aria-disabled": String(cannotSplit),
+            "aria-describedby": cannotSplit ? "split-reason" : null,
+            onclick: () => !cannotSplit && splitOrder(this.order, this),
+          },
+          "Split order",
+        )
+      : null;
     const edit = h(
       "button",
       {
@@ -136,11 +157,38 @@ class OrderView {
     return h(
       "div",
       { class: "order-actions" },
-      h("div", { class: "buttons" }, edit, cancel),
+      h("div", { class: "buttons" }, split, edit, cancel),
+      offerSplit && cannotSplit ? h("p", { class: "reason", id: "split-reason" }, splitUnavailable(splitting.unavailable_reason)) : null,
       cannotCancel ? h("p", { class: "reason", id: "cancel-reason" }, cancelUnavailable(cancellation.unavailable_reason)) : null,
       cannotEdit ? h("p", { class: "reason", id: "edit-reason" }, editUnavailable(editing.unavailable_reason)) : null,
     );
   }
+}
+
+// The lines short of stock, and when the warehouse expects it.
+function backorder(order) {
+  const { items, expected_at: expected } = order.backorder;
+  return h(
+    "section",
+    { class: "backorder", id: "backorder", "aria-labelledby": "backorder-title" },
+    h("h2", { id: "backorder-title" }, "On backorder"),
+    h("p", {}, "The warehouse is waiting for stock of:"),
+    h("ul", { class: "items" }, items.map((line) => h("li", {}, `${line.quantity} × ${line.sku}`))),
+    h("p", { id: "expected" }, expected ? `Stock is expected on ${day(expected)}.` : "The warehouse does not know yet when stock will arrive."),
+  );
+}
+
+// Links between an order and the orders split off it.
+function splitLinks(order) {
+  if (!order.split_from && !(order.split_into || []).length) return null;
+  return h(
+    "p",
+    { class: "split-links", id: "split-links" },
+    order.split_from ? ["Split off ", h("a", { href: `#/orders/${order.split_from}`, id: "split-from" }, "the original order"), ". "] : null,
+    (order.split_into || []).length
+      ? ["What was in stock was split into ", order.split_into.map((id, n) => [n ? ", " : "", h("a", { href: `#/orders/${id}`, class: "split-into" }, `order ${n + 2}`)]), "."]
+      : null,
+  );
 }
 
 function cancellationRequest(pending) {

@@ -51,6 +51,7 @@ COMMANDS = {
     "RequestCancellationFunction": ("request", "SENT_TO_WAREHOUSE/-"),
     "WarehouseDecisionFunction": ("approve", "SENT_TO_WAREHOUSE/REQUESTED"),
     "WarehouseStatusFunction": ("PICKED", "SENT_TO_WAREHOUSE/-"),
+    "SplitOrderFunction": ("split", "ON_BACKORDER/-"),
 }
 EXPECTED = {
     "CreateOrderFunction": 201,
@@ -60,6 +61,7 @@ EXPECTED = {
     "RequestCancellationFunction": 202,
     "WarehouseDecisionFunction": 200,
     "WarehouseStatusFunction": 200,
+    "SplitOrderFunction": 201,
     "NotifierFunction": {"batchItemFailures": []},
     "WarehouseReadFunction": 200,
     "NotificationChannelsFunction": 200,

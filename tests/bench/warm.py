@@ -69,6 +69,9 @@ SCENARIOS = (
         "DESPATCHED",
         200,
     ),
+    Scenario("split", "SplitOrderFunction", "POST .../split", "ON_BACKORDER/-", "split", 201),
+    Scenario("split, refused", "SplitOrderFunction", "POST .../split", "PENDING/-", "split", 409),
+    Scenario("status ON_BACKORDER", "WarehouseStatusFunction", "POST .../status", "PENDING/-", "ON_BACKORDER", 200),
     Scenario(
         "notify one change", "NotifierFunction", "stream batch of 1", "PENDING/-", "cancel", {"batchItemFailures": []}
     ),
@@ -82,6 +85,7 @@ HANDLERS = {
     "RequestCancellationFunction": "orders.handlers.request_cancellation",
     "WarehouseDecisionFunction": "orders.handlers.warehouse_decision",
     "WarehouseStatusFunction": "orders.handlers.warehouse_status",
+    "SplitOrderFunction": "orders.handlers.split_order",
     "NotifierFunction": "orders.handlers.notifier",
 }
 # The commands whose duration on moto the cost section needs (a cancellation, and a request plus its

@@ -69,6 +69,17 @@ BODIES: dict[str, dict[str, Any] | None] = {
             }
         ]
     },
+    # docs/api.md §11: the lines replaced (an order on backorder goes back to PENDING), and a split.
+    "edit_items": {"items": [{"sku": "TSHIRT-RED-M", "quantity": 2}, {"sku": "HOODIE-GREY-L", "quantity": 1}]},
+    "split": None,
+}
+# The warehouse's backorder: one of the two T-shirts and the socks short, stock due on a day.
+BACKORDER = {
+    "backordered_items": [
+        {"line": 1, "sku": "TSHIRT-RED-M", "quantity": 1},
+        {"line": 3, "sku": "SOCKS-BLACK-3PK", "quantity": 3},
+    ],
+    "expected_at": "2026-12-24",
 }
 CHANNEL_URLS = ("https://hooks.example.com/orders/cancellations", "https://erp.example.net/webhooks/S-100234")
 # What varies from one run to the next, written in general: the times, the ids, a channel's secret.
@@ -87,6 +98,15 @@ def attributes_written(operation: str, params: dict[str, Any]) -> dict[str, list
         return _transaction_written(params)
     if operation == "PutItem":
         return {"put": sorted(params["Item"])}
+    if operation == "TransactWriteItems":
+        # One request: each item's write, merged (a split's update of its order and put of the new one).
+        merged: dict[str, set[str]] = {}
+        for entry in params["TransactItems"]:
+            [(kind, write)] = entry.items()
+            found = attributes_written("PutItem" if kind == "Put" else "UpdateItem", write)
+            for action, names in found.items():
+                merged.setdefault(action, set()).update(names)
+        return {action: sorted(names) for action, names in sorted(merged.items())}
     names = params.get("ExpressionAttributeNames", {})
     found: dict[str, list[str]] = {}
     for action, clause in _clauses(params["UpdateExpression"]):
@@ -200,10 +220,12 @@ def _drive(command: str, definition: data.Command, order_id: str | None, referen
         body = {"status": definition.status}
         if definition.status == "DESPATCHED":
             body["tracking_number"] = TRACKING_NUMBER
+        if definition.status == "ON_BACKORDER":
+            body.update(BACKORDER)
     identity: dict[str, Any] = {"warehouse": True} if resource.startswith("/warehouse/") else {"seller_id": SELLER}
     reply = invoke(method, resource, path_parameters={"order_id": order_id}, body=body, **identity)
-    assert reply.status in (200, 202), (command, reply.body)
-    return dict(reply.body)
+    assert reply.status in (200, 201, 202), (command, reply.body)
+    return dict(reply.body["backorder"] if command == "split" else reply.body)
 
 
 def _stored(order_id: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import pytest
 import requests
 
+from infra.local.demo import DEMO_ORDERS
 from tests.support.local_stack import Portal, RunningStack, new_seller, order_body, session, start_stack, wait_for
 
 
@@ -95,7 +96,7 @@ def test_the_banner_names_the_urls_and_every_demo_order(stack: RunningStack):
     assert f"{stack.api_url}/_local/openapi.json" in output
     assert f"Portal    {stack.portal_url}" in output.split("API       ")[0]  # the portal's URL first
     assert f"curl -s '{stack.api_url}/_local/webhook-deliveries?seller_id=S-1'" in output
-    assert len(re.findall(r"^#   SHOP-10\d\d  ord_[a-z2-7]{26}  ", output, re.M)) == 9  # as comments
+    assert len(re.findall(r"^#   SHOP-10\d\d  ord_[a-z2-7]{26}  ", output, re.M)) == len(DEMO_ORDERS)  # as comments
     assert stack.ready_seconds < 30
 
 

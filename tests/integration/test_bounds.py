@@ -91,6 +91,11 @@ def send(portal: SellerPortal, command: str, order_id: str):
         body = {"reason_code": "OTHER", "note": NOTE}
     if command == "reject":
         body = {**body, "note": NOTE}
+    if command == "ON_BACKORDER":
+        # The largest backorder: one of each of the order's lines short.
+        lines = stored(order_id)["items"]
+        backordered = [{"line": n, "sku": line["sku"], "quantity": 1} for n, line in enumerate(lines, start=1)]
+        body = {**body, "backordered_items": backordered}
     identity = {"seller_id": portal.seller_id} if caller == "seller" else {"warehouse": True}
     return invoke(method_of(command), resource, path_parameters={"order_id": order_id}, body=body, **identity)
 
@@ -108,7 +113,7 @@ def test_the_largest_order_refuses_only_the_edit_past_its_limit_and_stays_far_un
         reply = send(portal, command, copy_id)
 
         # Then the edit is refused by its bound, naming it; everything else is the contract's answer
-        if command == "edit":
+        if command in ("edit", "edit_items"):
             assert (reply.status, reply.body["code"]) == (409, "EDIT_LIMIT"), reply.body
             assert "edited 100 times" in reply.body["detail"]
             assert stored(copy_id) == {**stored(order_id), "order_id": copy_id}  # nothing written

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from infra.capacity import data
-from orders.domain import NOTIFIED_EVENT_NAMES
+from orders.domain import NOTIFIED_EVENT_NAMES, told
 from tests.bench import writes
 
 REGENERATE = "run `.venv/bin/python -m tests.bench.writes` and commit infra/capacity/measured.json"
@@ -49,7 +49,7 @@ def test_each_command_adds_the_history_event_the_command_table_names(measured):
     }
     assert [(command, found, said) for command, found, said in named if found != said] == []
     # The table's events are the notifier's words: a typo would silently tell nobody.
-    events = {command.event for command in table.commands.values()}
+    events = {told(command.event, command.status) for command in table.commands.values() if command.event}
     assert set(NOTIFIED_EVENT_NAMES) <= events
 
 

@@ -16,9 +16,8 @@ import json
 import pytest
 from botocore.stub import Stubber
 
-from orders import settings
+from orders import settings, transactions
 from orders.handlers import notification_channels
-from orders.notification import transactions
 from tests.support.events import LambdaContext, rest_event
 
 SELLER = "S-TX"

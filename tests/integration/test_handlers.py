@@ -211,7 +211,7 @@ def test_warehouse_on_a_missing_order_is_404(portal):
         ),
         ("/warehouse/orders/{order_id}/cancellation-decision", {"decision": "APPROVED", "note": "x" * 501}, "note"),
         ("/warehouse/orders/{order_id}/status", {"status": "CANCELLED"}, "status"),
-        ("/warehouse/orders/{order_id}/status", {"status": "PENDING"}, "status"),
+        ("/warehouse/orders/{order_id}/status", {"status": "ON_HOLD"}, "status"),  # PENDING is stock arriving (§11)
         ("/warehouse/orders/{order_id}/status", {}, "status"),
     ],
 )

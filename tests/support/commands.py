@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import date, timedelta
 
 from orders.couriers import SERVICE_CODES
 from orders.domain import Action, Details, OrderStatus, RequestStatus, State
@@ -14,15 +15,17 @@ ACTIONS = {
     "approve": Action.APPROVE_CANCELLATION,
     "reject": Action.REJECT_CANCELLATION,
     "edit": Action.EDIT,
+    "edit_items": Action.EDIT_ITEMS,
+    "split": Action.SPLIT,
     **{
         status: Action.move_to(OrderStatus(status))
-        for status in ("SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
+        for status in ("ON_BACKORDER", "PENDING", "SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED")
     },
 }
 
 
 # The commands a seller sends; the others are the warehouse's.
-SELLER_COMMANDS = ("cancel", "request", "edit")
+SELLER_COMMANDS = ("cancel", "request", "edit", "edit_items", "split")
 
 
 def state(name: str) -> State:
@@ -46,6 +49,12 @@ def http_call(command: str) -> tuple[str, dict | None, str]:
         return "/orders/{order_id}/cancel", None, "seller"
     if command == "edit":
         return "/orders/{order_id}", next_listed_courier(), "seller"
+    if command == "edit_items":
+        return "/orders/{order_id}", {"items": new_items()}, "seller"
+    if command == "split":
+        return "/orders/{order_id}/split", None, "seller"
+    if command == "ON_BACKORDER":
+        return "/warehouse/orders/{order_id}/status", {"status": command, **new_backorder()}, "warehouse"
     if command == "request":
         return (
             "/orders/{order_id}/cancellation-request",
@@ -62,7 +71,7 @@ def http_call(command: str) -> tuple[str, dict | None, str]:
 
 def method_of(command: str) -> str:
     """The HTTP method that sends `command`: an edit is a PATCH, every other command a POST."""
-    return "PATCH" if command == "edit" else "POST"
+    return "PATCH" if command in ("edit", "edit_items") else "POST"
 
 
 def new_courier() -> dict:
@@ -81,10 +90,32 @@ def next_listed_courier() -> dict:
     return {"courier_service": next(_OTHER_COURIERS)}
 
 
+# The line every test order holds (tests/support/api.py's NEW_ORDER: 2 of TSHIRT-RED-M); the contract's
+# backorder marks one of the two short, so that one ships now.
+BACKORDERED_LINE = {"line": 1, "sku": "TSHIRT-RED-M", "quantity": 1}
+_days = itertools.count()
+
+
+def new_backorder() -> dict:
+    """A backorder that always changes something: one of line 1 short, stock due on a day no marking named yet."""
+    day = date(2027, 1, 1) + timedelta(days=next(_days) % 3000)
+    return {"backordered_items": [dict(BACKORDERED_LINE)], "expected_at": day.isoformat()}
+
+
+def new_items() -> list[dict]:
+    """An items edit that always changes something, and keeps line 1 as a backorder names it."""
+    return [{"sku": "TSHIRT-RED-M", "quantity": 2}, {"sku": f"SKU-{uuid.uuid4().hex[:12]}", "quantity": 1}]
+
+
 def details_for(command: str) -> Details:
     """What the store is handed with `command` when the test sends it straight to the store."""
     if command == "reject":
         return Details(reason_code="ALREADY_PACKED")
     if command == "edit":
         return Details(changes=new_courier())
+    if command == "edit_items":
+        return Details(changes={"items": new_items()})
+    if command == "ON_BACKORDER":
+        backorder = new_backorder()
+        return Details(backordered_items=tuple(backorder["backordered_items"]), expected_at=backorder["expected_at"])
     return Details()

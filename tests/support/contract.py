@@ -11,6 +11,7 @@ from dataclasses import dataclass
 # Rows: every reachable state, as STATUS/REQUEST ("-" for no request).
 STATES = (
     "PENDING/-",
+    "ON_BACKORDER/-",
     "SENT_TO_WAREHOUSE/-",
     "SENT_TO_WAREHOUSE/REQUESTED",
     "SENT_TO_WAREHOUSE/REJECTED",
@@ -36,6 +37,11 @@ COMMANDS = (
     "PACKED",
     "DESPATCHED",
     "edit",
+    # docs/api.md §11: the warehouse marks a backorder and ends it; the seller replaces the lines, splits.
+    "ON_BACKORDER",
+    "PENDING",
+    "edit_items",
+    "split",
 )
 
 _TABLE = """
@@ -54,11 +60,35 @@ DESPATCHED/-                 | 409 ORDER_DESPATCHED        | 409 ORDER_DESPATCHE
 DESPATCHED/REJECTED          | 409 ORDER_DESPATCHED        | 409 ORDER_DESPATCHED            | 409 DECISION_CONFLICT            | 200 -                          | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 200 - | 409 ORDER_DESPATCHED
 CANCELLED/-                  | 200 -                       | 409 ORDER_CANCELLED             | 409 NO_CANCELLATION_REQUEST      | 409 NO_CANCELLATION_REQUEST    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED | 409 ORDER_CANCELLED
 CANCELLED/APPROVED           | 200 -                       | 409 ORDER_CANCELLED             | 200 -                            | 409 DECISION_CONFLICT          | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED | 409 ORDER_CANCELLED
+ON_BACKORDER/-               | 200 ORDER_CANCELLED         | 409 ORDER_NOT_IN_WAREHOUSE      | 409 NO_CANCELLATION_REQUEST      | 409 NO_CANCELLATION_REQUEST    | 200 STATUS_CHANGED     | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 200 ORDER_EDITED
+"""
+
+# The columns of docs/api.md §11, for every state. ON_BACKORDER marks a part of the order short, with an
+# expected day no earlier marking had (so that it always changes the backorder); edit_items replaces the
+# lines; split is made on an order with something in stock (PATHS reaches ON_BACKORDER/- so).
+_TABLE_11 = """
+state                        | ON_BACKORDER           | PENDING                | edit_items             | split
+PENDING/-                    | 200 STATUS_CHANGED     | 200 -                  | 200 ORDER_EDITED       | 409 NOT_ON_BACKORDER
+ON_BACKORDER/-               | 200 STATUS_CHANGED     | 200 STATUS_CHANGED     | 200 ORDER_EDITED       | 201 ORDER_SPLIT
+SENT_TO_WAREHOUSE/-          | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 ORDER_IN_WAREHOUSE | 409 ORDER_IN_WAREHOUSE
+SENT_TO_WAREHOUSE/REQUESTED  | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 ORDER_IN_WAREHOUSE | 409 ORDER_IN_WAREHOUSE
+SENT_TO_WAREHOUSE/REJECTED   | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 ORDER_IN_WAREHOUSE | 409 ORDER_IN_WAREHOUSE
+PICKED/-                     | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 ORDER_IN_WAREHOUSE | 409 ORDER_IN_WAREHOUSE
+PICKED/REQUESTED             | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 ORDER_IN_WAREHOUSE | 409 ORDER_IN_WAREHOUSE
+PICKED/REJECTED              | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 ORDER_IN_WAREHOUSE | 409 ORDER_IN_WAREHOUSE
+PACKED/-                     | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 ORDER_IN_WAREHOUSE | 409 ORDER_IN_WAREHOUSE
+PACKED/REQUESTED             | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 ORDER_IN_WAREHOUSE | 409 ORDER_IN_WAREHOUSE
+PACKED/REJECTED              | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 ORDER_IN_WAREHOUSE | 409 ORDER_IN_WAREHOUSE
+DESPATCHED/-                 | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 ORDER_DESPATCHED   | 409 ORDER_DESPATCHED
+DESPATCHED/REJECTED          | 409 INVALID_TRANSITION | 409 INVALID_TRANSITION | 409 ORDER_DESPATCHED   | 409 ORDER_DESPATCHED
+CANCELLED/-                  | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED
+CANCELLED/APPROVED           | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED    | 409 ORDER_CANCELLED
 """
 
 # What the portal's button shows in each state: option and unavailable_reason (§3 "The order").
 BUTTON = {
     "PENDING/-": ("CANCEL", None),
+    "ON_BACKORDER/-": ("CANCEL", None),
     "SENT_TO_WAREHOUSE/-": ("REQUEST", None),
     "PICKED/-": ("REQUEST", None),
     "PACKED/-": ("REQUEST", None),
@@ -77,6 +107,7 @@ BUTTON = {
 # What the portal's Edit button shows in each state: option and unavailable_reason (§8).
 EDITING = {
     "PENDING/-": ("EDIT", None),
+    "ON_BACKORDER/-": ("EDIT", None),
     "SENT_TO_WAREHOUSE/-": ("NONE", "ORDER_IN_WAREHOUSE"),
     "SENT_TO_WAREHOUSE/REQUESTED": ("NONE", "ORDER_IN_WAREHOUSE"),
     "SENT_TO_WAREHOUSE/REJECTED": ("NONE", "ORDER_IN_WAREHOUSE"),
@@ -92,7 +123,22 @@ EDITING = {
     "CANCELLED/APPROVED": ("NONE", "ORDER_CANCELLED"),
 }
 
-_MOVES = {"SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED"}
+# What the portal's Split order button shows in each state (§11), for an order with something in stock.
+SPLITTING = {
+    "PENDING/-": ("NONE", "NOT_ON_BACKORDER"),
+    "ON_BACKORDER/-": ("SPLIT", None),
+    **{
+        f"{status}/{request}": ("NONE", "ORDER_IN_WAREHOUSE")
+        for status in ("SENT_TO_WAREHOUSE", "PICKED", "PACKED")
+        for request in ("-", "REQUESTED", "REJECTED")
+    },
+    "DESPATCHED/-": ("NONE", "ORDER_DESPATCHED"),
+    "DESPATCHED/REJECTED": ("NONE", "ORDER_DESPATCHED"),
+    "CANCELLED/-": ("NONE", "ORDER_CANCELLED"),
+    "CANCELLED/APPROVED": ("NONE", "ORDER_CANCELLED"),
+}
+
+_MOVES = {"ON_BACKORDER", "PENDING", "SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED"}
 
 
 @dataclass(frozen=True)
@@ -107,20 +153,25 @@ class Answer:
 
 
 def _parse() -> dict[tuple[str, str], Answer]:
-    lines = [line for line in _TABLE.strip().splitlines()]
-    header = [cell.strip() for cell in lines[0].split("|")][1:]
-    assert tuple(header) == COMMANDS, header
+    table = {**_parse_table(_TABLE), **_parse_table(_TABLE_11)}
+    assert set(table) == {(state, command) for state in STATES for command in COMMANDS}
+    return table
+
+
+def _parse_table(text: str) -> dict[tuple[str, str], Answer]:
+    lines = [line for line in text.strip().splitlines()]
+    header = tuple(cell.strip() for cell in lines[0].split("|"))[1:]
+    assert set(header) <= set(COMMANDS), header
     table = {}
     for line in lines[1:]:
         state, *cells = [cell.strip() for cell in line.split("|")]
-        for command, cell in zip(COMMANDS, cells, strict=True):
+        for command, cell in zip(header, cells, strict=True):
             status, word = cell.split()
             status = int(status)
             if status == 409:
                 table[state, command] = Answer(409, word, None)
             else:
                 table[state, command] = Answer(status, None, None if word == "-" else word)
-    assert {state for state, _ in table} == set(STATES)
     return table
 
 
@@ -141,8 +192,10 @@ def next_state(state: str, command: str) -> str:
         return "CANCELLED/APPROVED"
     if command == "reject":
         return f"{status}/REJECTED"
-    if command == "edit":
+    if command in ("edit", "split"):
         return state
+    if command == "edit_items":
+        return "PENDING/-"
     assert command in _MOVES
     if answer.event == "CANCELLATION_REJECTED":
         return f"{command}/REJECTED"
@@ -164,6 +217,7 @@ def serially(start: str, commands: tuple[str, ...]) -> tuple[list[Answer], list[
 # A shortest way to reach each state from a new order, as a list of commands.
 PATHS = {
     "PENDING/-": [],
+    "ON_BACKORDER/-": ["ON_BACKORDER"],
     "SENT_TO_WAREHOUSE/-": ["SENT_TO_WAREHOUSE"],
     "SENT_TO_WAREHOUSE/REQUESTED": ["SENT_TO_WAREHOUSE", "request"],
     "SENT_TO_WAREHOUSE/REJECTED": ["SENT_TO_WAREHOUSE", "request", "reject"],

@@ -118,6 +118,11 @@ def expected_delivery(order: dict[str, Any], event: Event) -> Delivery:
         "status": public.status.value,
         "cancellation": public.cancellation.model_dump(mode="json"),
     }
+    # docs/api.md §11: the backorder's lines, and the order a split made.
+    if event == Event.ORDER_BACKORDERED:
+        body["backorder"] = public.backorder.model_dump(mode="json") if public.backorder else None
+    if event == Event.ORDER_SPLIT:
+        body["in_stock_order_id"] = public.split_into[-1]
     return Delivery(body, {"event_type": ("String", event.value), "seller_id": ("String", public.seller_id)})
 
 

@@ -14,7 +14,7 @@ from orders.domain import (
     Unchanged,
 )
 from tests.support.commands import ACTIONS, name_of, state
-from tests.support.contract import BUTTON, COMMANDS, CONTRACT, EDITING, STATES, next_state
+from tests.support.contract import BUTTON, COMMANDS, CONTRACT, EDITING, SPLITTING, STATES, next_state
 
 
 def test_the_domain_knows_exactly_the_contracts_states():
@@ -50,6 +50,12 @@ def test_the_edit_button_is_read_off_the_same_table(state_name):
     assert (option.value, reason.value if reason else None) == EDITING[state_name]
 
 
+@pytest.mark.parametrize("state_name", STATES)
+def test_the_split_button_is_read_off_the_same_table(state_name):
+    option, reason = domain.splitting_option(state(state_name))
+    assert (option.value, reason.value if reason else None) == SPLITTING[state_name]
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_each_command_writes_from_disjoint_sets_of_states(command):
     # The store tries one conditional write per transition: no state may match two of them.
@@ -75,7 +81,7 @@ def test_status_moves_only_forward_and_through_the_warehouse():
                 assert answer.code == "ORDER_CANCELLED"
             elif answer.code == "INVALID_TRANSITION":
                 order = [s.value for s in domain.FULFILMENT_ORDER]
-                assert order.index(target) < order.index(status) or status == "PENDING"
+                assert status in ("PENDING", "ON_BACKORDER") or order.index(target) < order.index(status)
 
 
 # -- the bounds of docs/api.md §15 ------------------------------------------------------------------
@@ -169,3 +175,65 @@ def test_a_bulk_result_names_what_the_command_did_and_a_bound_refuses_as_the_wri
     # A bound never turns "unchanged" or a refusal into another answer.
     cancelled = State(OrderStatus.CANCELLED)
     assert planned_outcome(cancelled, Action.CANCEL, Growth(history=MAX_HISTORY)) == Unchanged()
+
+
+# -- backorders and splits (docs/api.md §11) --------------------------------------------------------
+
+
+def test_an_order_with_nothing_in_stock_or_split_to_its_bound_cannot_be_split_and_the_button_says_why():
+    from orders.domain import MAX_SPLITS, Growth, SplittingOption, splitting_option
+
+    on_backorder = State(OrderStatus.ON_BACKORDER)
+    assert splitting_option(on_backorder, in_stock=False) == (SplittingOption.NONE, Refusal.NOTHING_IN_STOCK)
+    assert splitting_option(on_backorder, Growth(splits=MAX_SPLITS)) == (SplittingOption.NONE, Refusal.SPLIT_LIMIT)
+    assert splitting_option(on_backorder, Growth(splits=MAX_SPLITS - 1)) == (SplittingOption.SPLIT, None)
+    # The state's own refusal comes first: a cancelled order says so, whatever its lines.
+    assert splitting_option(State(OrderStatus.CANCELLED), in_stock=False)[1] == Refusal.ORDER_CANCELLED
+
+
+def test_a_split_ships_each_lines_quantity_less_its_backordered_quantity_and_keeps_the_rest():
+    items = [{"sku": "A", "quantity": 3}, {"sku": "B", "quantity": 1}, {"sku": "C", "quantity": 2}]
+    backordered = [{"line": 1, "sku": "A", "quantity": 1}, {"line": 2, "sku": "B", "quantity": 1}]
+
+    ships, waits, renumbered = domain.split_lines(items, backordered)
+
+    assert ships == [{"sku": "A", "quantity": 2}, {"sku": "C", "quantity": 2}]  # B wholly backordered: dropped
+    assert waits == [{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 1}]
+    # What waits is the order's new lines: the backorder names them by their new positions, wholly.
+    assert renumbered == [{"line": 1, "sku": "A", "quantity": 1}, {"line": 2, "sku": "B", "quantity": 1}]
+    assert domain.has_stock(items, backordered)
+    assert not domain.has_stock(waits, renumbered)  # a second split has nothing to ship
+    assert not domain.has_stock(items, None)
+
+
+def test_a_backorder_naming_a_line_the_order_does_not_hold_says_which_and_why():
+    items = [{"sku": "A", "quantity": 3}, {"sku": "B", "quantity": 1}]
+    named = [
+        {"line": 1, "sku": "A", "quantity": 3},  # fine: wholly
+        {"line": 2, "sku": "X", "quantity": 1},
+        {"line": 1, "sku": "A", "quantity": 4},
+        {"line": 3, "sku": "C", "quantity": 1},
+    ]
+    found = domain.backorder_mismatches(items, named)
+    assert [index for index, _ in found] == [1, 2, 3]
+    assert "line 2 holds B, not X" in found[0][1]
+    assert "fewer than 4" in found[1][1]
+    assert "no line 3" in found[2][1]
+
+
+def test_a_move_to_on_backorder_tells_order_backordered_and_a_split_tells_order_split():
+    from orders.domain import Event, told
+
+    assert told("STATUS_CHANGED", "ON_BACKORDER") == Event.ORDER_BACKORDERED
+    assert told("ORDER_SPLIT", None) == Event.ORDER_SPLIT
+    assert told("STATUS_CHANGED", "PENDING") is None  # stock arriving tells nobody, as any plain move
+    assert told("ORDER_CREATED", "PENDING") is None  # nor does a split-off order's creation
+    assert told("CANCELLATION_REQUESTED", None) == Event.CANCELLATION_REQUESTED
+
+
+def test_an_items_edit_before_the_warehouse_is_one_write_whatever_the_status():
+    groups = domain.transitions(Action.EDIT_ITEMS)
+    assert len(groups) == 1
+    [(transition, states)] = groups.items()
+    assert transition.status == OrderStatus.PENDING and transition.clears_backorder
+    assert {s.status for s in states} == {OrderStatus.PENDING, OrderStatus.ON_BACKORDER}

@@ -296,3 +296,57 @@ def test_an_order_at_the_courier_shows_its_courier_status():
         "history": [],
     }
     assert "  at courier    IN_TRANSIT at 2026-12-01T09:00:00.000000Z, Hub" in order_text(order, NOW).splitlines()
+
+
+def test_a_backorder_is_sent_with_its_lines_and_day_and_shown_with_them(monkeypatch):
+    from infra.ops import warehouse
+
+    sent = []
+
+    class FakeApi:
+        def post(self, path, body):
+            sent.append((path, body))
+            return {
+                **order(),
+                "status": body["status"],
+                "backorder": {
+                    "items": body.get("backordered_items", []),
+                    "since": "2026-12-01T11:00:00.000000Z",
+                    "expected_at": body.get("expected_at"),
+                },
+            }
+
+    arguments = warehouse._parser().parse_args(
+        [
+            "status",
+            "ord_" + "a" * 26,
+            "ON_BACKORDER",
+            "--line",
+            "2:MUG-WHITE:1",
+            "--line",
+            "1:A:B:3",
+            "--expected",
+            "2026-12-24",
+        ]
+    )
+    warehouse._move(FakeApi(), arguments, NOW)
+    assert sent == [("/warehouse/orders/ord_" + "a" * 26 + "/status", {
+        "status": "ON_BACKORDER",
+        "backordered_items": [{"line": 2, "sku": "MUG-WHITE", "quantity": 1}, {"line": 1, "sku": "A:B", "quantity": 3}],
+        "expected_at": "2026-12-24",
+    })]  # fmt: skip
+    shown = warehouse.order_text({**order(), "backorder": sent[0][1] | {"items": sent[0][1]["backordered_items"]}}, NOW)
+    assert "line 2: 1 x MUG-WHITE" in shown and "expected 2026-12-24" in shown
+
+    back = warehouse._parser().parse_args(["status", "ord_" + "a" * 26, "PENDING"])
+    warehouse._move(FakeApi(), back, NOW)
+    assert sent[-1][1] == {"status": "PENDING"}
+
+
+@pytest.mark.parametrize("line", ["MUG:1", "x:MUG:1", "2:MUG:", "2::1", "²:MUG:1"])
+def test_a_backordered_line_not_written_line_sku_quantity_is_refused_with_the_usage(capsys, line):
+    from infra.ops import warehouse
+
+    with pytest.raises(SystemExit) as exited:
+        warehouse._parser().parse_args(["status", "ord_" + "a" * 26, "ON_BACKORDER", "--line", line])
+    assert exited.value.code == 2 and "LINE:SKU:QUANTITY" in capsys.readouterr().err

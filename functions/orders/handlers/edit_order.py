@@ -46,4 +46,6 @@ def edit_order(
     ] = None,
 ) -> Response[Order]:
     details = Details(changes=edit.changes(), expected_versions=expected_versions(if_match))
-    return command_response(Action.EDIT, order_store().apply(order_id, Action.EDIT, seller(), details))
+    # Replacing the lines sends an order on backorder back to PENDING (docs/api.md §11).
+    action = Action.EDIT_ITEMS if "items" in (details.changes or {}) else Action.EDIT
+    return command_response(action, order_store().apply(order_id, action, seller(), details))

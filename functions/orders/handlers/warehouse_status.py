@@ -14,10 +14,16 @@ __all__ = ["handler"]
 @app.post(
     "/warehouse/orders/<order_id>/status",
     summary="Report the order's fulfilment status",
-    responses=documented(HTTPStatus.OK, "Moved (or already there)", HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT),
+    responses=documented(
+        HTTPStatus.OK, "Moved, or the backorder marked (or already so)", HTTPStatus.NOT_FOUND, HTTPStatus.CONFLICT
+    ),
     tags=["warehouse"],
 )
 def update_status(order_id: OrderId, update: StatusUpdateBody) -> Response[Order]:
     action = Action.move_to(OrderStatus(update.status))
-    details = Details(tracking_number=update.tracking_number)
+    details = Details(
+        tracking_number=update.tracking_number,
+        backordered_items=update.backordered(),
+        expected_at=update.expected_at,
+    )
     return command_response(action, order_store().apply(order_id, action, WAREHOUSE, details))

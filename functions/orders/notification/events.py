@@ -4,7 +4,8 @@ A record of the orders table's stream carries exactly one write. The store's eve
 adds one to `version` and appends one history entry in that same write, so the new image's
 last history entry names the change, and `<order_id>:<version>` identifies it for good: a
 redelivered record gives the same event, with the same `event_id`. Only the events of
-`domain.NOTIFIED_EVENTS` are told; every other record (a new order, a plain status move,
+`domain.NOTIFIED_EVENTS` are told (`domain.told`: a move to ON_BACKORDER is ORDER_BACKORDERED);
+every other record (a new order, a split-off order's creation among them, a plain status move,
 anything not written by the store's rules) tells nobody and gives None.
 
 A `TEST` event (POST /notification-channels/{id}/test) names one channel and goes through the same
@@ -23,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ConfigDict
 
 from orders import item
-from orders.domain import NOTIFIED_EVENTS, Event
+from orders.domain import Event, told
 from orders.dynamodb import from_item, now
 from orders.models import to_order
 from orders.notification.models import Notification
@@ -74,8 +75,8 @@ def event_for_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | Non
     if not item.is_one_change(before, after):
         return None
     change = item.last_change(after)
-    event_type = Event(change["event"])
-    if event_type not in NOTIFIED_EVENTS:
+    event_type = told(change["event"], change.get("to_status"))
+    if event_type is None:
         return None
     order = to_order(after)
     return OrderEvent(
@@ -89,6 +90,8 @@ def event_for_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | Non
         status=order.status,
         cancellation=order.cancellation,
         courier_status=order.courier_status if event_type == Event.COURIER_STATUS_CHANGED else None,
+        backorder=order.backorder if event_type == Event.ORDER_BACKORDERED else None,
+        in_stock_order_id=change.get(item.SPLIT_INTO) if event_type == Event.ORDER_SPLIT else None,
     )
 
 

@@ -10,9 +10,8 @@ from pydantic import Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from orders.domain import NOTIFIED_EVENT_NAMES, Event, NotifiedEvent, OrderStatus
-from orders.models import Body, Cancellation, CourierStatusView, Model, Text
+from orders.models import Backorder, Body, Cancellation, CourierStatusView, Model, Text
 
-_ALL_EVENTS = len(NOTIFIED_EVENT_NAMES)  # a channel may name every event of §4
 CHANNEL_ID_PATTERN = r"^ch_[a-z2-7]{26}$"
 
 
@@ -33,6 +32,15 @@ class Notification(Model):
         None,
         description="COURIER_STATUS_CHANGED: the courier's new status",
         exclude_if=lambda courier_status: courier_status is None,
+    )
+    # docs/api.md §11: only on the events they belong to, absent from the others.
+    backorder: Backorder | SkipJsonSchema[None] = Field(
+        None, description="ORDER_BACKORDERED: the lines short of stock", exclude_if=lambda value: value is None
+    )
+    in_stock_order_id: str | SkipJsonSchema[None] = Field(
+        None,
+        description="ORDER_SPLIT: the new order split off this one (order_id), holding what ships now",
+        exclude_if=lambda value: value is None,
     )
 
 

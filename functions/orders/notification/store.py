@@ -45,8 +45,8 @@ from orders.dynamodb import (
     to_item,
 )
 from orders.notification.models import CHANNEL_ID_PATTERN
-from orders.notification.transactions import Cancelled, transact_write
 from orders.settings import settings
+from orders.transactions import Cancelled, transact_write
 
 MAX_CHANNELS = 5
 FEED_DAYS = 90
