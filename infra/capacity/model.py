@@ -309,6 +309,8 @@ def _queued(analysis: Analysis) -> list[FunctionUse]:
 
 
 SQS_LONGEST_DELAY = 900  # seconds: SendMessage's DelaySeconds at most
+TRY_HOLD_SECONDS = 10.0  # a delivery try in flight at most: the lookup's 5 s and the POST's 5 s
+HOP_HOLD_SECONDS = 1.0  # a copy sent on before it is due: one SendMessage, no DynamoDB
 
 # -- SNS and SQS -------------------------------------------------------------------------------------
 
@@ -328,14 +330,15 @@ def _messaging(analysis: Analysis) -> None:
         if queue in mappings and mappings[queue].function == DELIVERY
     )
     # A retry waits as a delayed copy (not in flight), sent on every 15 minutes until due: a message is in
-    # flight only while an invocation holds it, the function's Timeout at the most. With the largest
-    # seller's webhooks down, each of its events makes every try of the schedule and every hop between.
+    # flight only while an invocation holds it. A try holds it for its batch's slowest message at most: the
+    # host's lookup and the POST, 5 s each (docs/api.md §7); a hop (a copy sent on, no try) for a second at
+    # most. With the largest seller's webhooks down, each of its events makes every try and every hop.
     if not delivered:
         return  # no delivery function takes the topic's events
     failing = delivered * analysis.profile.largest_seller_share
     hops = sum(max(0, math.ceil(delay / SQS_LONGEST_DELAY) - 1) for delay in delays)
-    receives = delivered - failing + failing * (1 + len(delays) + hops)
-    analysis.in_flight = receives * float(inputs.stack.function_setting(DELIVERY, "Timeout"))
+    tries = delivered - failing + failing * (1 + len(delays))
+    analysis.in_flight = tries * TRY_HOLD_SECONDS + failing * hops * HOP_HOLD_SECONDS
 
 
 def analyse(inputs: Inputs, profile: Profile) -> Analysis:

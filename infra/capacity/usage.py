@@ -158,8 +158,8 @@ def _table(analysis: Analysis) -> list[Usage]:
         ),
         Usage(
             "notifier",
-            f"{shard.function}, a shard's one batch at a time (ParallelizationFactor "
-            f"{shard.parallelization}, BatchSize {shard.batch_size})",
+            f"{shard.function}, a shard's batches, {shard.parallelization} at a time (ParallelizationFactor, "
+            f"BatchSize {shard.batch_size})",
             analysis.notifier_busy,
             1.0,
             "busy",
@@ -205,12 +205,12 @@ def _messaging(analysis: Analysis) -> list[Usage]:
         Usage(
             "sqs-in-flight",
             "SQS DeliveryQueue in flight, the largest seller's webhooks down (a retry waits delayed, "
-            "a receive is held for the Timeout at most)",
+            "a try held 10 s, a hop 1 s, at most)",
             analysis.in_flight,
             aws.limit("sqs_in_flight"),
             "messages",
-            "a shorter DeliveryFunction Timeout (a POST takes 5 s at most), fewer hops (a per-seller retry "
-            "store read on a schedule), or a queue per group of sellers",
+            "fewer tries held at once (a failing seller's retries out of the shared queue, into a per-seller "
+            "retry store read on a schedule), or a delivery queue per group of sellers",
         ),
         Usage(
             "feed-writes",
