@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.test_tracking import despatched, scan, track, tracking
+from tests.integration.test_tracking import TRACKING, at, despatched, scan, track, tracking
 from tests.support.api import SellerPortal, invoke
 
 
@@ -212,3 +212,34 @@ def test_tracking_an_order_split_off_another_once_despatched(portal):
     assert reply.body["split_from"] == order["order_id"]
     assert [e["event_id"] for e in tracking(part).body["events"]] == ["e1", "e2"]
     assert tracking(order["order_id"]).body["events"] == []
+
+
+def test_a_timeline_of_100_events_each_as_large_as_allowed_in_4_byte_characters_still_takes_events(portal):
+    """§15: the timeline's item must stay under DynamoDB's 400 KB whatever the events hold. Characters of
+    4 bytes in UTF-8 make each event's id, location and description four times their length in bytes."""
+    from tests.support.api import function_for
+    from tests.support.events import LambdaContext, rest_event
+
+    order = despatched(portal, "SHOP-1")
+
+    def event(n: int) -> dict:
+        return {
+            "event_id": f"{n:03}" + "🚚" * 61,
+            "status": "IN_TRANSIT",
+            "occurred_at": at(n),
+            "location": "🚚" * 200,
+            "description": "🚚" * 500,
+        }
+
+    for start in range(0, 101, 20):
+        batch = {"events": [event(n) for n in range(start, min(start + 20, 101))]}
+        raw = json.dumps(batch, ensure_ascii=False)
+        assert len(raw.encode()) <= 64 * 1024
+        reply = function_for("POST", TRACKING)(
+            rest_event("POST", TRACKING, path_parameters={"order_id": order["order_id"]}, raw_body=raw, warehouse=True),
+            LambdaContext(),
+        )
+        assert reply["statusCode"] == 200, reply["body"]
+    view = tracking(order["order_id"]).body
+    assert len(view["events"]) == 100 and view["dropped_events"] == 1
+    assert track(order["order_id"], scan("last", "DELIVERED", 200)).status == 200
