@@ -601,6 +601,9 @@ class Problem(Model):
     detail: str
     order_status: OrderStatus | None = None
     version: int | None = Field(None, description="412: the order's current version")
+    split_into: list[str] | None = Field(
+        None, description="409 NOTHING_IN_STOCK: the orders already split off it (what a retried split made)"
+    )
     errors: list[FieldError] | None = None
 
 

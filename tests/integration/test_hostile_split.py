@@ -90,7 +90,7 @@ def test_a_split_sent_five_times_makes_one_order_whose_id_a_retry_derives_again(
     for _ in range(4):
         again = split(order["order_id"])
         assert (again.status, again.code) == (409, "NOTHING_IN_STOCK"), again.body
-        assert first.body["in_stock"]["order_id"] in again.body["detail"]
+        assert again.body["split_into"] == [first.body["in_stock"]["order_id"]]
     listed = portal.list().body["orders"]
     assert sorted(o["reference"] for o in listed) == ["SHOP-7", "SHOP-7-2"]
     # the seller creating the split's reference gets the split-off order, as any reuse
