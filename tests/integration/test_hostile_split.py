@@ -113,15 +113,17 @@ def test_a_split_of_the_split_off_order_once_it_is_on_backorder_is_its_own_refer
     assert second.body["in_stock"]["split_from"] == part["order_id"]
 
 
-def test_a_split_of_an_order_whose_reference_is_64_characters_answers_and_its_part_can_be_read(portal):
-    reference = "R" * 64
-    order = on_backorder(portal, reference)
+def test_a_split_of_an_order_whose_reference_is_64_characters_gives_its_part_the_reference_plus_2(portal):
+    """The split-off order's reference is the original's plus "-2" even past the 64 characters a seller may send
+    (so a later POST /orders with it is a 400, not the 200 of a reuse); the part is read and listed as any order."""
+    order = on_backorder(portal, "R" * 64)
     reply = split(order["order_id"])
-    assert reply.status in (201, 409), reply.body
-    if reply.status == 201:
-        part = reply.body["in_stock"]
-        assert portal.get(part["order_id"]).status == 200
-        assert any(o["order_id"] == part["order_id"] for o in portal.list().body["orders"])
+    assert reply.status == 201, reply.body
+    part = reply.body["in_stock"]
+    assert part["reference"] == "R" * 64 + "-2"
+    assert portal.get(part["order_id"]).status == 200
+    assert any(o["order_id"] == part["order_id"] for o in portal.list().body["orders"])
+    assert portal.create(part["reference"], items=LINES).status == 400
 
 
 def test_a_split_of_another_sellers_order_is_404_byte_for_byte_as_an_absent_one(portal):
