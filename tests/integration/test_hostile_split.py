@@ -274,3 +274,25 @@ def test_listing_orders_on_backorder_is_one_query_per_page(portal, dynamodb_call
     assert dynamodb_calls == {"Query": 2}
     listed = [o["order_id"] for o in first.body["orders"] + second.body["orders"]]
     assert sorted(listed) == sorted(waiting)
+
+
+def test_a_bulk_cancel_of_both_parts_of_a_split_cancels_each_on_its_own(portal):
+    order = on_backorder(portal)
+    part = split(order["order_id"]).body["in_stock"]["order_id"]
+    assert status(part, {"status": "SENT_TO_WAREHOUSE"}).status == 200
+    reply = invoke("POST", "/bulk-cancellations", body={"order_ids": [part, order["order_id"]]}, seller_id="S-1")
+    assert [(r["order_id"], r["action"]) for r in reply.body["results"]] == [
+        (part, "REFUSED"),
+        (order["order_id"], "CANCELLED"),
+    ]
+    assert reply.body["results"][0]["problem"]["code"] == "ORDER_IN_WAREHOUSE"
+    assert portal.get(part).body["status"] == "SENT_TO_WAREHOUSE"
+    assert portal.get(order["order_id"]).body["split_into"] == [part]
+
+
+def test_a_split_with_more_if_match_tags_than_allowed_is_400_and_changes_nothing(portal):
+    order = on_backorder(portal)
+    header = ", ".join(f'"{n}"' for n in range(1, 102))
+    reply = split(order["order_id"], headers={"If-Match": header})
+    assert reply.status == 400, reply.body
+    assert portal.get(order["order_id"]).body == order
