@@ -326,11 +326,14 @@ _OFFSET_TIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})", re.ASCII
 )
 
+_MINUTES = frozenset({"Z", *(f"{minute:02}" for minute in range(60))})  # an offset's last two characters
+
 
 def _utc_time(value: str) -> str:
     """An ISO 8601 time with its offset, as the store writes times (UTC, microseconds): strings sort as times.
     At most FUTURE_TOLERANCE_SECONDS ahead of now: a carrier's clock drifts, but not by hours."""
-    if not _OFFSET_TIME.fullmatch(value):
+    matched = _OFFSET_TIME.fullmatch(value)
+    if not matched or matched.group(2)[-2:] not in _MINUTES:  # fromisoformat takes "+05:60" as +06:00
         raise PydanticCustomError("datetime", "Should be an ISO 8601 time with its offset: 2026-12-01T09:30:00Z")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -338,7 +341,11 @@ def _utc_time(value: str) -> str:
         raise PydanticCustomError("datetime", "Not a date and time that exists") from None
     if moment > datetime.now(UTC) + timedelta(seconds=tracking.FUTURE_TOLERANCE_SECONDS):
         raise PydanticCustomError("future", "More than an hour in the future")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # before 0001-01-01 once in UTC (0001-01-01T00:30:00+01:00): no such time
+        raise PydanticCustomError("datetime", "Not a date and time that exists") from None
+    return utc.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _carrier_word(value: Any) -> Any:
@@ -594,6 +601,9 @@ class Problem(Model):
     detail: str
     order_status: OrderStatus | None = None
     version: int | None = Field(None, description="412: the order's current version")
+    split_into: list[str] | None = Field(
+        None, description="409 NOTHING_IN_STOCK: the orders already split off it (what a retried split made)"
+    )
     errors: list[FieldError] | None = None
 
 

@@ -121,6 +121,8 @@ def refused(refusal: Refusal, action: Action, order: OrderItem) -> ProblemAnswer
         _refusal_detail(refusal, action, order),
         title=refusal.value.replace("_", " ").capitalize(),
         order_status=order[item.STATUS],
+        # A retried split meets this: the order it made is named for a machine, not only in the detail.
+        split_into=list(order.get(item.SPLIT_INTO, [])) if refusal == Refusal.NOTHING_IN_STOCK else None,
     )
 
 
