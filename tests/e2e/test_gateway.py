@@ -184,6 +184,10 @@ def test_the_openapi_document_is_served_as_committed(stack: RunningStack):
 def test_the_emulated_aws_endpoint_serves_the_templates_resources(stack: RunningStack, portal: Portal):
     order_id = portal.create_order()["order_id"]
     dynamodb = stack.aws("dynamodb")
-    assert set(dynamodb.list_tables()["TableNames"]) == {stack.table("OrdersTable"), stack.table("NotificationsTable")}
+    assert set(dynamodb.list_tables()["TableNames"]) == {
+        stack.table("OrdersTable"),
+        stack.table("NotificationsTable"),
+        stack.table("TrackingTable"),
+    }
     item = dynamodb.get_item(TableName=stack.table(), Key={"order_id": {"S": order_id}})["Item"]
     assert item["seller_id"] == {"S": portal.seller_id}

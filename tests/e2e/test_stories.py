@@ -150,7 +150,7 @@ def test_the_demo_sellers_have_orders_in_every_state(stack: RunningStack):
     s2 = Portal(stack.api_url, "S-2")
     orders = s2.request("GET", "/orders?limit=100").json()["orders"]
     statuses = {order["status"] for order in orders}
-    assert statuses == {"PENDING", "SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED", "CANCELLED"}
+    assert statuses == {"PENDING", "ON_BACKORDER", "SENT_TO_WAREHOUSE", "PICKED", "PACKED", "DESPATCHED", "CANCELLED"}
     requests = {(o["status"], (o["cancellation"]["request"] or {}).get("status")) for o in orders}
     assert ("PICKED", "REQUESTED") in requests
     assert ("PACKED", "REJECTED") in requests

@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from infra.template import routes
 from tests.hardening.harness import SCALE
 from tests.hardening.wire import SigV4, seller, warehouse
+from tests.support.commands import BACKORDERED_LINE, http_call
 from tests.support.contract import PATHS, STATES
 from tests.support.local_stack import wait_for
 
@@ -51,6 +52,14 @@ MIN_ACCEPTED_SHARE = 0.95
 # A webhook URL is refused unless its host resolves to public addresses only, which no schema can
 # say (and this machine resolves no public name): valid requests send a URL the local stack allows.
 LOCAL_URLS = st.sampled_from(["https://localhost:9/fuzz", "https://127.0.0.1:9/fuzz?x=1", "https://localhost/a"])
+
+
+def _with_the_orders_lines(body: dict) -> dict:
+    """A status move as the warehouse sends it: a backorder names the order's own line, other moves none."""
+    rest = {name: value for name, value in body.items() if name not in ("backordered_items", "expected_at")}
+    return {**rest, "backordered_items": [dict(BACKORDERED_LINE)]} if body.get("status") == "ON_BACKORDER" else rest
+
+
 ROUTES = [pytest.param(route, id=f"{route.method} {route.path}") for route in routes()]
 # A courier event may not be more than an hour ahead of the server's clock (docs/api.md §12), which no
 # schema can say: valid requests send times that have passed, in the forms the document allows.
@@ -84,8 +93,9 @@ def fuzz_seller(local_stack):
                 )
             elif command in ("approve", "reject"):
                 answer = depot.decide(order_id, command.upper() + "D" if command == "approve" else "REJECTED", "OTHER")
-            else:
-                answer = depot.move(order_id, command)
+            else:  # a status move, with what it takes (a backorder's lines, a despatch's tracking number)
+                resource, body, _ = http_call(command)
+                answer = depot.post(resource.format(order_id=order_id), body)
             assert answer.status_code in (200, 202), answer.text
         order_ids.append(order_id)
     first_page = portal.request("GET", "/orders?limit=1").json()
@@ -130,6 +140,8 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
     distinct_decisions = positive and route.path == "/warehouse/cancellation-decisions"
 
     takes_times = positive and (route.method, route.path) == TRACKING_EVENTS
+    # docs/api.md §11: a backorder names the order's own lines (no schema can), with ON_BACKORDER only.
+    moves = positive and route.path == "/warehouse/orders/{order_id}/status"
 
     @settings(
         max_examples=EXAMPLES_PER_MODE,
@@ -154,6 +166,8 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
         if time is not None and isinstance(case.body, dict) and isinstance(case.body.get("events"), list):
             events = [{**event, "occurred_at": time} for event in case.body["events"] if isinstance(event, dict)]
             case.body = {**case.body, "events": events}
+        if moves and isinstance(case.body, dict):
+            case.body = _with_the_orders_lines(case.body)
         if order_id is not None:
             case.path_parameters = {**case.path_parameters, "order_id": order_id}
         if token is not None and (case.query or {}).get("next_token") is not None:

@@ -148,7 +148,7 @@ class OrdersMachine(RuleBasedStateMachine):
     def create_again(self, order_id: str) -> None:
         """The same reference again: the order as it stands, 200, never a second order."""
         order = self.model[order_id]
-        body = {"reference": order.reference, **NEW_ORDER, "courier_service": "SOMETHING_ELSE"}
+        body = {"reference": order.reference, **NEW_ORDER, "courier_service": "UPS_STANDARD"}  # another, listed
         reply = self.call("POST", "/orders", body=body, seller_id=order.owner)
         self.touched.add(order_id)
         assert reply.status == 200, reply.body
