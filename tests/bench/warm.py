@@ -31,6 +31,20 @@ from tests.bench.report import median, table, us
 # -- the scenarios ---------------------------------------------------------------------------
 
 
+def _fifty_courier_events() -> list[dict[str, Any]]:
+    """A batch of 50 scans of a parcel in transit, the last out for delivery (one courier status change)."""
+    return [
+        {
+            "event_id": f"WARM-{number:03}",
+            "status": "OUT_FOR_DELIVERY" if number == 49 else "IN_TRANSIT",
+            "occurred_at": f"2026-11-26T{8 + number // 60:02}:{number % 60:02}:00Z",
+            "location": f"Depot {number}",
+            "description": "Parcel scanned",
+        }
+        for number in range(50)
+    ]
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -70,6 +84,9 @@ SCENARIOS = (
         200,
     ),
     Scenario("split", "SplitOrderFunction", "POST .../split", "ON_BACKORDER/-", "split", 201),
+    Scenario(
+        "tracking events, batch of 50", "TrackingEventsFunction", "POST .../tracking-events", "DESPATCHED/-", None, 200
+    ),
     Scenario("split, refused", "SplitOrderFunction", "POST .../split", "PENDING/-", "split", 409),
     Scenario("status ON_BACKORDER", "WarehouseStatusFunction", "POST .../status", "PENDING/-", "ON_BACKORDER", 200),
     Scenario(
@@ -86,6 +103,7 @@ HANDLERS = {
     "WarehouseDecisionFunction": "orders.handlers.warehouse_decision",
     "WarehouseStatusFunction": "orders.handlers.warehouse_status",
     "SplitOrderFunction": "orders.handlers.split_order",
+    "TrackingEventsFunction": "orders.handlers.tracking_events",
     "NotifierFunction": "orders.handlers.notifier",
 }
 # The commands whose duration on moto the cost section needs (a cancellation, and a request plus its
@@ -169,6 +187,14 @@ class Bench:
             return rest_event("POST", "/orders", body=body, seller_id=SELLER)
         if scenario.name == "list, page of 25":
             return rest_event("GET", "/orders", seller_id=f"{SELLER}-LIST")
+        if scenario.name == "tracking events, batch of 50":
+            return rest_event(
+                "POST",
+                "/warehouse/orders/{order_id}/tracking-events",
+                path_parameters={"order_id": order["order_id"]},
+                body={"events": _fifty_courier_events()},
+                warehouse=True,
+            )
         seller = f"{SELLER}-OTHER" if scenario.other_seller else SELLER
         return rest_event(
             "GET", "/orders/{order_id}", path_parameters={"order_id": order["order_id"]}, seller_id=seller
