@@ -52,12 +52,6 @@ def portal(aws):
     return SellerPortal(SELLER)
 
 
-def edit(portal: SellerPortal, order_id: str, body: dict) -> object:
-    return invoke(
-        "PATCH", "/orders/{order_id}", path_parameters={"order_id": order_id}, body=body, seller_id=portal.seller_id
-    )
-
-
 def edited_to_the_limit(portal: SellerPortal) -> dict:
     """A pending order at its largest, edited MAX_EDITS times (each edit replacing all three fields)."""
     order = portal.create("R" * 64, **{k: v for k, v in largest_order_body("R" * 64).items() if k != "reference"})
@@ -65,7 +59,7 @@ def edited_to_the_limit(portal: SellerPortal) -> dict:
     for number in range(1, MAX_EDITS + 1):
         body = largest_order_body("", number)
         del body["reference"]
-        reply = edit(portal, order.body["order_id"], body)
+        reply = portal.edit(order.body["order_id"], body)
         assert reply.status == 200, (number, reply.body)
     return portal.get(order.body["order_id"]).body
 

@@ -433,15 +433,7 @@ def test_a_body_without_a_content_type_is_read_as_json(portal):
 # -- PATCH /orders/{order_id} (docs/api.md §8) --------------------------------------------------
 
 
-def edit(order_id: str, body, **headers):
-    return invoke(
-        "PATCH",
-        "/orders/{order_id}",
-        path_parameters={"order_id": order_id},
-        body=body,
-        seller_id="S-1",
-        headers=headers or None,
-    )
+edit = SellerPortal("S-1").edit  # PATCH /orders/{order_id} as seller S-1
 
 
 @pytest.mark.parametrize(

@@ -8,19 +8,10 @@ import pytest
 from orders.domain import MAX_EDITS, Action, Details, Seller
 from orders.settings import dynamodb, settings
 from orders.store import OrderStore, RefusalError
-from tests.support.api import SellerPortal, invoke
+from tests.support.api import SellerPortal
 from tests.support.threads import run_together
 
-
-def edit(order_id: str, body: dict, **headers: str):
-    return invoke(
-        "PATCH",
-        "/orders/{order_id}",
-        path_parameters={"order_id": order_id},
-        body=body,
-        seller_id="S-1",
-        headers=headers or None,
-    )
+edit = SellerPortal("S-1").edit  # PATCH /orders/{order_id} as seller S-1
 
 
 def seeded_order(reference: str, edits: int) -> dict:

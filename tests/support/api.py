@@ -63,6 +63,17 @@ class SellerPortal:
     def get(self, order_id: str) -> Reply:
         return invoke("GET", "/orders/{order_id}", path_parameters={"order_id": order_id}, seller_id=self.seller_id)
 
+    def edit(self, order_id: str, body: Any, **headers: str) -> Reply:
+        """PATCH /orders/{order_id} with `body` (any JSON, or bytes) and `headers` (If-Match, ...)."""
+        return invoke(
+            "PATCH",
+            "/orders/{order_id}",
+            path_parameters={"order_id": order_id},
+            body=body,
+            seller_id=self.seller_id,
+            headers=headers or None,
+        )
+
     def list(self, **query: str) -> Reply:
         return invoke("GET", "/orders", query=query or None, seller_id=self.seller_id)
 
