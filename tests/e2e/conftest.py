@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from infra.local.webhook_receiver import Receiver
 from tests.support.local_stack import Portal, RunningStack, Warehouse, new_seller
 
 
@@ -35,3 +36,10 @@ def portal(stack: RunningStack) -> Portal:
 @pytest.fixture
 def warehouse(stack: RunningStack) -> Warehouse:
     return Warehouse(stack.api_url)
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on loopback, for a channel of the test's seller."""
+    with Receiver() as running:
+        yield running

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.local.webhook_receiver import Receiver
-from tests.support.local_stack import Portal, RunningStack, Warehouse, new_seller, wait_for
+from tests.support.local_stack import Portal, RunningStack, new_seller, wait_for
 
 LINES = [{"sku": "TSHIRT-RED-M", "quantity": 2}, {"sku": "MUG-WHITE", "quantity": 1}]
 MUG_SHORT = {
@@ -21,22 +20,6 @@ MUG_SHORT = {
 @pytest.fixture
 def stack(fast_stack: RunningStack) -> RunningStack:
     return fast_stack
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as running:
-        yield running
-
-
-@pytest.fixture
-def portal(stack) -> Portal:
-    return Portal(stack.api_url, new_seller())
-
-
-@pytest.fixture
-def warehouse(stack) -> Warehouse:
-    return Warehouse(stack.api_url)
 
 
 def test_the_seller_splits_an_order_on_backorder_and_hears_each_change_once(stack, portal, warehouse, receiver):

@@ -41,12 +41,6 @@ def delivery_stack(fast_stack: RunningStack) -> RunningStack:
 
 
 @pytest.fixture
-def receiver():
-    with Receiver() as running:
-        yield running
-
-
-@pytest.fixture
 def portal(delivery_stack) -> Portal:
     return Portal(delivery_stack.api_url, new_seller())
 

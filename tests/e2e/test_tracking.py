@@ -5,18 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from infra.local.webhook_receiver import Receiver
 from tests.support.local_stack import Portal, RunningStack, Warehouse, new_seller, wait_for
 
 COURIER_EVENT = "COURIER_STATUS_CHANGED"
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as running:
-        yield running
 
 
 def at(minutes: int) -> str:
