@@ -22,9 +22,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from orders import item, problems
 from orders.domain import Action, Seller, State, Transition
@@ -200,6 +202,13 @@ _VERSION_TAG = re.compile(r"0|[1-9][0-9]{0,17}", re.ASCII)
 
 MAX_IF_MATCH_TAGS = 20
 IF_MATCH_MESSAGE = 'If-Match should be "<version>" (an ETag this API gave), a list of them, or *'
+
+
+# The optional If-Match header of a command on one order (PATCH, split), as its handler declares it.
+IfMatch = Annotated[
+    Annotated[str, StringConstraints(pattern=IF_MATCH_PATTERN)] | SkipJsonSchema[None],
+    Header(alias="If-Match", description='The ETag of the order as read ("<version>"): 412 if it changed since'),
+]
 
 
 class MalformedIfMatch(ValueError):

@@ -1,15 +1,11 @@
 """PATCH /orders/{order_id}: a seller edits an order not yet sent to the warehouse."""
 
 from http import HTTPStatus
-from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Header
-from pydantic import StringConstraints
-from pydantic.json_schema import SkipJsonSchema
 
 from orders.api import (
-    IF_MATCH_PATTERN,
+    IfMatch,
     OrderId,
     app,
     command_response,
@@ -40,10 +36,7 @@ __all__ = ["handler"]
 def edit_order(
     order_id: OrderId,
     edit: OrderEdit,
-    if_match: Annotated[
-        Annotated[str, StringConstraints(pattern=IF_MATCH_PATTERN)] | SkipJsonSchema[None],
-        Header(alias="If-Match", description='The ETag of the order as read ("<version>"): 412 if it changed since'),
-    ] = None,
+    if_match: IfMatch = None,
 ) -> Response[Order]:
     details = Details(changes=edit.changes(), expected_versions=expected_versions(if_match))
     # Replacing the lines sends an order on backorder back to PENDING (docs/api.md §11).

@@ -1,15 +1,11 @@
 """POST /orders/{order_id}/split: a seller ships what is in stock of an order on backorder (docs/api.md §11)."""
 
 from http import HTTPStatus
-from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import StringConstraints
-from pydantic.json_schema import SkipJsonSchema
 
-from orders.api import IF_MATCH_PATTERN, OrderId, app, documented, etag, expected_versions, handler, order_store, seller
+from orders.api import IfMatch, OrderId, app, documented, etag, expected_versions, handler, order_store, seller
 from orders.domain import Event
 from orders.models import SplitOrders, to_order
 from orders.observability import logger, metrics
@@ -32,10 +28,7 @@ __all__ = ["handler"]
 )
 def split_order(
     order_id: OrderId,
-    if_match: Annotated[
-        Annotated[str, StringConstraints(pattern=IF_MATCH_PATTERN)] | SkipJsonSchema[None],
-        Header(alias="If-Match", description='The ETag of the order as read ("<version>"): 412 if it changed since'),
-    ] = None,
+    if_match: IfMatch = None,
 ) -> Response[SplitOrders]:
     done = order_store().split(order_id, seller(), expected_versions(if_match))
     metrics.add_metric(name=Event.ORDER_SPLIT.value, unit=MetricUnit.Count, value=1)
