@@ -29,6 +29,24 @@ for variable in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
     os.environ.pop(variable, None)
 
 
+def _build_once_what_every_mock_builds_again() -> None:
+    """Two costs every test's moto paid again, paid once per worker: the service models each new botocore
+    session read from JSON (one loader for every session; the models are never written to), and the RSA key
+    moto's KMS generates for the encrypted tables' default key (one key per key spec: these keys sign nothing
+    a test reads). Together they were most of the `aws` fixture's set-up, run before each of some 500 tests:
+    0.20 s a time before, 0.06 s after (measured in one process)."""
+    import functools
+
+    import botocore.session
+    from moto.kms import models as kms_models
+
+    botocore.session.create_loader = functools.cache(botocore.session.create_loader)
+    kms_models.generate_private_key = functools.cache(kms_models.generate_private_key)
+
+
+_build_once_what_every_mock_builds_again()
+
+
 @pytest.fixture
 def aws():
     """moto in-process, with the orders and notifications tables created from template.yaml's own definitions."""
@@ -97,3 +115,15 @@ def fast_stack(tmp_path_factory: pytest.TempPathFactory):
     code = running.stop()
     assert code == 0, f"orders-local exited with {code} on Ctrl-C:\n{running.output()[-3000:]}"
     running.assert_clean()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Fewer, cheaper garbage collections: what importing and collecting made (some 100,000 objects: modules,
+    botocore's models, the tests) is moved out of the collector's sight, and a collection waits for 100,000
+    new objects instead of 700 (moto builds and drops millions a test). The collector's full passes took
+    26 s of the unit and integration tiers' 275 s in one process (measured with gc.callbacks); 1.3 s after."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 50)

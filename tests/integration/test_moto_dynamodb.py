@@ -1,5 +1,6 @@
 """infra/local/moto_dynamodb.py's quick results: the bodies moto's own serializer would have written,
-for DynamoDB's item results and the stream's GetRecords.
+for DynamoDB's item results and the stream's GetRecords; and its walks of an item's value (read, sized,
+copied): moto's own answers, over generated values.
 
 Every DynamoDB request the store and the notifications table make, and a few they do not (a scan,
 binary values, which take moto's way), are answered through both writers; the bodies, statuses and
@@ -8,11 +9,14 @@ content types must be the same.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from infra.local import moto_dynamodb
 
@@ -112,3 +116,60 @@ def test_every_item_result_is_the_body_motos_serializer_writes(both_ways):
         assert status == moto_status
         assert headers["Content-Type"] == moto_headers["Content-Type"]
         assert json.loads(body) == json.loads(moto_body)
+
+
+def attribute_values() -> st.SearchStrategy[dict]:
+    """DynamoDB attribute values of every type, nested as an order's history and lines are (and deeper)."""
+    text = st.text(max_size=12)
+    number = st.from_regex(r"-?(0|[1-9][0-9]{0,20})(\.[0-9]{1,8})?", fullmatch=True)
+    binary = st.binary(max_size=8) | st.sampled_from(["AP8=", "aGk="])  # moto keeps a request's binary base64
+    binaries = st.lists(st.binary(min_size=1, max_size=4), min_size=1, max_size=3, unique=True)
+    scalars = st.one_of(
+        st.builds(lambda v: {"S": v}, text),
+        st.builds(lambda v: {"N": v}, number),
+        st.builds(lambda v: {"B": v}, binary),
+        st.builds(lambda v: {"BOOL": v}, st.booleans()),
+        st.just({"NULL": True}),
+        st.builds(lambda v: {"SS": v}, st.lists(text, min_size=1, max_size=3, unique=True)),
+        st.builds(lambda v: {"NS": v}, st.lists(number, min_size=1, max_size=3, unique=True)),
+        st.builds(lambda v: {"BS": v}, binaries),
+    )
+    return st.recursive(
+        scalars,
+        lambda members: (
+            st.builds(lambda v: {"L": v}, st.lists(members, max_size=4))
+            | st.builds(lambda v: {"M": v}, st.dictionaries(text, members, max_size=4))
+        ),
+        max_leaves=40,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(attribute_values())
+def test_the_quick_walks_of_a_value_answer_as_motos_own(value):
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    moto_dynamodb.patch_dynamodb()
+    quick = (DynamoType.to_regular_json, DynamoType.size, DynamoType.__deepcopy__)
+    ours = DynamoType(value)
+    read, size, copied = ours.to_regular_json(), ours.size(), copy.deepcopy(ours)
+    try:  # moto's own, all the way down (its methods call themselves on the members)
+        DynamoType.to_regular_json = moto_dynamodb.moto_to_regular_json
+        DynamoType.size = moto_dynamodb.moto_size
+        DynamoType.__deepcopy__ = moto_dynamodb.moto_deepcopy
+        theirs = DynamoType(value)
+        assert repr(read) == repr(theirs.to_regular_json())  # repr: the maps' keys in the same order too
+        assert size == theirs.size()
+        assert repr(copied) == repr(copy.deepcopy(theirs))
+    finally:
+        DynamoType.to_regular_json, DynamoType.size, DynamoType.__deepcopy__ = quick
+
+    # And the copy shares nothing that can change: emptying its lists and maps leaves the original whole
+    pending = [copied]
+    while pending:
+        member = pending.pop()
+        if member.is_list() or member.is_map():
+            pending.extend(member.value.values() if member.is_map() else member.value)
+        if isinstance(member.value, list | dict):  # a set's members too
+            member.value.clear()
+    assert ours.to_regular_json() == read
