@@ -51,7 +51,7 @@ browser: $(CHROMIUM)
 # and a third keeps both cores busy: make test took 6.9 minutes with two, 6.3 with three, on a 2-core machine.
 CHECK_WORKERS ?= 2
 TEST_WORKERS ?= 3
-PYTEST := $(BIN)/pytest --dist loadfile -q -p tests.tiers
+PYTEST := $(BIN)/pytest --dist loadgroup -q -p tests.tiers
 
 # The quick loop while writing a change: lint, then the unit and integration tiers (no local stack, no browser).
 check: lint

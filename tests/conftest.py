@@ -127,3 +127,22 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(100_000, 50, 50)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """How `--dist loadgroup` (the Makefile's) shares the tests among the workers: one at a time, except the
+    tests of a module that share a module-scoped fixture (a build, a browser, a seller with an order in every
+    state), which run together on one worker so that it is made once, and tests marked with an
+    `xdist_group` of their own (test_fuzz's routes, in three groups: one file of 45 generated-request tests
+    was five minutes on one worker). A test at a time keeps every worker busy to the end: by whole files,
+    the last file's worker ran on alone for up to a minute."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None and _shares_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+def _shares_a_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.values() if info is not None else ()
+    return any(definition.scope in ("module", "package", "class") for chain in definitions for definition in chain)

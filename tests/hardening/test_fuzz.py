@@ -60,7 +60,12 @@ def _with_the_orders_lines(body: dict) -> dict:
     return {**rest, "backordered_items": [dict(BACKORDERED_LINE)]} if body.get("status") == "ON_BACKORDER" else rest
 
 
-ROUTES = [pytest.param(route, id=f"{route.method} {route.path}") for route in routes()]
+# Three groups of routes, each on a pytest-xdist worker of its own (tests/conftest.py's collection hook):
+# one worker took five minutes over every route.
+ROUTES = [
+    pytest.param(route, id=f"{route.method} {route.path}", marks=pytest.mark.xdist_group(f"fuzz-{number % 3}"))
+    for number, route in enumerate(routes())
+]
 # A courier event may not be more than an hour ahead of the server's clock (docs/api.md §12), which no
 # schema can say: valid requests send times that have passed, in the forms the document allows.
 PAST_TIMES = st.sampled_from(
