@@ -64,7 +64,7 @@ test: lint $(CHROMIUM)
 
 # The hardening suite at ten times its `make test` size (fuzz examples, load time, race rounds).
 soak: $(INSTALLED)
-	HARDENING_SCALE=10 $(BIN)/pytest -n 2 --dist loadfile -q -p tests.hardening.report tests/hardening
+	HARDENING_SCALE=10 $(BIN)/pytest -n 2 --dist loadgroup -q -p tests.hardening.report tests/hardening
 
 openapi: $(INSTALLED)
 	$(BIN)/python -m infra.generate.openapi > openapi.json

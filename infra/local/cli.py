@@ -76,13 +76,14 @@ def main() -> int:
         except PortInUse as error:
             print(f"orders-local: {error}", file=sys.stderr)
             return 1
-        _collect_less()
-        print(banner(stack, overridden_by=PARAMETER_PREFIX), flush=True)
+        # One write: a log line of the demo's last delivery cannot land among the banner's lines.
         print(
-            f"Ready in {_since_process_start(started):.1f} s: portal {stack.portal.url}, API {stack.api_url}, "
+            banner(stack, overridden_by=PARAMETER_PREFIX)
+            + f"\nReady in {_since_process_start(started):.1f} s: portal {stack.portal.url}, API {stack.api_url}, "
             f"AWS {stack.aws_url}. Ctrl-C stops.",
             flush=True,
         )
+        _collect_less()
         while not stop.wait(0.2):
             pass
         print("Stopping ...", flush=True)

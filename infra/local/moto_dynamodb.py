@@ -21,7 +21,9 @@
   largest order (docs/api.md §15: 100 edits, 108 history entries) took 0.34 s a write in moto, most of a
   test's minute. The quick ones walk the value once and give the same answers (held to moto's own in
   tests/integration/test_moto_dynamodb.py, over generated values); `copy.deepcopy` of a value, which
-  moto does at each write, skips the memo: DynamoDB values are trees.
+  moto does at each write, keeps a member two lists share shared, as moto's own. An item's size limit is checked
+  once as it is built, not once per attribute (the sum of n attributes' sizes n times over), and the
+  update-expression validators find each node's processor without making their map again at each node.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ moto_execute_result: Any = None
 moto_to_regular_json: Any = None
 moto_size: Any = None
 moto_deepcopy: Any = None
+moto_item_init: Any = None
+MOTO_ITEM_SIZE_LIMIT = 405_000  # moto's LimitedSizeDict: "between 409 and 410 KB", measured on DynamoDB
 
 
 def patch_dynamodb() -> None:
@@ -91,6 +95,8 @@ def patch_dynamodb() -> None:
     setattr(DynamoResult, "execute_result", quick)  # noqa: B010 - likewise
     setattr(DynamoDBStreamsHandler, "get_records", records)  # noqa: B010 - likewise
     _walk_items_once()
+    _build_items_once()
+    _find_each_nodes_processor_once()
     _installed = True
 
 
@@ -109,14 +115,60 @@ def _walk_items_once() -> None:
     moto_deepcopy = DynamoType.__deepcopy__
 
     def to_regular_json(self: DynamoType) -> dict[str, Any]:
-        return cast("dict[str, Any]", _rebuilt(self, DynamoType, _plain))
+        return cast("dict[str, Any]", _rebuilt(self, _plain))
 
     def deepcopy(self: DynamoType, memo: dict[int, Any] | None = None) -> DynamoType:
-        return cast(DynamoType, _rebuilt(self, DynamoType, _copied))
+        return cast(DynamoType, _rebuilt(self, _copied, {} if memo is None else memo))
 
     setattr(DynamoType, "to_regular_json", to_regular_json)  # noqa: B010 - a patch of moto's class, on purpose
     setattr(DynamoType, "size", _size)  # noqa: B010 - likewise
     setattr(DynamoType, "__deepcopy__", deepcopy)  # noqa: B010 - likewise
+
+
+def _build_items_once() -> None:
+    """moto checks an item against DynamoDB's size limit at each attribute it puts in, sizing again every
+    attribute already there: an item of n attributes is sized n²/2 times as it is built, and moto builds one
+    at every write. Sized once here, with the same answer: the running sum only grows as attributes go in,
+    so it passes moto's limit at the last one or not at all."""
+    global moto_item_init
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.utilities import bytesize
+
+    moto_item_init = Item.__init__
+
+    def __init__(self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
+        self.hash_key, self.range_key = hash_key, range_key
+        values = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > MOTO_ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict(values)  # dict's own update: no check per attribute
+
+    setattr(Item, "__init__", __init__)  # noqa: B010 - a patch of moto's class, on purpose
+
+
+def _find_each_nodes_processor_once() -> None:
+    """moto's update-expression validators make their map of node types to processors twice for each node of
+    the expression they walk (ten walks a write); the map never changes: each validator makes it once."""
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined] # untyped in moto
+
+    def processors(self: DepthFirstTraverser) -> dict[type, Callable[[Any], Any]]:
+        found = self.__dict__.get("_processors")
+        if found is None:
+            found = self.__dict__["_processors"] = self._processing_map()
+        return cast("dict[type, Callable[[Any], Any]]", found)
+
+    def nodes_to_be_processed(self: DepthFirstTraverser) -> tuple[type, ...]:
+        return tuple(processors(self))
+
+    def process(self: DepthFirstTraverser, node: Any) -> Any:
+        for kind, processor in processors(self).items():
+            if isinstance(node, kind):
+                return processor(node)
+        return None
+
+    setattr(DepthFirstTraverser, "nodes_to_be_processed", nodes_to_be_processed)  # noqa: B010 - moto's class
+    setattr(DepthFirstTraverser, "process", process)  # noqa: B010 - likewise
 
 
 def _size(value: Any) -> int:
@@ -165,17 +217,24 @@ def _copied(value: Any) -> tuple[Any, Any]:
     return result, None
 
 
-def _rebuilt(tree: Any, node_type: Any, rebuild: Callable[[Any], tuple[Any, Any]]) -> Any:
+def _rebuilt(tree: Any, rebuild: Callable[[Any], tuple[Any, Any]], memo: dict[int, Any] | None = None) -> Any:
     """`tree` rebuilt without recursion: `rebuild(node)` gives a node's new form and the empty dict (its keys
-    in order) or list its members go into, or None; whatever in the tree is not a node is deep-copied."""
-    root: dict[str, Any] = {}
+    in order) or list its members go into, or None; whatever in the tree is not a node (a DynamoType, or
+    the tree's own type) is deep-copied. With a `memo`, a node met twice is rebuilt once, as
+    `copy.deepcopy` keeps it: moto's `list_append` leaves one member in two lists."""
+    node_type, root = type(tree), cast("dict[str, Any]", {})
     pending: list[tuple[Any, Any, Any]] = [(root, "tree", tree)]
     while pending:
         into, at, value = pending.pop()
-        if type(value) is not node_type:
-            into[at] = copy.deepcopy(value)
+        if not isinstance(value, node_type):
+            into[at] = copy.deepcopy(value, memo)
+            continue
+        if memo is not None and id(value) in memo:
+            into[at] = memo[id(value)]
             continue
         into[at], members = rebuild(value)
+        if memo is not None:
+            memo[id(value)] = into[at]
         if isinstance(members, dict):
             pending.extend((members, key, member) for key, member in value.value.items())
         elif members is not None:

@@ -173,3 +173,46 @@ def test_the_quick_walks_of_a_value_answer_as_motos_own(value):
         if isinstance(member.value, list | dict):  # a set's members too
             member.value.clear()
     assert ours.to_regular_json() == read
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=8), attribute_values(), max_size=12))
+def test_an_item_is_built_as_motos_own_builds_it(attributes):
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    moto_dynamodb.patch_dynamodb()
+    key = DynamoType({"S": "ord_1"})
+    ours = Item(key, None, attributes)
+    theirs = object.__new__(Item)
+    moto_dynamodb.moto_item_init(theirs, key, None, attributes)
+    assert repr(ours) == repr(theirs) and ours.size() == theirs.size()
+
+
+def test_an_item_past_motos_size_limit_is_refused_as_moto_refuses_it():
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    moto_dynamodb.patch_dynamodb()
+    key = DynamoType({"S": "ord_1"})
+    for size, refused in ((moto_dynamodb.MOTO_ITEM_SIZE_LIMIT - 10, False), (moto_dynamodb.MOTO_ITEM_SIZE_LIMIT, True)):
+        attributes = {"a": {"S": "x" * (size // 2)}, "b": {"S": "y" * (size - size // 2 - 2)}}  # keys a, b: 2 bytes
+        for build in (Item, lambda *arguments: moto_dynamodb.moto_item_init(object.__new__(Item), *arguments)):
+            if refused:
+                with pytest.raises(ItemSizeTooLarge):
+                    build(key, None, {**attributes, "c": {"S": "z"}})
+            else:
+                build(key, None, attributes)
+
+
+def test_a_member_two_lists_share_stays_shared_in_the_copy_as_motos_own_copy_keeps_it():
+    # moto's list_append puts the second list's members into the first as they are: one node, two places
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    moto_dynamodb.patch_dynamodb()
+    shared = DynamoType({"M": {"x": {"N": "1"}}})
+    item = DynamoType({"M": {"a": {"L": []}, "b": {"L": []}}})
+    item.value["a"].value.append(shared)
+    item.value["b"].value.append(shared)
+    copied = copy.deepcopy(item)
+    assert copied.value["a"].value[0] is copied.value["b"].value[0] is not shared
+    assert repr(copied) == repr(item)

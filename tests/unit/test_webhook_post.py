@@ -8,6 +8,7 @@ deadline of a second so that the file stays quick; the trickle runs against the 
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import threading
@@ -230,6 +231,8 @@ def tls_receiver(tmp_path, monkeypatch):
 
     threading.Thread(target=serve, daemon=True).start()
     yield listener.getsockname()[1], names
+    with contextlib.suppress(OSError):
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the thread in accept(), which close() alone does not
     listener.close()
 
 
