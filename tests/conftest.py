@@ -131,15 +131,9 @@ def fast_stack(tmp_path_factory: pytest.TempPathFactory):
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Fewer, cheaper garbage collections: what importing and collecting made (some 100,000 objects: modules,
-    botocore's models, the tests) is moved out of the collector's sight, and a collection waits for 100,000
-    new objects instead of 700 (moto builds and drops millions a test). The collector's full passes took
-    26 s of the unit and integration tiers' 275 s in one process (measured with gc.callbacks); 1.3 s after."""
-    import gc
+    from infra.local.collector import collect_less
 
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 50)
+    collect_less()
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -10,7 +10,6 @@ one exits at once, and a watchdog exits anyway should the stop or the interprete
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import signal
@@ -25,6 +24,7 @@ from typing import NoReturn
 
 from infra import template
 from infra.local.banner import banner
+from infra.local.collector import collect_less
 from infra.local.served import PortInUse
 from infra.local.stack import LocalStack
 
@@ -83,7 +83,7 @@ def main() -> int:
             f"AWS {stack.aws_url}. Ctrl-C stops.",
             flush=True,
         )
-        _collect_less()
+        collect_less()
         while not stop.wait(0.2):
             pass
         print("Stopping ...", flush=True)
@@ -94,15 +94,6 @@ def main() -> int:
     # items, seconds to minutes at 100 % CPU after "Stopped." (and it joins thread pools). Nothing is
     # left to flush or join, so the process ends here.
     _exit_now(None, 0)
-
-
-def _collect_less() -> None:
-    """Fewer garbage collections: what start-up made (modules, botocore's and moto's models) is moved out of
-    the collector's sight, and a collection waits for 100,000 new objects instead of 700. moto builds and
-    drops tens of thousands of objects a request; the stack holds no cycles worth collecting sooner."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 50)
 
 
 @contextmanager
