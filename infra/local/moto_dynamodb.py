@@ -110,6 +110,7 @@ def _walk_items_once() -> None:
     """
     global moto_to_regular_json, moto_size, moto_deepcopy
     from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.utilities import bytesize, number_size
 
     moto_to_regular_json, moto_size = DynamoType.to_regular_json, DynamoType.size
     moto_deepcopy = DynamoType.__deepcopy__
@@ -120,8 +121,11 @@ def _walk_items_once() -> None:
     def deepcopy(self: DynamoType, memo: dict[int, Any] | None = None) -> DynamoType:
         return cast(DynamoType, _rebuilt(self, _copied, {} if memo is None else memo))
 
+    def size(self: DynamoType) -> int:
+        return _size(self, bytesize, number_size)
+
     setattr(DynamoType, "to_regular_json", to_regular_json)  # noqa: B010 - a patch of moto's class, on purpose
-    setattr(DynamoType, "size", _size)  # noqa: B010 - likewise
+    setattr(DynamoType, "size", size)  # noqa: B010 - likewise
     setattr(DynamoType, "__deepcopy__", deepcopy)  # noqa: B010 - likewise
 
 
@@ -171,10 +175,9 @@ def _find_each_nodes_processor_once() -> None:
     setattr(DepthFirstTraverser, "process", process)  # noqa: B010 - likewise
 
 
-def _size(value: Any) -> int:
-    """An attribute value's size in DynamoDB's reckoning, as moto's `DynamoType.size` counts it."""
-    from moto.dynamodb.models.utilities import bytesize, number_size
-
+def _size(value: Any, bytesize: Callable[[Any], int], number_size: Callable[[str], int]) -> int:
+    """An attribute value's size in DynamoDB's reckoning, as moto's `DynamoType.size` counts it (with its
+    `bytesize` and `number_size`)."""
     node, total, pending = type(value), 0, [value]
     while pending:
         value = pending.pop()
