@@ -34,6 +34,7 @@ import copy
 import functools
 import json
 import threading
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
@@ -46,6 +47,8 @@ moto_to_regular_json: Any = None
 moto_size: Any = None
 moto_deepcopy: Any = None
 moto_item_init: Any = None
+moto_update_parse: Any = None
+moto_condition_lex: Any = None
 MOTO_ITEM_SIZE_LIMIT = 405_000  # moto's LimitedSizeDict: "between 409 and 410 KB", measured on DynamoDB
 
 
@@ -97,6 +100,7 @@ def patch_dynamodb() -> None:
     _walk_items_once()
     _build_items_once()
     _find_each_nodes_processor_once()
+    _parse_each_expression_once()
     _installed = True
 
 
@@ -173,6 +177,41 @@ def _find_each_nodes_processor_once() -> None:
 
     setattr(DepthFirstTraverser, "nodes_to_be_processed", nodes_to_be_processed)  # noqa: B010 - moto's class
     setattr(DepthFirstTraverser, "process", process)  # noqa: B010 - likewise
+
+
+def _parse_each_expression_once() -> None:
+    """moto parses an update expression twice a write (once to list its names and values, once to apply it)
+    and splits a condition into its words at every write, a regular expression tried at each word; our
+    writes use a few dozen expressions, over and over. An update expression's tree is parsed once: moto only
+    reads it and deep-copies it before its validators change anything. A condition's words are found once;
+    each parse gets new nodes, as moto's own lexer makes them (a word, its kind, no children yet)."""
+    global moto_update_parse, moto_condition_lex
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined] # untyped
+
+    moto_update_parse = UpdateExpressionParser.make
+    moto_condition_lex = ConditionExpressionParser._lex_condition_expression
+    parsed = functools.lru_cache(maxsize=_EXPRESSIONS)(moto_update_parse)
+
+    @functools.lru_cache(maxsize=_EXPRESSIONS)
+    def words(expression: str) -> tuple[tuple[str, str], ...]:
+        lexed = moto_condition_lex(ConditionExpressionParser(expression, None, None))
+        return tuple((node.nonterminal, node.text) for node in lexed)
+
+    def lex(self: ConditionExpressionParser) -> deque[Any]:
+        node, literal = self.Node, self.Kind.LITERAL
+        return deque(
+            node(nonterminal=kind, kind=literal, text=text, value=text, children=[])
+            for kind, text in words(self.condition_expression or "")
+        )
+
+    setattr(UpdateExpressionParser, "make", staticmethod(parsed))  # noqa: B010 - a patch of moto's class, on purpose
+    setattr(ConditionExpressionParser, "_lex_condition_expression", lex)  # noqa: B010 - likewise
+
+
+# The expressions each parse is kept for, the most recently used: the store and the notifier use some
+# forty; a test that makes up expressions (generated names, say) only pushes the oldest out.
+_EXPRESSIONS = 1024
 
 
 def _size(value: Any, bytesize: Callable[[Any], int], number_size: Callable[[str], int]) -> int:

@@ -216,3 +216,102 @@ def test_a_member_two_lists_share_stays_shared_in_the_copy_as_motos_own_copy_kee
     copied = copy.deepcopy(item)
     assert copied.value["a"].value[0] is copied.value["b"].value[0] is not shared
     assert repr(copied) == repr(item)
+
+
+def _words() -> st.SearchStrategy[str]:
+    """Names, placeholders, paths with indexes, keywords and functions, and a few bytes no expression may hold."""
+    name = st.sampled_from(["status", "#s", "#items", "items[1]", "a.b", "history", "version", "x_y-z"])
+    value = st.sampled_from([":v", ":now", ":seller0", ":list"])
+    word = st.sampled_from(
+        ["AND", "or", "NOT", "BETWEEN", "IN", "attribute_exists", "attribute_not_exists", "size", "begins_with"]
+    )
+    odd = st.sampled_from(["(", ")", ",", "=", "<>", "<=", ">", "  ", "[", "]", "!", "é", "\t", "..", "[x]"])
+    return st.lists(name | value | word | odd, min_size=1, max_size=14).map(" ".join)
+
+
+def _update_expressions() -> st.SearchStrategy[str]:
+    path = st.sampled_from(["#s", "history", "#items[0].#q", "a.b", "updated_at", "list_x"])
+    value = st.sampled_from([":v", ":now", ":one", ":event"])
+    operand = value | path | st.builds("list_append({}, {})".format, path, value)
+    operand |= st.builds("if_not_exists({}, {})".format, path, value) | st.builds("{} + {}".format, path, value)
+    clause = (
+        st.lists(st.builds("{} = {}".format, path, operand), min_size=1, max_size=3).map(
+            lambda actions: "SET " + ", ".join(actions)
+        )
+        | st.lists(path, min_size=1, max_size=2).map(lambda paths: "REMOVE " + ", ".join(paths))
+        | st.builds("ADD {} {}".format, path, value)
+        | st.builds("DELETE {} {}".format, path, value)
+    )
+    return st.lists(clause, min_size=1, max_size=3).map(" ".join) | _words()
+
+
+def _tree(node) -> object:
+    """An update expression's tree as plain values, to compare two trees (moto's nodes have no equality)."""
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    if isinstance(node, Node):
+        return (type(node).__name__, tuple(_tree(child) for child in node.children or ()))
+    return repr(node)
+
+
+def _outcome(parse, text):
+    try:
+        return "parsed", parse(text)
+    except Exception as refused:  # moto's own refusals, compared by kind and message
+        return type(refused).__name__, str(refused)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_update_expressions())
+def test_an_update_expression_parsed_once_is_the_tree_moto_parses_and_is_not_changed_by_a_write(expression):
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    moto_dynamodb.patch_dynamodb()
+    ours, again = _outcome(UpdateExpressionParser.make, expression), _outcome(UpdateExpressionParser.make, expression)
+    theirs = _outcome(moto_dynamodb.moto_update_parse, expression)
+    if ours[0] != "parsed":
+        assert ours == again == theirs
+        return
+    assert again[1] is ours[1]  # parsed once
+    assert _tree(ours[1]) == _tree(theirs[1])
+
+
+def test_a_kept_update_tree_stays_as_parsed_after_writes_that_use_it(aws):
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    client = boto3.client("dynamodb")
+    table = os.environ["TABLE_NAME"]
+    expression = "SET #h = list_append(if_not_exists(#h, :empty), :event), #v = #v + :one REMOVE #gone"
+    tree = _tree(UpdateExpressionParser.make(expression))
+    key = {"order_id": {"S": "ord_kept"}}
+    client.put_item(TableName=table, Item={**key, "v": {"N": "0"}, "gone": {"S": "x"}})
+    for number in range(3):
+        client.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression=expression,
+            ExpressionAttributeNames={"#h": "history", "#v": "v", "#gone": "gone"},
+            ExpressionAttributeValues={":empty": {"L": []}, ":event": {"L": [{"N": str(number)}]}, ":one": {"N": "1"}},
+        )
+    assert _tree(UpdateExpressionParser.make(expression)) == tree
+    item = client.get_item(TableName=table, Key=key)["Item"]
+    assert item["history"] == {"L": [{"N": "0"}, {"N": "1"}, {"N": "2"}]} and item["v"] == {"N": "3"}
+
+
+@settings(max_examples=400, deadline=None)
+@given(_words())
+def test_a_condition_split_into_words_once_gives_motos_words_and_new_nodes_each_time(expression):
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    moto_dynamodb.patch_dynamodb()
+
+    def lexed(lex):
+        return lambda text: list(lex(ConditionExpressionParser(text, None, None)))
+
+    ours = _outcome(lexed(ConditionExpressionParser._lex_condition_expression), expression)
+    again = _outcome(lexed(ConditionExpressionParser._lex_condition_expression), expression)
+    theirs = _outcome(lexed(moto_dynamodb.moto_condition_lex), expression)
+    assert ours == again == theirs
+    if ours[0] == "parsed":
+        pairs = zip(ours[1], again[1], strict=True)
+        assert all(mine is not yours and mine.children is not yours.children for mine, yours in pairs)
