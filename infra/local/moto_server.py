@@ -8,9 +8,21 @@ caller's thread (a taken port is `PortInUse` at once), stops within 0.1 s and cl
 
 To tell a request's service from its host, moto's app lists the folders of its own package, with a
 stat of each of some 200, at every request, under the app's one lock: the list is made once here.
+
+The stack's own clients (the functions', the pollers') send their requests to the server's URL as any
+client does, and the server's app answers them in the caller's thread (`answer_in_process`): the same
+app, the same request (signed, serialised, with its headers) and the same answer, without the socket, the
+HTTP parsing and the thread per connection between two parts of one process. Over four end-to-end
+modules (bulk, tracking, stories, editing) the stack's CPU went from 15.1 s to 10.7 s, some 7 s of
+either its start. Every other client (the tests', the CLI's, the `aws` command line) reaches the
+server over HTTP.
 """
 
 from __future__ import annotations
+
+import threading
+from typing import Any
+from urllib.parse import urlsplit
 
 from infra.local.served import Served
 
@@ -25,10 +37,10 @@ class MotoServer:
         services = tuple(backends.list_of_moto_modules())
         backends.list_of_moto_modules = lambda: services
         self.host = host
-        self._served = Served(
-            DomainDispatcherApplication(create_backend_app), host, port, "moto", request_handler=MotoRequestHandler
-        )
+        self._app = DomainDispatcherApplication(create_backend_app)
+        self._served = Served(self._app, host, port, "moto", request_handler=MotoRequestHandler)
         self.port = self._served.port
+        self._in_process: _InProcess | None = None
 
     @property
     def url(self) -> str:
@@ -40,5 +52,61 @@ class MotoServer:
 
         moto_api_backend.reset()
 
+    def answer_in_process(self) -> None:
+        """From now on, a botocore client made in this process answers its requests to this server's URL by
+        calling the server's app in its own thread (botocore's `before-send` event, as moto's `mock_aws` does)."""
+        import botocore.handlers
+
+        self._in_process = _InProcess(self._app, self.url)
+        botocore.handlers.BUILTIN_HANDLERS.append(("before-send", self._in_process))
+
     def stop(self, timeout: float = 10) -> None:
+        if self._in_process is not None:
+            import botocore.handlers
+
+            self._in_process.stopped.set()  # a client made before this still has it: it sends over HTTP again
+            botocore.handlers.BUILTIN_HANDLERS.remove(("before-send", self._in_process))
         self._served.stop(timeout)
+
+
+class _InProcess:
+    """botocore's `before-send` handler: a request to `url` answered by `app` in the caller's thread."""
+
+    def __init__(self, app: Any, url: str):
+        self._app = app
+        self._url = url
+        self._prefix = url + "/"
+        self.stopped = threading.Event()
+
+    def __call__(self, request: Any, **_: Any) -> Any:
+        if self.stopped.is_set() or not (request.url == self._url or request.url.startswith(self._prefix)):
+            return None
+        from botocore.awsrequest import AWSResponse
+        from botocore.compat import HTTPHeaders
+        from moto.core.botocore_stubber import MockRawResponse
+        from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+        address = urlsplit(request.url)
+        body = request.body.read() if hasattr(request.body, "read") else request.body
+        environ = EnvironBuilder(
+            path=address.path or "/",
+            base_url=self._url,
+            query_string=address.query,
+            method=request.method,
+            headers=[(name, _text(value)) for name, value in request.headers.items()],
+            data=body or b"",
+        ).get_environ()
+        answer, status, headers = run_wsgi_app(self._app, environ, buffered=True)
+        try:
+            content = b"".join(answer)
+        finally:
+            getattr(answer, "close", lambda: None)()
+        answer_headers = HTTPHeaders()
+        for name, value in headers.items():
+            answer_headers[name] = value
+        return AWSResponse(request.url, int(status.split(" ", 1)[0]), answer_headers, MockRawResponse(content))
+
+
+def _text(value: str | bytes) -> str:
+    """A header's value as the server reads it off the wire (botocore holds signed ones as bytes)."""
+    return value.decode("latin-1") if isinstance(value, bytes) else value

@@ -113,6 +113,7 @@ class LocalStack:
             self._moto = MotoServer(self.host, self.moto_port)
         self.moto_port = self._moto.port
         self._moto.reset()
+        self._moto.answer_in_process()  # before the stack's first client (infra/local/moto_server.py)
 
         from moto.core.models import DEFAULT_ACCOUNT_ID
 
