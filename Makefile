@@ -31,9 +31,10 @@ run: $(INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/cfn-lint template.yaml & cfn_lint=$$!; \
-	$(BIN)/mypy functions/orders infra; typed=$$?; \
-	wait $$cfn_lint && exit $$typed
+	@found=$$(mktemp); $(BIN)/cfn-lint template.yaml > $$found 2>&1 & cfn_lint=$$!; \
+	echo "$(BIN)/mypy functions/orders infra"; $(BIN)/mypy functions/orders infra; typed=$$?; \
+	echo "$(BIN)/cfn-lint template.yaml"; wait $$cfn_lint; linted=$$?; cat $$found; rm -f $$found; \
+	[ $$linted = 0 ] && exit $$typed
 
 format: $(INSTALLED)
 	$(BIN)/ruff format .

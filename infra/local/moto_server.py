@@ -20,11 +20,14 @@ server over HTTP.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 from urllib.parse import urlsplit
 
 from infra.local.served import Served
+
+log = logging.getLogger("orders-local")
 
 
 class MotoServer:
@@ -53,24 +56,31 @@ class MotoServer:
         moto_api_backend.reset()
 
     def answer_in_process(self) -> None:
-        """From now on, a botocore client made in this process answers its requests to this server's URL by
-        calling the server's app in its own thread (botocore's `before-send` event, as moto's `mock_aws` does)."""
+        """From now on, the botocore clients of this process made after this call (botocore copies its built-in
+        handlers into each new session) answer their requests to this server's URL by calling the server's app
+        in their own thread (botocore's `before-send` event, as moto's `mock_aws` does). Idempotent."""
         import botocore.handlers
 
-        self._in_process = _InProcess(self._app, self.url)
-        botocore.handlers.BUILTIN_HANDLERS.append(("before-send", self._in_process))
+        if self._in_process is None:
+            self._in_process = _InProcess(self._app, self.url)
+            botocore.handlers.BUILTIN_HANDLERS.append(("before-send", self._in_process))
 
     def stop(self, timeout: float = 10) -> None:
+        """Stop serving, in process too: a client made before this sends over HTTP again. Idempotent."""
         if self._in_process is not None:
             import botocore.handlers
 
-            self._in_process.stopped.set()  # a client made before this still has it: it sends over HTTP again
+            self._in_process.stopped.set()
             botocore.handlers.BUILTIN_HANDLERS.remove(("before-send", self._in_process))
+            self._in_process = None
         self._served.stop(timeout)
 
 
 class _InProcess:
-    """botocore's `before-send` handler: a request to `url` answered by `app` in the caller's thread."""
+    """botocore's `before-send` handler: a request to `url` answered by `app` in the caller's thread, as the
+    server would answer it: the environ its request handler makes (header names with an underscore that
+    moto keeps as sent, too), and a 500 for an exception in moto, which the server's debug-mode app lets out
+    and werkzeug's server turns into one (botocore retries it as any 500)."""
 
     def __init__(self, app: Any, url: str):
         self._app = app
@@ -84,27 +94,51 @@ class _InProcess:
         from botocore.awsrequest import AWSResponse
         from botocore.compat import HTTPHeaders
         from moto.core.botocore_stubber import MockRawResponse
-        from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+        status, headers, content = self._answer(self._environ(request))
+        answer_headers = HTTPHeaders()
+        for name, value in headers:
+            answer_headers[name] = value
+        return AWSResponse(request.url, status, answer_headers, MockRawResponse(content))
+
+    def _environ(self, request: Any) -> dict[str, Any]:
+        from moto.core.request import (
+            PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+            environ_key_for_header,
+            should_preserve_original_header_name,
+        )
+        from werkzeug.test import EnvironBuilder
 
         address = urlsplit(request.url)
         body = request.body.read() if hasattr(request.body, "read") else request.body
-        environ = EnvironBuilder(
+        headers = [(name, _text(value)) for name, value in request.headers.items()]
+        environ: dict[str, Any] = EnvironBuilder(
             path=address.path or "/",
             base_url=self._url,
             query_string=address.query,
             method=request.method,
-            headers=[(name, _text(value)) for name, value in request.headers.items()],
+            headers=headers,
             data=body or b"",
         ).get_environ()
-        answer, status, headers = run_wsgi_app(self._app, environ, buffered=True)
+        environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = {
+            environ_key_for_header(name): name for name, _ in headers if should_preserve_original_header_name(name)
+        }
+        return environ
+
+    def _answer(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        from werkzeug.exceptions import InternalServerError
+        from werkzeug.test import run_wsgi_app
+
+        try:
+            answer, status, headers = run_wsgi_app(self._app, environ, buffered=True)
+        except Exception:  # what werkzeug's server does with it: logged, and a 500
+            log.exception("moto failed on %s %s", environ["REQUEST_METHOD"], environ["PATH_INFO"])
+            answer, status, headers = run_wsgi_app(InternalServerError(), environ, buffered=True)
         try:
             content = b"".join(answer)
         finally:
             getattr(answer, "close", lambda: None)()
-        answer_headers = HTTPHeaders()
-        for name, value in headers.items():
-            answer_headers[name] = value
-        return AWSResponse(request.url, int(status.split(" ", 1)[0]), answer_headers, MockRawResponse(content))
+        return int(status.split(" ", 1)[0]), list(headers.items()), content
 
 
 def _text(value: str | bytes) -> str:

@@ -30,7 +30,7 @@ def test_a_modules_tests_sharing_a_module_fixture_run_on_one_worker(tmp_path: Pa
             def made_once():
                 return object()
 
-            @pytest.mark.parametrize("number", range(6))
+            @pytest.mark.parametrize("number", range(12))
             def test_shares(made_once, number):
                 pass
             """
