@@ -84,7 +84,7 @@ def patch_dynamodb() -> None:
         status = context.operation_model.http.get("responseCode", 200)
         return status, {"Content-Type": f"application/x-amz-json-{version}"}, body
 
-    class QuickResult(ActionResult):
+    class QuickResult(ActionResult):  # type: ignore[misc] # moto's types are not followed (pyproject.toml)
         """A stream's GetRecords result, written as DynamoResult's are."""
 
     setattr(QuickResult, "execute_result", quick)  # noqa: B010 - the quick writer, as DynamoResult's
@@ -158,7 +158,7 @@ def _build_items_once() -> None:
 def _find_each_nodes_processor_once() -> None:
     """moto's update-expression validators make their map of node types to processors twice for each node of
     the expression they walk (ten walks a write); the map never changes: each validator makes it once."""
-    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined] # untyped in moto
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
 
     def processors(self: DepthFirstTraverser) -> dict[type, Callable[[Any], Any]]:
         found = self.__dict__.get("_processors")
@@ -187,7 +187,7 @@ def _parse_each_expression_once() -> None:
     each parse gets new nodes, as moto's own lexer makes them (a word, its kind, no children yet)."""
     global moto_update_parse, moto_condition_lex
     from moto.dynamodb.comparisons import ConditionExpressionParser
-    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined] # untyped
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
     moto_update_parse = UpdateExpressionParser.make
     moto_condition_lex = ConditionExpressionParser._lex_condition_expression
