@@ -60,7 +60,7 @@ def _with_the_orders_lines(body: dict) -> dict:
     return {**rest, "backordered_items": [dict(BACKORDERED_LINE)]} if body.get("status") == "ON_BACKORDER" else rest
 
 
-# Three groups of routes, which up to three pytest-xdist workers can take at once (tests/conftest.py's
+# Three groups of routes, which up to three pytest-xdist workers can take at once (tests/support/scheduling.py's
 # collection hook): one worker took five minutes over every route.
 ROUTES = [
     pytest.param(route, id=f"{route.method} {route.path}", marks=pytest.mark.xdist_group(f"fuzz-{number % 3}"))

@@ -1,5 +1,5 @@
-"""The test run's own scheduling (tests/conftest.py's collection hook under `--dist loadgroup`): a module whose
-tests share a module-scoped fixture runs on one worker, so the fixture is made once.
+"""The test run's own scheduling (tests/support/scheduling.py's collection hook under `--dist loadgroup`): a
+module whose tests share a module-scoped fixture runs on one worker, so the fixture is made once.
 
 pytest-xdist marks a group by changing each test's node id, which pytest 9.2 no longer lets it do
 (pytest-dev/pytest-xdist#1386): every group was silently spread over the workers, and `make test` took
@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_modules_tests_sharing_a_module_fixture_run_on_one_worker(tmp_path: Path):
-    (tmp_path / "conftest.py").write_text("from tests.conftest import pytest_collection_modifyitems  # noqa: F401\n")
+    hook = "from tests.support.scheduling import pytest_collection_modifyitems  # noqa: F401\n"
+    (tmp_path / "conftest.py").write_text(hook)
     (tmp_path / "test_shared.py").write_text(
         textwrap.dedent(
             """
