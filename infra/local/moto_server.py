@@ -66,7 +66,7 @@ class MotoServer:
             botocore.handlers.BUILTIN_HANDLERS.append(("before-send", self._in_process))
 
     def stop(self, timeout: float = 10) -> None:
-        """Stop serving, in process too: a client made before this sends over HTTP again. Idempotent."""
+        """Stop serving, over HTTP and in process (a client made earlier no longer answers itself). Idempotent."""
         if self._in_process is not None:
             import botocore.handlers
 
