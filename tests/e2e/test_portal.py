@@ -1,8 +1,9 @@
 """The reference portal (docs/api.md §9) in a real headless Chromium, against `make run`'s stack.
 
-Debian's chromium (/usr/bin/chromium; `make test` installs it) driven by Playwright for Python,
-which drives it over the DevTools protocol with no driver binary to match, and waits for the page
-by itself. Every test also checks that the page logged no console error and asked no host but
+Debian's chromium-headless-shell (/usr/bin/chromium-headless-shell, Chromium's headless build, the
+one Playwright itself runs headless tests in; `make test` installs it) driven by Playwright for
+Python, which drives it over the DevTools protocol with no driver binary to match, and waits for the
+page by itself. Every test also checks that the page logged no console error and asked no host but
 the portal's and the API's; a failing test leaves a screenshot of its last screen in
 test-output/browser/. Tests run at desktop size (1280×720) unless parametrized with PHONE (390×844).
 
@@ -43,7 +44,7 @@ from tests.support.local_stack import (
     wait_for,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path("/usr/bin/chromium-headless-shell")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
 DESKTOP = {"viewport": {"width": 1280, "height": 720}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
@@ -58,7 +59,10 @@ FEED_SECONDS = 3  # the portal reads the feed every 3 s
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
     if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium)")
+        pytest.fail(
+            "Debian's chromium-headless-shell is not installed: `make test` installs it "
+            "(apt-get install chromium-headless-shell)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
