@@ -24,6 +24,8 @@
   moto does at each write, keeps a member two lists share shared, as moto's own. An item's size limit is checked
   once as it is built, not once per attribute (the sum of n attributes' sizes n times over), and the
   update-expression validators find each node's processor without making their map again at each node.
+  An index's projection of an item reads the attributes it keeps, once each; moto read the whole item
+  again for each of them (the orders' indexes keep 15 to 17: every order of every page of a listing).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ moto_deepcopy: Any = None
 moto_item_init: Any = None
 moto_update_parse: Any = None
 moto_condition_lex: Any = None
+moto_project: Any = None
 MOTO_ITEM_SIZE_LIMIT = 405_000  # moto's LimitedSizeDict: "between 409 and 410 KB", measured on DynamoDB
 
 
@@ -101,6 +104,7 @@ def patch_dynamodb() -> None:
     _build_items_once()
     _find_each_nodes_processor_once()
     _parse_each_expression_once()
+    _project_each_attribute_once()
     _installed = True
 
 
@@ -207,6 +211,32 @@ def _parse_each_expression_once() -> None:
 
     setattr(UpdateExpressionParser, "make", staticmethod(parsed))  # noqa: B010 - a patch of moto's class, on purpose
     setattr(ConditionExpressionParser, "_lex_condition_expression", lex)  # noqa: B010 - likewise
+
+
+def _project_each_attribute_once() -> None:
+    """moto projects an item (an index's projection, a ProjectionExpression) by reading the whole item into
+    plain values once per name it keeps, then taking that name's value. A projection of plain top-level names
+    (what an index keeps: every query of the orders' indexes projects each item it returns) reads each kept
+    attribute once instead, as moto reads it (to plain values and back), in the same order. Nested paths and
+    list elements take moto's own way."""
+    global moto_project
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.dynamo_type import Item
+
+    moto_project = Item.project
+
+    def project(self: Item, projection_expressions: list[list[str]]) -> Item:
+        names = [path[0] for path in projection_expressions if len(path) == 1 and "[" not in path[0]]
+        if len(names) != len(projection_expressions):
+            return cast(Item, moto_project(self, projection_expressions))
+        kept = {
+            name: dynamo_type.deserializer.deserialize(self.attrs[name].to_regular_json())
+            for name in dict.fromkeys(names)
+            if name in self.attrs
+        }
+        return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=dynamo_type.serializer.serialize(kept)["M"])
+
+    setattr(Item, "project", project)  # noqa: B010 - a patch of moto's class, on purpose
 
 
 # The expressions each parse is kept for, the most recently used: the store and the notifier use some

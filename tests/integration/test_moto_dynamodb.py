@@ -188,6 +188,29 @@ def test_an_item_is_built_as_motos_own_builds_it(attributes):
     assert repr(ours) == repr(theirs) and ours.size() == theirs.size()
 
 
+NAMES = st.sampled_from(["a", "b", "status", "items", "x.y", "missing"]) | st.text(min_size=1, max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(NAMES, attribute_values(), max_size=8),
+    st.lists(
+        st.lists(NAMES, min_size=1, max_size=1)  # an index's kept names: one part each
+        | st.lists(NAMES | st.sampled_from(["a[0]", "b[1]", "items[2]"]), min_size=1, max_size=3),  # paths
+        max_size=6,
+    ),
+)
+def test_an_item_is_projected_as_motos_own_projects_it(attributes, projection):
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    moto_dynamodb.patch_dynamodb()
+    item = Item(DynamoType({"S": "ord_1"}), None, attributes)
+    ours = item.project(projection)
+    theirs = moto_dynamodb.moto_project(item, projection)
+    assert repr(ours) == repr(theirs)  # repr: the attributes in the same order too
+    assert repr(item) == repr(Item(DynamoType({"S": "ord_1"}), None, attributes))  # the item itself unchanged
+
+
 def test_an_item_past_motos_size_limit_is_refused_as_moto_refuses_it():
     from moto.dynamodb.exceptions import ItemSizeTooLarge
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
