@@ -205,9 +205,14 @@ def test_an_item_is_projected_as_motos_own_projects_it(attributes, projection):
 
     moto_dynamodb.patch_dynamodb()
     item = Item(DynamoType({"S": "ord_1"}), None, attributes)
-    ours = item.project(projection)
-    theirs = moto_dynamodb.moto_project(item, projection)
-    assert repr(ours) == repr(theirs)  # repr: the attributes in the same order too
+
+    def projected(project):  # repr: the attributes in the same order too; moto fails a path into a scalar
+        try:
+            return repr(project(item, projection))
+        except Exception as error:
+            return type(error).__name__
+
+    assert projected(Item.project) == projected(moto_dynamodb.moto_project)
     assert repr(item) == repr(Item(DynamoType({"S": "ord_1"}), None, attributes))  # the item itself unchanged
 
 
