@@ -26,6 +26,11 @@
   update-expression validators find each node's processor without making their map again at each node.
   An index's projection of an item reads the attributes it keeps, once each; moto read the whole item
   again for each of them (the orders' indexes keep 15 to 17: every order of every page of a listing).
+- **No request grows with the table.** moto keeps a deep copy of each table a TransactWriteItems names,
+  to put back if the transaction fails: every split, channel and bulk write copied every order (or
+  every notification) there was, slower the longer `make run` ran. It keeps copies of the items the
+  transaction names, and where each table's stream ended, and puts those back instead: the same tables
+  after a failure, at the cost of the transaction's own items.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ moto_item_init: Any = None
 moto_update_parse: Any = None
 moto_condition_lex: Any = None
 moto_project: Any = None
+moto_transact_write_items: Any = None
 MOTO_ITEM_SIZE_LIMIT = 405_000  # moto's LimitedSizeDict: "between 409 and 410 KB", measured on DynamoDB
 
 
@@ -105,6 +111,7 @@ def patch_dynamodb() -> None:
     _find_each_nodes_processor_once()
     _parse_each_expression_once()
     _project_each_attribute_once()
+    _roll_back_only_what_a_transaction_names()
     _installed = True
 
 
@@ -237,6 +244,109 @@ def _project_each_attribute_once() -> None:
         return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=dynamo_type.serializer.serialize(kept)["M"])
 
     setattr(Item, "project", project)  # noqa: B010 - a patch of moto's class, on purpose
+
+
+def _roll_back_only_what_a_transaction_names() -> None:
+    """moto's TransactWriteItems deep-copies each table it names before it writes, and puts the copies in the
+    tables' places if any write fails. Here the copies are of what the writes can change: the items at the
+    transaction's keys (or that there was none) and the length of each table's stream. moto's own copies of
+    the tables are not made (its `copy.deepcopy` hands a table back as it is, within the transaction only);
+    moto's code runs as it is otherwise. A transaction whose keys cannot be read (a malformed request, which
+    moto refuses in its own way) takes moto's way, copies and all."""
+    global moto_transact_write_items
+    from moto.dynamodb import models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    moto_transact_write_items = DynamoDBBackend.transact_write_items
+    by_reference = threading.local()
+
+    class _Copy:
+        """The `copy` module as moto's DynamoDB backend sees it: a table is not copied inside a transaction."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+            if isinstance(value, Table) and getattr(by_reference, "tables", False):
+                return value
+            return copy.deepcopy(value, memo)
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        try:
+            restore = _what_a_transaction_can_change(self, transact_items)
+        except Exception:  # noqa: BLE001 - a key moto cannot read either: moto's way, which refuses it
+            return cast(None, moto_transact_write_items(self, transact_items))
+        by_reference.tables = True
+        try:
+            moto_transact_write_items(self, transact_items)
+        except BaseException:
+            restore()
+            raise
+        finally:
+            by_reference.tables = False
+
+    setattr(models, "copy", _Copy())  # noqa: B010 - the backend module's `copy`, on purpose
+    setattr(DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010 - moto's class
+
+
+def _what_a_transaction_can_change(backend: Any, transact_items: list[dict[str, Any]]) -> Callable[[], None]:
+    """Copies of the items a transaction names and the length of each named table's stream, and the function
+    that puts them back. Raises if an item's key cannot be read, as moto would."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    saved: list[Callable[[], None]] = []
+    streams: dict[int, tuple[Any, list[Any], int]] = {}
+    for entry in transact_items:
+        [(kind, operation)] = entry.items()
+        table = backend.tables.get(operation.get("TableName"))
+        if table is None:
+            continue  # moto refuses the transaction without writing
+        key = operation["Item"] if kind == "Put" else operation["Key"]
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        saved.append(_item_restorer(table, hash_key, range_key))
+        shard = table.stream_shard
+        if shard is not None and id(shard) not in streams:
+            streams[id(shard)] = (shard, shard.items, len(shard.items))
+
+    def restore() -> None:
+        for put_back in saved:
+            put_back()
+        for shard, records, length in streams.values():
+            del records[length:]
+            shard.items = records
+
+    return restore
+
+
+def _item_restorer(table: Any, hash_key: Any, range_key: Any) -> Callable[[], None]:
+    """What puts a copy of the item at one key as it is now back there (or takes away what was written
+    there, if nothing is now), once."""
+    items = table.items
+    if range_key is None:
+        was = copy.deepcopy(items[hash_key]) if hash_key in items else None
+
+        def put_back() -> None:
+            if was is None:
+                items.pop(hash_key, None)
+            else:
+                items[hash_key] = was
+
+        return put_back
+    had_hash = hash_key in items
+    was = copy.deepcopy(items[hash_key][range_key]) if had_hash and range_key in items[hash_key] else None
+
+    def put_back_ranged() -> None:
+        if not had_hash:
+            items.pop(hash_key, None)  # moto's reads at a new key leave an empty entry; the copy had none
+        elif was is None:
+            items[hash_key].pop(range_key, None)
+        else:
+            items[hash_key][range_key] = was
+
+    return put_back_ranged
 
 
 # The expressions each parse is kept for, the most recently used: the store and the notifier use some
