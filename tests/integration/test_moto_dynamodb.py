@@ -1,6 +1,6 @@
 """infra/local/moto_dynamodb.py's quick results: the bodies moto's own serializer would have written,
 for DynamoDB's item results and the stream's GetRecords; and its walks of an item's value (read, sized,
-copied), its projections and its transactions' rollbacks: moto's own answers, over generated values.
+copied) and its projections: moto's own answers, over generated values.
 
 Every DynamoDB request the store and the notifications table make, and a few they do not (a scan,
 binary values, which take moto's way), are answered through both writers; the bodies, statuses and
@@ -12,12 +12,10 @@ from __future__ import annotations
 import copy
 import json
 import os
-import uuid
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from infra.local import moto_dynamodb
@@ -190,21 +188,35 @@ def test_an_item_is_built_as_motos_own_builds_it(attributes):
     assert repr(ours) == repr(theirs) and ours.size() == theirs.size()
 
 
-NAMES = st.sampled_from(["a", "b", "status", "items", "x.y", "missing"]) | st.text(min_size=1, max_size=4)
+NAMES = st.sampled_from(["a", "b", "status", "items", "x.y"]) | st.text(min_size=1, max_size=4)
+
+
+@st.composite
+def items_and_projections(draw) -> tuple[dict, list[list[str]]]:
+    """An item, and what to project of it: mostly as an index projects (its own names, one part each, in any
+    order, some twice, and names it lacks), else paths of up to three parts, into lists too."""
+    attributes = draw(st.dictionaries(NAMES, attribute_values(), max_size=8))
+    own = st.sampled_from(sorted(attributes)) if attributes else NAMES
+    name = own | own | NAMES
+    if draw(st.integers(0, 3)):
+        return attributes, draw(st.lists(name.map(lambda kept: [kept]), max_size=20))
+    part = name | st.sampled_from(["a[0]", "b[1]", "items[2]"])
+    return attributes, draw(st.lists(st.lists(part, min_size=1, max_size=3), max_size=6))
+
+
+INDEX_LIKE = (
+    {"b": {"S": "1"}, "a": {"N": "2"}, "c": {"M": {"d": {"L": [{"S": "e"}]}}}, "f": {"SS": ["g", "h"]}},
+    [["c"], ["a"], ["f"], ["b"], ["a"], ["missing"]],  # not in the item's order, one twice, one absent
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.dictionaries(NAMES, attribute_values(), max_size=8),
-    st.lists(
-        st.lists(NAMES, min_size=1, max_size=1)  # an index's kept names: one part each
-        | st.lists(NAMES | st.sampled_from(["a[0]", "b[1]", "items[2]"]), min_size=1, max_size=3),  # paths
-        max_size=6,
-    ),
-)
-def test_an_item_is_projected_as_motos_own_projects_it(attributes, projection):
+@given(items_and_projections())
+@example(INDEX_LIKE)
+def test_an_item_is_projected_as_motos_own_projects_it(case):
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
+    attributes, projection = case
     moto_dynamodb.patch_dynamodb()
     item = Item(DynamoType({"S": "ord_1"}), None, attributes)
 
@@ -345,165 +357,3 @@ def test_a_condition_split_into_words_once_gives_motos_words_and_new_nodes_each_
     if ours[0] == "parsed":
         pairs = zip(ours[1], again[1], strict=True)
         assert all(mine is not yours and mine.children is not yours.children for mine, yours in pairs)
-
-
-# -- a failed transaction puts back what it wrote ----------------------------------------------------------
-
-KEYS = st.sampled_from(["k1", "k2", "k3"])
-SORTS = st.sampled_from(["a", "b"])
-CONDITIONS = st.sampled_from([None, "attribute_exists(n)", "attribute_not_exists(n)", "n < :ten"])
-
-
-@st.composite
-def transactions(draw) -> list[dict]:
-    """TransactWriteItems' items over two tables (one with a sort key) and a few keys: puts, updates (one
-    that fails on an item without `n`), deletes and condition checks, each with or without a condition;
-    a key named twice, and an item past the size limit, now and then."""
-    operations = []
-    for _ in range(draw(st.integers(1, 4))):
-        ranged = draw(st.booleans())
-        key = {"pk": {"S": draw(KEYS)}, **({"sk": {"S": draw(SORTS)}} if ranged else {})}
-        kind = draw(st.sampled_from(["Put", "Update", "Delete", "ConditionCheck"]))
-        condition = draw(CONDITIONS)
-        operation: dict = {"TableName": "ranged" if ranged else "plain"}
-        if kind == "Put":
-            size = draw(st.sampled_from([1, 1, 1, 410_000]))
-            operation["Item"] = {**key, "n": {"N": str(draw(st.integers(0, 20)))}, "pad": {"S": "x" * size}}
-        else:
-            operation["Key"] = key
-        if kind == "Update":
-            operation["UpdateExpression"] = draw(st.sampled_from(["SET n = n + :one", "SET n = :one", "REMOVE n"]))
-        if kind == "ConditionCheck" and condition is None:
-            condition = "attribute_exists(n)"
-        values = {":one": {"N": "1"}} if kind == "Update" and ":one" in operation["UpdateExpression"] else {}
-        if condition:
-            operation["ConditionExpression"] = condition
-            operation["ReturnValuesOnConditionCheckFailure"] = draw(st.sampled_from(["NONE", "ALL_OLD"]))
-            values |= {":ten": {"N": "10"}} if ":ten" in condition else {}
-        if values:
-            operation["ExpressionAttributeValues"] = values
-        operations.append({kind: operation})
-    return operations
-
-
-@pytest.fixture(scope="module")
-def transaction_tables():
-    """moto, in process, for the module's examples: each example makes its own two tables."""
-    from moto import mock_aws
-
-    moto_dynamodb.patch_dynamodb()
-    with mock_aws():
-        yield boto3.client("dynamodb", region_name="eu-west-2")
-
-
-def _tables_after(client, prefix: str, seeded: list[dict], transactions: list[list[dict]]) -> list:
-    """What each transaction answered, and every item and stream record of both tables at the end."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-
-    stream = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-    for name, keys in (("plain", [("pk", "HASH")]), ("ranged", [("pk", "HASH"), ("sk", "RANGE")])):
-        client.create_table(
-            TableName=f"{prefix}{name}",
-            KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in keys],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification=stream,
-        )
-    for item in seeded:
-        client.put_item(TableName=f"{prefix}{'ranged' if 'sk' in item else 'plain'}", Item=item)
-    answers = []
-    for items in transactions:
-        named = [
-            {kind: {**operation, "TableName": prefix + operation["TableName"]}}
-            for kind, operation in (next(iter(entry.items())) for entry in items)
-        ]
-        try:
-            client.transact_write_items(TransactItems=named)
-            answers.append("written")
-        except ClientError as error:
-            answers.append((error.response["Error"]["Code"], error.response.get("CancellationReasons")))
-    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["eu-west-2"]
-    state = []
-    for name in ("plain", "ranged"):
-        table = backend.get_table(f"{prefix}{name}")
-        present = {
-            repr(key): sorted(entries) if isinstance(entries, dict) else None for key, entries in table.items.items()
-        }
-        records = [
-            {part: record.record["dynamodb"].get(part) for part in ("Keys", "NewImage", "OldImage", "SequenceNumber")}
-            | {"eventName": record.record["eventName"]}
-            for record in table.stream_shard.items
-        ]
-        state.append(([item.to_json() for item in table.all_items()], present, records))
-    return [answers, state]
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    seeded=st.lists(
-        st.builds(
-            lambda key, sort, n: {"pk": {"S": key}, **({"sk": {"S": sort}} if sort else {}), **n},
-            KEYS,
-            st.none() | SORTS,
-            st.sampled_from([{}, {"n": {"N": "3"}}, {"n": {"N": "12"}}]),
-        ),
-        max_size=4,
-    ),
-    written=st.lists(transactions(), min_size=1, max_size=5),
-)
-def test_a_transaction_leaves_the_tables_as_motos_own_leaves_them(transaction_tables, seeded, written):
-    from moto.dynamodb.models import DynamoDBBackend
-
-    client = transaction_tables
-    prefix = f"t{uuid.uuid4().hex[:12]}-"
-    ours = _tables_after(client, f"ours-{prefix}", seeded, written)
-    quick = DynamoDBBackend.transact_write_items
-    DynamoDBBackend.transact_write_items = moto_dynamodb.moto_transact_write_items
-    try:
-        theirs = _tables_after(client, f"moto-{prefix}", seeded, written)
-    finally:
-        DynamoDBBackend.transact_write_items = quick
-    assert _renamed(ours, f"ours-{prefix}") == _renamed(theirs, f"moto-{prefix}")
-
-
-def _renamed(found: list, prefix: str) -> str:
-    return json.dumps(found, sort_keys=True, default=str).replace(prefix, "")
-
-
-def test_a_transactions_copies_do_not_grow_with_the_table(transaction_tables, monkeypatch):
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
-    client = transaction_tables
-    copies = []
-    deepcopy = DynamoType.__deepcopy__
-    monkeypatch.setattr(DynamoType, "__deepcopy__", lambda self, memo=None: copies.append(1) or deepcopy(self, memo))
-    counted = []
-    for size in (1, 300):
-        table = f"grown-{size}-{uuid.uuid4().hex[:8]}"
-        client.create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
-        for number in range(size):
-            client.put_item(TableName=table, Item={"pk": {"S": f"k{number}"}, "n": {"N": "1"}})
-        copies.clear()
-        with pytest.raises(ClientError, match="TransactionCanceled"):  # the second write's condition fails
-            client.transact_write_items(
-                TransactItems=[
-                    {"Put": {"TableName": table, "Item": {"pk": {"S": "k0"}, "n": {"N": "2"}}}},
-                    {
-                        "ConditionCheck": {
-                            "TableName": table,
-                            "Key": {"pk": {"S": "new"}},
-                            "ConditionExpression": "attribute_exists(n)",
-                        }
-                    },
-                ]
-            )
-        counted.append(len(copies))
-        assert client.get_item(TableName=table, Key={"pk": {"S": "k0"}})["Item"]["n"] == {"N": "1"}
-    assert counted[0] == counted[1], counted
