@@ -42,14 +42,16 @@ format: $(INSTALLED)
 
 # The portal's browser tests drive Debian's chromium-headless-shell (Chromium's headless build, which
 # Playwright itself uses for headless runs; the full `chromium` package took 2.7 times its CPU for the same
-# tests): installed here when missing (as root, through apt-get), or `make test` stops and says which package
-# to install.
+# tests): installed here when missing (as root, through apt-get). Without root, a machine with only the full
+# chromium runs the tests in it (tests/e2e/test_portal.py), and one with neither stops, naming the package.
 CHROMIUM := /usr/bin/chromium-headless-shell
 
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "Installing Debian's chromium-headless-shell for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null; \
+	elif [ -x /usr/bin/chromium ]; then \
+		echo "The browser tests run in /usr/bin/chromium; sudo apt-get install chromium-headless-shell runs them in less CPU"; \
 	else \
 		echo "make test needs Debian's chromium-headless-shell package for the browser tests: sudo apt-get install chromium-headless-shell" >&2; \
 		exit 1; \

@@ -44,7 +44,12 @@ from tests.support.local_stack import (
     wait_for,
 )
 
-CHROMIUM = Path("/usr/bin/chromium-headless-shell")
+# A machine with only Debian's full chromium, and no root to install the headless shell (the Makefile), runs
+# the same tests in it, at about 2.7 times the browser's CPU.
+CHROMIUM = next(
+    (path for path in (Path("/usr/bin/chromium-headless-shell"), Path("/usr/bin/chromium")) if path.exists()),
+    Path("/usr/bin/chromium-headless-shell"),
+)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
 DESKTOP = {"viewport": {"width": 1280, "height": 720}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
