@@ -77,13 +77,6 @@ def patch_dynamodb() -> None:
     from moto.dynamodb.responses import DynamoHandler, DynamoResult
     from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    original_call = DynamoHandler.call_action
-
-    @functools.wraps(original_call)
-    def atomic(self: DynamoHandler, *args: Any, **kwargs: Any) -> Any:
-        with _lock:
-            return original_call(self, *args, **kwargs)
-
     original_execute = moto_execute_result = DynamoResult.execute_result
 
     @functools.wraps(original_execute)
@@ -108,15 +101,8 @@ def patch_dynamodb() -> None:
     def records(self: DynamoDBStreamsHandler) -> ActionResult:
         return QuickResult(original_records(self).result)
 
-    original_stream_call = DynamoDBStreamsHandler.call_action
-
-    @functools.wraps(original_stream_call)
-    def atomic_stream(self: DynamoDBStreamsHandler, *args: Any, **kwargs: Any) -> Any:
-        with _lock:
-            return original_stream_call(self, *args, **kwargs)
-
-    setattr(DynamoHandler, "call_action", atomic)  # noqa: B010 - a patch of moto's class, on purpose
-    setattr(DynamoDBStreamsHandler, "call_action", atomic_stream)  # noqa: B010 - likewise
+    setattr(DynamoHandler, "call_action", _atomic(DynamoHandler.call_action))  # noqa: B010 - moto's class, on purpose
+    setattr(DynamoDBStreamsHandler, "call_action", _atomic(DynamoDBStreamsHandler.call_action))  # noqa: B010 - likewise
     setattr(DynamoResult, "execute_result", quick)  # noqa: B010 - likewise
     setattr(DynamoDBStreamsHandler, "get_records", records)  # noqa: B010 - likewise
     _walk_items_once()
@@ -126,6 +112,17 @@ def patch_dynamodb() -> None:
     _project_each_attribute_once()
     _roll_back_only_what_a_transaction_names()
     _installed = True
+
+
+def _atomic(call_action: Callable[..., Any]) -> Callable[..., Any]:
+    """A handler's `call_action`, run under the one lock."""
+
+    @functools.wraps(call_action)
+    def atomic(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _lock:
+            return call_action(self, *args, **kwargs)
+
+    return atomic
 
 
 def _walk_items_once() -> None:
@@ -292,7 +289,8 @@ def _roll_back_only_what_a_transaction_names() -> None:
         try:
             restore = _what_a_transaction_can_change(self, transact_items)
         except Exception:  # noqa: BLE001 - a key moto cannot read either: moto's way, which refuses it
-            return cast(None, moto_transact_write_items(self, transact_items))
+            moto_transact_write_items(self, transact_items)
+            return
         by_reference.tables = True
         try:
             moto_transact_write_items(self, transact_items)

@@ -66,20 +66,25 @@ def transaction_tables():
         yield boto3.client("dynamodb", region_name="eu-west-2")
 
 
+def _streamed_table(client, name: str, sorted_by: str | None = None) -> str:
+    """A table keyed by `pk` (and `sorted_by`), its stream with both images: the stream's ARN."""
+    keys = [("pk", "HASH")] + ([(sorted_by, "RANGE")] if sorted_by else [])
+    return client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in keys],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]["LatestStreamArn"]
+
+
 def _tables_after(client, prefix: str, seeded: list[dict], transactions: list[list[dict]]) -> list:
     """What each transaction answered, and every item and stream record of both tables at the end."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    stream = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-    for name, keys in (("plain", [("pk", "HASH")]), ("ranged", [("pk", "HASH"), ("sk", "RANGE")])):
-        client.create_table(
-            TableName=f"{prefix}{name}",
-            KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in keys],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification=stream,
-        )
+    _streamed_table(client, f"{prefix}plain")
+    _streamed_table(client, f"{prefix}ranged", sorted_by="sk")
     for item in seeded:
         client.put_item(TableName=f"{prefix}{'ranged' if 'sk' in item else 'plain'}", Item=item)
     answers = []
@@ -151,13 +156,7 @@ def test_a_transactions_copies_do_not_grow_with_the_table(transaction_tables, mo
     counted = []
     for size in (1, 300):
         table = f"grown-{size}-{uuid.uuid4().hex[:8]}"
-        client.create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        _streamed_table(client, table)
         for number in range(size):
             client.put_item(TableName=table, Item={"pk": {"S": f"k{number}"}, "n": {"N": "1"}})
         copies.clear()
@@ -186,13 +185,7 @@ def test_a_stream_read_from_before_a_failed_transaction_goes_on_to_the_next_writ
     # read on in the old one, where the failed put was, and never saw the next write.
     client = transaction_tables
     table = f"streamed-{uuid.uuid4().hex[:8]}"
-    arn = client.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )["TableDescription"]["LatestStreamArn"]
+    arn = _streamed_table(client, table)
     streams = boto3.client("dynamodbstreams", region_name="eu-west-2")
     [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST")
